@@ -1,0 +1,83 @@
+"""Settings, in one place: defaults < config file (TOML) < environment (NEWSLOOM_*) < CLI flags.
+
+The config file is ``$NEWSLOOM_CONFIG`` or ``~/.config/newsloom/config.toml``; its keys are the
+field names below, e.g. ``near_duplicate_threshold = 0.8``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from newsloom import USER_AGENT
+from newsloom.errors import ConfigError
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "newsloom"
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{default_data_dir() / 'newsloom.db'}"
+
+
+@dataclass
+class Settings:
+    db: str = field(default_factory=default_db_url)
+    user_agent: str = USER_AGENT
+    # fetch
+    requests_per_second_per_host: float = 1.0
+    timeout_s: float = 20.0
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    min_feed_interval_s: int = 300
+    max_feed_interval_s: int = 6 * 3600
+    default_feed_interval_s: int = 900
+    max_backoff_s: int = 24 * 3600
+    max_articles_per_feed: int = 50  # article pages fetched per feed pass
+    concurrency: int = 8
+    # extraction / dedupe
+    min_text_chars: int = 200
+    near_duplicate_threshold: float = 0.8
+    minhash_perms: int = 128
+    # stories
+    embedder: str = "use-m3"
+    embed_threads: int = 1
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None, **overrides: Any) -> "Settings":
+        values: dict[str, Any] = {}
+        cfg = path or os.environ.get("NEWSLOOM_CONFIG")
+        cfg_path = Path(cfg) if cfg else Path.home() / ".config" / "newsloom" / "config.toml"
+        if cfg_path.is_file():
+            try:
+                values.update(tomllib.loads(cfg_path.read_text(encoding="utf-8")))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{cfg_path}: not valid TOML ({exc})") from None
+        elif cfg:
+            raise ConfigError(f"{cfg_path}: config file not found")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for name, f in fields.items():
+            env = os.environ.get(f"NEWSLOOM_{name.upper()}")
+            if env is not None:
+                values[name] = env
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = set(values) - set(fields)
+        if unknown:
+            raise ConfigError(f"{cfg_path}: unknown setting(s) {', '.join(sorted(unknown))}")
+        out = cls()
+        for name, raw in values.items():
+            default = getattr(out, name)
+            try:
+                value = type(default)(raw) if not isinstance(raw, type(default)) else raw
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"setting {name}={raw!r}: expected {type(default).__name__}"
+                ) from None
+            setattr(out, name, value)
+        return out

@@ -1,0 +1,83 @@
+"""Specific exception classes. Every message names the input and what is wrong with it."""
+
+from __future__ import annotations
+
+
+class NewsloomError(Exception):
+    """Base class: the CLI prints these as one clear line, never a traceback."""
+
+
+class ConfigError(NewsloomError):
+    pass
+
+
+class StoreError(NewsloomError):
+    pass
+
+
+class DuplicateSourceError(StoreError):
+    pass
+
+
+class NotFoundError(StoreError):
+    pass
+
+
+class FetchError(NewsloomError):
+    """A fetch failed; ``status`` is the short machine-readable outcome recorded in the fetch log."""
+
+    status = "error"
+
+    def __init__(self, url: str, message: str):
+        self.url = url
+        super().__init__(f"{url}: {message}")
+
+
+class RobotsDisallowed(FetchError):
+    status = "robots"
+
+
+class TooLarge(FetchError):
+    status = "too_large"
+
+
+class BadContentType(FetchError):
+    status = "bad_content_type"
+
+
+class TooManyRedirects(FetchError):
+    status = "redirect_loop"
+
+
+class HostUnreachable(FetchError):
+    status = "unreachable"
+
+
+class HTTPStatusError(FetchError):
+    status = "http_error"
+
+    def __init__(self, url: str, code: int, message: str = ""):
+        self.code = code
+        super().__init__(url, f"HTTP {code}{' ' + message if message else ''}")
+
+
+class FeedParseError(NewsloomError):
+    def __init__(self, url: str, message: str):
+        self.url = url
+        super().__init__(f"{url}: not a readable feed or sitemap ({message})")
+
+
+class OPMLError(NewsloomError):
+    pass
+
+
+class ExtractionError(NewsloomError):
+    """The page holds no article (empty, binary, all boilerplate)."""
+
+    def __init__(self, where: str, message: str):
+        self.where = where
+        super().__init__(f"{where}: {message}")
+
+
+class IngestError(NewsloomError):
+    pass

@@ -1,0 +1,165 @@
+"""The one repository interface. ``sqlite.py`` and ``postgres.py`` implement it; nothing else
+in newsloom writes SQL.
+
+Contract for implementers:
+- every write is committed before the method returns (so an interrupted run loses at most the
+  article being processed, never what was stored before);
+- methods take and return ``newsloom.models`` dataclasses;
+- ``migrate()`` is idempotent and brings an old schema up to date.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from datetime import datetime
+
+from newsloom.models import Article, Feed, FetchLog, RawDocument, Revision, Source, Story
+
+
+class Store(abc.ABC):
+    url: str
+
+    # --- life cycle -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def migrate(self) -> None:
+        """Create or upgrade the schema (idempotent)."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- sources and feeds -----------------------------------------------------------------
+    @abc.abstractmethod
+    def add_source(self, source: Source) -> Source:
+        """Insert; raises DuplicateSourceError if a source with the same URL exists."""
+
+    @abc.abstractmethod
+    def get_source(self, source_id: int) -> Source: ...
+
+    @abc.abstractmethod
+    def find_source(self, url: str) -> Source | None: ...
+
+    @abc.abstractmethod
+    def list_sources(self) -> list[Source]: ...
+
+    @abc.abstractmethod
+    def add_feed(self, feed: Feed) -> Feed:
+        """Insert; raises DuplicateSourceError if the feed URL is already followed."""
+
+    @abc.abstractmethod
+    def get_feed(self, feed_id: int) -> Feed: ...
+
+    @abc.abstractmethod
+    def list_feeds(self, source_id: int | None = None) -> list[Feed]: ...
+
+    @abc.abstractmethod
+    def due_feeds(self, now: datetime, limit: int | None = None) -> list[Feed]:
+        """Active feeds whose next_due is null or <= now, oldest first."""
+
+    @abc.abstractmethod
+    def update_feed(self, feed: Feed) -> None:
+        """Persist scheduling/conditional-GET state (etag, interval, next_due, errors...)."""
+
+    @abc.abstractmethod
+    def record_fetch(self, log: FetchLog) -> None: ...
+
+    @abc.abstractmethod
+    def fetch_log(self, feed_id: int | None = None, limit: int = 50) -> list[FetchLog]: ...
+
+    # --- raw documents ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def save_raw(self, raw: RawDocument) -> int:
+        """Keep the original body (compressed) so extraction/cleanup can be re-run; returns id."""
+
+    @abc.abstractmethod
+    def get_raw(self, raw_id: int) -> RawDocument: ...
+
+    # --- articles --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_article(self, article: Article) -> Article:
+        """Insert and return it with ``id`` set. Also indexes title+text for full-text search."""
+
+    @abc.abstractmethod
+    def update_article(self, article: Article) -> None: ...
+
+    @abc.abstractmethod
+    def get_article(self, article_id: int) -> Article: ...
+
+    @abc.abstractmethod
+    def find_article_by_url(self, url: str) -> Article | None:
+        """Match on url or canonical_url."""
+
+    @abc.abstractmethod
+    def find_article_by_hash(self, content_hash: str) -> Article | None:
+        """The earliest stored article with this normalised-text hash."""
+
+    @abc.abstractmethod
+    def has_url(self, url: str) -> bool:
+        """Cheap check used to skip pages already stored (url or canonical_url)."""
+
+    @abc.abstractmethod
+    def list_articles(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        lang: str | None = None,
+        source_id: int | None = None,
+        include_duplicates: bool = True,
+    ) -> list[Article]:
+        """Newest first (by id)."""
+
+    @abc.abstractmethod
+    def count_articles(self) -> int: ...
+
+    @abc.abstractmethod
+    def iter_articles(self, batch: int = 500) -> Iterator[Article]:
+        """All articles in id (arrival) order; used to rebuild indexes (LSH, stories)."""
+
+    @abc.abstractmethod
+    def search_articles(self, query: str, limit: int = 50) -> list[Article]:
+        """Full-text search (FTS5 on SQLite, tsvector on PostgreSQL)."""
+
+    @abc.abstractmethod
+    def add_revision(self, revision: Revision) -> None: ...
+
+    @abc.abstractmethod
+    def list_revisions(self, article_id: int) -> list[Revision]: ...
+
+    # --- stories and embeddings -----------------------------------------------------------
+    @abc.abstractmethod
+    def save_story(self, story: Story) -> Story:
+        """Insert (id None) or update; returns it with ``id`` set."""
+
+    @abc.abstractmethod
+    def get_story(self, story_id: int) -> Story: ...
+
+    @abc.abstractmethod
+    def list_stories(self, limit: int = 50, offset: int = 0) -> list[Story]:
+        """Most recently updated first; merged stories (merged_into set) are left out."""
+
+    @abc.abstractmethod
+    def story_articles(self, story_id: int) -> list[Article]:
+        """Articles whose story_id is this story, in arrival order."""
+
+    @abc.abstractmethod
+    def clear_stories(self) -> None:
+        """Delete all stories and unset story_id/lineage on articles (for ``stories rebuild``)."""
+
+    @abc.abstractmethod
+    def save_embedding(self, article_id: int, model: str, vector: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def get_embedding(self, article_id: int, model: str) -> bytes | None: ...
+
+    # --- generic key/value state (pipeline checkpoints) --------------------------------------
+    @abc.abstractmethod
+    def get_state(self, key: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def set_state(self, key: str, value: str) -> None: ...
