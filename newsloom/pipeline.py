@@ -1,0 +1,248 @@
+"""Wires the stages. The only module that knows their order:
+
+    fetch/ingest -> extract -> analyse (language) -> dedupe -> store -> stories
+
+Each stage takes plain data and gives plain data; only ``store`` touches the database and only
+``fetch`` the network. Every article is committed on its own, so an interrupted run keeps all
+finished work and a re-run skips it (pages already stored are recognised by URL and content hash).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from newsloom.config import Settings
+from newsloom.errors import ExtractionError, IngestError, NewsloomError
+from newsloom.models import Article, Feed, FetchLog, RawDocument, Revision, utcnow
+from newsloom.store.base import Store
+
+log = logging.getLogger("newsloom.pipeline")
+
+
+@dataclass
+class Outcome:
+    """What happened to one input. ``status`` is one of:
+    new, duplicate, near_duplicate, revision, unchanged, rejected, error."""
+
+    where: str
+    status: str
+    article_id: int | None = None
+    of: int | None = None
+    message: str | None = None
+
+
+@dataclass
+class RunSummary:
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, outcome: Outcome) -> None:
+        self.counts[outcome.status] += 1
+        if outcome.status in ("error", "rejected"):
+            self.errors.append(outcome)
+
+
+class Pipeline:
+    def __init__(self, store: Store, settings: Settings, with_stories: bool = True) -> None:
+        self.store = store
+        self.settings = settings
+        self.with_stories = with_stories
+        self._deduper = None
+        self._stories = None
+        self._sources: dict[int, tuple[str, str | None]] = {}
+
+    # --- lazily built stage objects (start-up cost only when needed) --------------------------
+    @property
+    def deduper(self):  # type: ignore[no-untyped-def]
+        if self._deduper is None:
+            from newsloom.dedupe import Deduper
+
+            self._deduper = Deduper(self.store, self.settings)
+        return self._deduper
+
+    @property
+    def stories(self):  # type: ignore[no-untyped-def]
+        if self._stories is None:
+            from newsloom.stories.service import StoryService
+
+            self._stories = StoryService(self.store, self.settings)
+        return self._stories
+
+    def _source_info(self, source_id: int | None) -> tuple[str | None, str | None]:
+        if source_id is None:
+            return None, None
+        if source_id not in self._sources:
+            src = self.store.get_source(source_id)
+            self._sources[source_id] = (src.name, src.country)
+        return self._sources[source_id]
+
+    # --- one document -------------------------------------------------------------------------
+    def process_raw(self, raw: RawDocument) -> Outcome:
+        """Extract, analyse, dedupe and store one fetched or ingested page."""
+        from newsloom.extract.html import extract
+
+        try:
+            article = extract(raw, self.settings)
+        except ExtractionError as exc:
+            return Outcome(raw.url, "rejected", message=str(exc))
+        article.source_id = article.source_id or raw.source_id
+        article.feed_id = article.feed_id or raw.feed_id
+        if raw.feed_item is not None:
+            if not article.title and raw.feed_item.title:
+                article.title = raw.feed_item.title
+            if article.published is None and raw.feed_item.published is not None:
+                if raw.feed_item.published <= utcnow() + timedelta(days=1):
+                    article.published = raw.feed_item.published
+        return self.process_article(article, raw=raw)
+
+    def process_article(self, article: Article, raw: RawDocument | None = None) -> Outcome:
+        """Analyse, dedupe and store an extracted article (JSONL corpora enter here directly)."""
+        from newsloom.analyse.language import detect_article
+
+        where = article.url
+        name, country = self._source_info(article.source_id)
+        article.source = article.source or name
+        article.country = article.country or country
+        if not article.text.strip():
+            return Outcome(where, "rejected", message=f"{where}: no text")
+        hint = article.lang
+        res = detect_article(article.title or "", article.text, hint=hint)
+        if not hint or res.lang:
+            article.lang = res.lang or hint
+        article.lang_confidence = res.confidence
+        article.paragraph_langs = list(res.paragraph_langs)
+
+        dd = self.deduper
+        dd.prepare(article)
+        verdict = dd.check(article)
+        if verdict.kind == "same_url":
+            return Outcome(where, "unchanged", article_id=verdict.of)
+        if verdict.kind == "revision":
+            return self._store_revision(article, verdict.of, raw)
+        if verdict.kind in ("exact", "near"):
+            article.duplicate_of = verdict.of
+        if raw is not None:
+            article.raw_id = self.store.save_raw(raw)
+        stored = self.store.add_article(article)
+        dd.add(stored)
+        if self.with_stories:
+            self.stories.add(stored)
+        status = {"exact": "duplicate", "near": "near_duplicate"}.get(verdict.kind, "new")
+        return Outcome(where, status, article_id=stored.id, of=verdict.of)
+
+    def _store_revision(self, article: Article, old_id: int | None, raw: RawDocument | None) -> Outcome:
+        assert old_id is not None
+        old = self.store.get_article(old_id)
+        self.store.add_revision(
+            Revision(article_id=old_id, title=old.title, text=old.text, content_hash=old.content_hash or "")
+        )
+        article.id = old.id
+        article.duplicate_of = old.duplicate_of
+        article.story_id = old.story_id
+        article.lineage, article.lineage_of = old.lineage, old.lineage_of
+        if raw is not None:
+            article.raw_id = self.store.save_raw(raw)
+        self.store.update_article(article)
+        self.deduper.add(article)
+        return Outcome(article.url, "revision", article_id=old_id)
+
+    # --- files --------------------------------------------------------------------------------
+    def ingest(
+        self, paths: Iterable[Path], progress: Callable[[Outcome], None] | None = None
+    ) -> RunSummary:
+        from newsloom.ingest import iter_file
+
+        summary = RunSummary()
+        start = time.perf_counter()
+        for path in paths:
+            for item in iter_file(Path(path)):
+                if isinstance(item, IngestError):
+                    outcome = Outcome(str(path), "error", message=str(item))
+                else:
+                    outcome = self._process_item(item)
+                summary.add(outcome)
+                if progress:
+                    progress(outcome)
+        summary.seconds = time.perf_counter() - start
+        return summary
+
+    def _process_item(self, item: object) -> Outcome:
+        doc = getattr(item, "raw", None) or getattr(item, "article", None) or item
+        try:
+            if isinstance(doc, RawDocument):
+                if self.store.has_url(doc.url) and doc.origin != "file":
+                    pass  # still run: the page may have been edited (revision)
+                return self.process_raw(doc)
+            if isinstance(doc, Article):
+                return self.process_article(doc)
+        except NewsloomError as exc:
+            return Outcome(getattr(doc, "url", "?"), "error", message=str(exc))
+        return Outcome("?", "error", message=f"unknown ingest item {type(item).__name__}")
+
+    # --- network ------------------------------------------------------------------------------
+    def fetch_once(
+        self,
+        feeds: list[Feed] | None = None,
+        progress: Callable[[str], None] | None = None,
+        on_outcome: Callable[[Outcome], None] | None = None,
+    ) -> tuple[RunSummary, object]:
+        """One polite pass over all due feeds. Returns (article summary, crawl summary)."""
+        from newsloom.fetch.crawler import crawl
+
+        due = feeds if feeds is not None else self.store.due_feeds(utcnow())
+        summary = RunSummary()
+        start = time.perf_counter()
+
+        def on_page(raw: RawDocument) -> None:
+            try:
+                outcome = self.process_raw(raw)
+            except NewsloomError as exc:
+                outcome = Outcome(raw.url, "error", message=str(exc))
+            summary.add(outcome)
+            if on_outcome:
+                on_outcome(outcome)
+
+        def on_feed(feed: Feed, logs: list[FetchLog]) -> None:
+            self.store.update_feed(feed)
+            for entry in logs:
+                entry.feed_id = entry.feed_id or feed.id
+                self.store.record_fetch(entry)
+
+        crawl_summary = asyncio.run(
+            crawl(due, self.settings, seen=self.store.has_url, on_page=on_page, on_feed=on_feed, progress=progress)
+        )
+        summary.seconds = time.perf_counter() - start
+        return summary, crawl_summary
+
+    def run_forever(
+        self,
+        stop: Callable[[], bool] = lambda: False,
+        on_pass: Callable[[RunSummary, object], None] | None = None,
+        idle_sleep_s: float = 30.0,
+        max_passes: int | None = None,
+    ) -> None:
+        """The main job: fetch whatever is due, process it, sleep until the next feed is due."""
+        passes = 0
+        while not stop():
+            summary, crawl_summary = self.fetch_once()
+            passes += 1
+            if on_pass:
+                on_pass(summary, crawl_summary)
+            if max_passes is not None and passes >= max_passes:
+                return
+            feeds = [f for f in self.store.list_feeds() if f.active and f.next_due is not None]
+            wait = idle_sleep_s
+            if feeds:
+                soonest = min(f.next_due for f in feeds if f.next_due is not None)
+                wait = max(1.0, min(idle_sleep_s * 10, (soonest - utcnow()).total_seconds()))
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline and not stop():
+                time.sleep(min(1.0, deadline - time.monotonic()))
