@@ -92,7 +92,10 @@ def import_opml_bytes(store: Store, data: bytes, where: str) -> tuple[int, int]:
     from newsloom.fetch.opml import parse_opml
 
     added = skipped = 0
-    for entry in parse_opml(data, where):
+    entries = parse_opml(data, where)
+    for problem in entries.problems:
+        err.print(f"warning: {problem}", markup=False)
+    for entry in entries:
         source = store.find_source(entry.site_url or entry.feed_url)
         if source is None:
             source = store.add_source(

@@ -23,6 +23,10 @@ class NotFoundError(StoreError):
     pass
 
 
+class DuplicateArticleError(StoreError):
+    """An article with the same URL is already stored."""
+
+
 class FetchError(NewsloomError):
     """A fetch failed; ``status`` is the short machine-readable outcome recorded in the fetch log."""
 
@@ -56,9 +60,29 @@ class HostUnreachable(FetchError):
 class HTTPStatusError(FetchError):
     status = "http_error"
 
-    def __init__(self, url: str, code: int, message: str = ""):
+    def __init__(self, url: str, code: int, message: str = "", retry_after: float | None = None):
         self.code = code
+        # seconds the server asked us to wait (429/503 Retry-After), so the scheduler can obey it
+        self.retry_after = retry_after
         super().__init__(url, f"HTTP {code}{' ' + message if message else ''}")
+
+
+class InvalidURL(FetchError):
+    status = "invalid_url"
+
+
+class FetchTimeout(FetchError):
+    status = "timeout"
+
+
+class RetryLater(FetchError):
+    """Not requested: the host's rate limit or an earlier Retry-After says wait ``retry_after`` s."""
+
+    status = "retry_later"
+
+    def __init__(self, url: str, message: str, retry_after: float):
+        self.retry_after = retry_after
+        super().__init__(url, message)
 
 
 class FeedParseError(NewsloomError):
@@ -81,3 +105,19 @@ class ExtractionError(NewsloomError):
 
 class IngestError(NewsloomError):
     pass
+
+
+class DedupeError(NewsloomError):
+    pass
+
+
+class SignatureError(DedupeError):
+    """Stored MinHash bytes cannot be read (corrupt, or written by another rensa algorithm)."""
+
+
+class BenchError(NewsloomError):
+    """A benchmark input (pairs CSV, corpus folder) is missing or not in the expected layout."""
+
+
+class AnalyseError(NewsloomError):
+    """Bad input to an analysis step (entities, quotes): names the argument and what is wrong."""

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from newsloom.config import Settings
 from newsloom.errors import ExtractionError, IngestError, NewsloomError
+from newsloom.ingest.base import IngestItem
 from newsloom.models import Article, Feed, FetchLog, RawDocument, Revision, utcnow
 from newsloom.store.base import Store
 
@@ -58,6 +59,8 @@ class Pipeline:
         self._deduper = None
         self._stories = None
         self._sources: dict[int, tuple[str, str | None]] = {}
+        self._limiter = None  # fetch state kept across passes (see fetch_once)
+        self._robots: dict = {}
 
     # --- lazily built stage objects (start-up cost only when needed) --------------------------
     @property
@@ -158,34 +161,31 @@ class Pipeline:
     def ingest(
         self, paths: Iterable[Path], progress: Callable[[Outcome], None] | None = None
     ) -> RunSummary:
-        from newsloom.ingest import iter_file
+        """Files and folders (.html/.htm/.txt/.warc/.warc.gz/.jsonl); bad records are reported
+        and skipped, never fatal."""
+        from newsloom.ingest import iter_paths
 
         summary = RunSummary()
         start = time.perf_counter()
-        for path in paths:
-            for item in iter_file(Path(path)):
-                if isinstance(item, IngestError):
-                    outcome = Outcome(str(path), "error", message=str(item))
-                else:
-                    outcome = self._process_item(item)
-                summary.add(outcome)
-                if progress:
-                    progress(outcome)
+        for item in iter_paths(Path(p) for p in paths):
+            if isinstance(item, IngestError):
+                outcome = Outcome(getattr(item, "where", "?"), "error", message=str(item))
+            else:
+                outcome = self.process_item(item)
+            summary.add(outcome)
+            if progress:
+                progress(outcome)
         summary.seconds = time.perf_counter() - start
         return summary
 
-    def _process_item(self, item: object) -> Outcome:
-        doc = getattr(item, "raw", None) or getattr(item, "article", None) or item
+    def process_item(self, item: IngestItem) -> Outcome:
         try:
-            if isinstance(doc, RawDocument):
-                if self.store.has_url(doc.url) and doc.origin != "file":
-                    pass  # still run: the page may have been edited (revision)
-                return self.process_raw(doc)
-            if isinstance(doc, Article):
-                return self.process_article(doc)
+            if item.raw is not None:
+                return self.process_raw(item.raw)
+            assert item.article is not None
+            return self.process_article(item.article)
         except NewsloomError as exc:
-            return Outcome(getattr(doc, "url", "?"), "error", message=str(exc))
-        return Outcome("?", "error", message=f"unknown ingest item {type(item).__name__}")
+            return Outcome(item.where, "error", message=str(exc))
 
     # --- network ------------------------------------------------------------------------------
     def fetch_once(
@@ -196,6 +196,12 @@ class Pipeline:
     ) -> tuple[RunSummary, object]:
         """One polite pass over all due feeds. Returns (article summary, crawl summary)."""
         from newsloom.fetch.crawler import crawl
+        from newsloom.fetch.http import Fetcher
+        from newsloom.fetch.ratelimit import HostRateLimiter
+
+        if self._limiter is None:
+            self._limiter = HostRateLimiter(
+                self.settings.requests_per_second_per_host, self.settings.concurrency, max_wait_s=300.0)
 
         due = feeds if feeds is not None else self.store.due_feeds(utcnow())
         summary = RunSummary()
@@ -216,9 +222,14 @@ class Pipeline:
                 entry.feed_id = entry.feed_id or feed.id
                 self.store.record_fetch(entry)
 
-        crawl_summary = asyncio.run(
-            crawl(due, self.settings, seen=self.store.has_url, on_page=on_page, on_feed=on_feed, progress=progress)
-        )
+        async def go() -> object:
+            # limiter and robots rules outlive one pass, so Retry-After deferrals, Crawl-delay and
+            # robots.txt are remembered by the long-running `newsloom run`
+            async with Fetcher(self.settings, limiter=self._limiter, robots_rules=self._robots) as fetcher:
+                return await crawl(due, self.settings, seen=self.store.has_url, on_page=on_page,
+                                   on_feed=on_feed, progress=progress, fetcher=fetcher)
+
+        crawl_summary = asyncio.run(go())
         summary.seconds = time.perf_counter() - start
         return summary, crawl_summary
 

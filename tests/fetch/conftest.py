@@ -1,0 +1,32 @@
+"""Fixtures for the fetch tests: a real local HTTP server and fast, permissive settings."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterator
+from typing import Any, TypeVar
+
+import pytest
+from localserver import LocalServer
+
+from newsloom.config import Settings
+
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """pytest-asyncio is not a dependency; each test drives its own event loop."""
+    return asyncio.run(coro)
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    with LocalServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def settings() -> Settings:
+    # high rate so tests that are not about politeness don't wait; small caps and timeouts
+    return Settings(db="sqlite:///:memory:", requests_per_second_per_host=1000.0, timeout_s=3.0,
+                    max_body_bytes=256 * 1024, max_redirects=3, concurrency=4)

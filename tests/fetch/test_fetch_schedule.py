@@ -1,0 +1,89 @@
+"""Adaptive poll interval and error back-off: pure functions, exact numbers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from newsloom.config import Settings
+from newsloom.errors import FeedParseError, HostUnreachable, HTTPStatusError, RetryLater
+from newsloom.fetch import schedule
+from newsloom.models import Feed
+
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+S = Settings(db="sqlite:///:memory:", min_feed_interval_s=300, max_feed_interval_s=21600,
+             max_backoff_s=86400, default_feed_interval_s=900)
+
+
+def test_no_new_items_lengthens_interval() -> None:
+    f = schedule.on_success(Feed(url="u", interval_s=900), S, new_items=0, now=NOW)
+    assert f.interval_s == 1350 and f.next_due == NOW + timedelta(seconds=1350)
+    assert f.last_status == "ok" and f.last_fetched == NOW and f.last_new_items == 0
+
+
+def test_one_new_item_keeps_interval_many_shorten_it() -> None:
+    assert schedule.on_success(Feed(url="u", interval_s=900), S, new_items=1, now=NOW).interval_s == 900
+    assert schedule.on_success(Feed(url="u", interval_s=900), S, new_items=2, now=NOW).interval_s == 450
+    # at most 4x shorter in one step, however many items arrived
+    assert schedule.on_success(Feed(url="u", interval_s=3600), S, new_items=50, now=NOW).interval_s == 900
+
+
+def test_interval_is_bounded() -> None:
+    assert schedule.on_success(Feed(url="u", interval_s=400), S, new_items=10, now=NOW).interval_s == 300
+    assert schedule.on_success(Feed(url="u", interval_s=20000), S, new_items=0, now=NOW).interval_s == 21600
+
+
+def test_not_modified_counts_as_no_news() -> None:
+    f = schedule.on_success(Feed(url="u", interval_s=900), S, new_items=7, not_modified=True, now=NOW)
+    assert f.interval_s == 1350 and f.last_status == "not_modified" and f.last_new_items == 0
+
+
+def test_success_clears_errors_and_is_pure() -> None:
+    feed = Feed(url="u", interval_s=900, error_count=3, last_status="http_error", last_error="boom")
+    f = schedule.on_success(feed, S, new_items=1, now=NOW)
+    assert (f.error_count, f.last_status, f.last_error) == (0, "ok", None)
+    assert feed.error_count == 3 and feed.last_error == "boom"  # input untouched
+
+
+def test_exponential_backoff_capped() -> None:
+    feed = Feed(url="http://h/feed", interval_s=900)
+    delays = []
+    for _ in range(10):
+        feed = schedule.on_error(feed, S, HostUnreachable(feed.url, "cannot connect"), now=NOW)
+        delays.append((feed.next_due - NOW).total_seconds())
+    assert delays[:5] == [900, 1800, 3600, 7200, 14400]
+    assert delays[-1] == 86400 and feed.error_count == 10
+    assert feed.interval_s == 900  # the normal rhythm is kept for when it recovers
+    assert feed.last_status == "unreachable" and "cannot connect" in (feed.last_error or "")
+
+
+def test_backoff_honours_retry_after() -> None:
+    err = HTTPStatusError("http://h/feed", 429, "Too Many Requests", retry_after=7200)
+    f = schedule.on_error(Feed(url="http://h/feed", interval_s=900), S, err, now=NOW)
+    assert f.next_due == NOW + timedelta(seconds=7200) and f.last_status == "http_error"
+    assert "HTTP 429" in (f.last_error or "")
+    # a Retry-After shorter than the back-off does not shorten it; an absurd one is capped
+    short = HTTPStatusError("u", 503, retry_after=10)
+    assert schedule.backoff_s(900, 2, S, short.retry_after) == 1800
+    assert schedule.backoff_s(900, 1, S, 10 * 86400) == 86400
+
+
+def test_parse_error_status() -> None:
+    f = schedule.on_error(Feed(url="u"), S, FeedParseError("u", "malformed XML"), now=NOW)
+    assert f.last_status == "parse_error" and f.error_count == 1
+
+
+def test_retry_later_defers_without_counting_an_error() -> None:
+    feed = Feed(url="u", interval_s=900, error_count=2)
+    f = schedule.on_error(feed, S, RetryLater("u", "host busy", retry_after=120), now=NOW)
+    assert f.error_count == 2 and f.next_due == NOW + timedelta(seconds=120)
+    assert f.last_status == "retry_later"
+
+
+@pytest.mark.parametrize("next_due, active, due", [
+    (None, True, True), (NOW - timedelta(seconds=1), True, True),
+    (NOW + timedelta(seconds=1), True, False), (None, False, False),
+])
+def test_is_due(next_due: datetime | None, active: bool, due: bool) -> None:
+    assert schedule.is_due(Feed(url="u", next_due=next_due, active=active), NOW) is due
