@@ -132,9 +132,10 @@ class Pipeline:
             return self._store_revision(article, verdict.of, raw)
         if verdict.kind in ("exact", "near"):
             article.duplicate_of = verdict.of
-        if raw is not None:
-            article.raw_id = self.store.save_raw(raw)
-        stored = self.store.add_article(article)
+        with self.store.transaction():  # raw page and article land together or not at all
+            if raw is not None:
+                article.raw_id = self.store.save_raw(raw)
+            stored = self.store.add_article(article)
         dd.add(stored)
         if self.with_stories:
             self.stories.add(stored)
@@ -144,16 +145,17 @@ class Pipeline:
     def _store_revision(self, article: Article, old_id: int | None, raw: RawDocument | None) -> Outcome:
         assert old_id is not None
         old = self.store.get_article(old_id)
-        self.store.add_revision(
-            Revision(article_id=old_id, title=old.title, text=old.text, content_hash=old.content_hash or "")
-        )
         article.id = old.id
         article.duplicate_of = old.duplicate_of
         article.story_id = old.story_id
         article.lineage, article.lineage_of = old.lineage, old.lineage_of
-        if raw is not None:
-            article.raw_id = self.store.save_raw(raw)
-        self.store.update_article(article)
+        with self.store.transaction():
+            self.store.add_revision(
+                Revision(article_id=old_id, title=old.title, text=old.text, content_hash=old.content_hash or "")
+            )
+            if raw is not None:
+                article.raw_id = self.store.save_raw(raw)
+            self.store.update_article(article)
         self.deduper.add(article)
         return Outcome(article.url, "revision", article_id=old_id)
 

@@ -11,6 +11,7 @@ Contract for implementers:
 from __future__ import annotations
 
 import abc
+import contextlib
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -33,6 +34,12 @@ class Store(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """Group several writes into one atomic unit: committed together when the block ends,
+        all rolled back if it raises. SQLite and PostgreSQL stores override this; the default
+        (for test doubles) gives no atomicity."""
+        return contextlib.nullcontext()
 
     # --- sources and feeds -----------------------------------------------------------------
     @abc.abstractmethod
@@ -156,6 +163,14 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def get_embedding(self, article_id: int, model: str) -> bytes | None: ...
+
+    def iter_embeddings(self, model: str, batch: int = 1000) -> Iterator[tuple[int, bytes]]:
+        """(article_id, vector) of every stored embedding of ``model``, in article id order, to
+        rebuild a vector index. This default walks all articles; SQL stores override it."""
+        for article in self.iter_articles(batch):
+            vector = self.get_embedding(article.id, model) if article.id is not None else None
+            if vector is not None:
+                yield article.id, vector  # type: ignore[misc]
 
     # --- generic key/value state (pipeline checkpoints) --------------------------------------
     @abc.abstractmethod

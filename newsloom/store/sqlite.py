@@ -1,0 +1,227 @@
+"""SQLite backend (the default): stdlib sqlite3, WAL, FTS5.
+
+One connection in autocommit mode; the store issues ``BEGIN IMMEDIATE`` / ``COMMIT`` itself so
+every public write is committed before it returns and write locks are taken up front (a deferred
+transaction that upgrades to a writer can fail with SQLITE_BUSY despite the busy timeout).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from newsloom.errors import StoreError
+from newsloom.models import Article, utcnow
+from newsloom.store import _codec as codec
+from newsloom.store import _migrate
+from newsloom.store._sql import _ARTICLE_COLS, SQLStore
+
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def split_statements(script: str) -> list[str]:
+    """Statements of a SQL script, trigger bodies kept whole.
+
+    ``executescript`` would be simpler but commits any open transaction first, and a migration
+    must apply inside one transaction together with its ``schema_migrations`` row.
+    """
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if _COMMENT.sub("", buf).strip():
+        raise StoreError(
+            f"incomplete SQL statement at the end of a migration: {buf.strip()[:80]!r}"
+        )
+    return out
+
+
+class SQLiteStore(SQLStore):
+    """``SQLiteStore("/path/news.db")`` or ``SQLiteStore(":memory:")``; call ``migrate()`` (or use
+    ``newsloom.store.open_store``, which does)."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, url: str | None = None, busy_timeout_s: float = 10.0
+    ) -> None:
+        super().__init__()
+        if sqlite3.sqlite_version_info < (3, 35, 0):
+            # RETURNING (3.35) and NULLS FIRST (3.30) are used throughout.
+            raise StoreError(
+                f"SQLite {sqlite3.sqlite_version} is too old for newsloom (needs 3.35 or newer)"
+            )
+        self.path = str(path)
+        self.url = url or f"sqlite:///{self.path}"
+        self._depth = 0
+        if self.path != ":memory:":
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{self.url}: cannot create its directory ({exc})") from None
+        try:
+            self._conn = sqlite3.connect(
+                self.path,
+                timeout=busy_timeout_s,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.url}: cannot open SQLite database ({exc})") from None
+        try:
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            # Reading the journal mode is the first real file access: a non-database file or a
+            # read-only one fails here, with a message we can make clear.
+            self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise StoreError(f"{self.url}: {_explain(exc)}") from None
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    # --- life cycle -----------------------------------------------------------------------------
+    def migrate(self) -> None:
+        known = _migrate.load("sqlite")
+        with self._lock:
+            if self._depth:
+                raise StoreError(f"{self.url}: migrate() cannot run inside a transaction")
+            try:
+                # Cheap read first: an up-to-date database needs no write lock, so many
+                # processes can open it at once.
+                if self._pending(known) == []:
+                    return
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for m in self._pending(known) or []:
+                        for statement in split_statements(m.sql):
+                            self._conn.execute(statement)
+                        self._conn.execute(
+                            "INSERT INTO schema_migrations (version, name, applied_at) "
+                            "VALUES (?, ?, ?)",
+                            [m.version, m.name, codec.dt_text(utcnow())],
+                        )
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.url}: migration failed ({_explain(exc)})") from None
+
+    def _pending(self, known: list[_migrate.Migration]) -> list[_migrate.Migration] | None:
+        """Migrations not yet applied, or None when the bookkeeping table does not exist yet."""
+        exists = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
+        if not exists:
+            if self._conn.in_transaction:
+                self._conn.execute(
+                    "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                    "name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                )
+                return list(known)
+            return None
+        applied = {r[0] for r in self._conn.execute("SELECT version FROM schema_migrations")}
+        _migrate.check_not_newer(self.url, applied, known)
+        return [m for m in known if m.version not in applied]
+
+    def schema_version(self) -> int:
+        row = self._one("SELECT max(version) AS v FROM schema_migrations")
+        return int(row["v"] or 0)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self._conn.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                pass  # closing must not fail on a database that was never usable
+            self._conn.close()
+
+    # --- hooks ----------------------------------------------------------------------------------
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(sql, params)
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        conn = self._conn
+        if self._depth == 0:
+            conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        else:
+            name = f"sp{self._depth}"
+            conn.execute(f"SAVEPOINT {name}")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+                raise
+            self._depth -= 1
+            conn.execute(f"RELEASE {name}")
+
+    def _classify(self, exc: BaseException) -> str | None:
+        if isinstance(exc, sqlite3.IntegrityError):
+            name = getattr(exc, "sqlite_errorname", "")
+            if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
+                return "unique"
+            if name == "SQLITE_CONSTRAINT_FOREIGNKEY":
+                return "fk"
+        if isinstance(exc, sqlite3.Error | OverflowError):
+            return "driver"
+        return None
+
+    def _dt_in(self, value: datetime | None) -> Any:
+        return codec.dt_text(value)
+
+    def _fts_columns(self, article: Article) -> list[tuple[str, str, list[Any]]]:
+        return []  # triggers in 0001_init.sql keep articles_fts in sync
+
+    def _search(self, tokens: list[str], limit: int) -> list[Any]:
+        # Each token quoted: user input never reaches FTS5 query syntax (AND, NEAR, *, ^ ...).
+        match = " ".join(f'"{t}"' for t in tokens)
+        sql = (
+            f"SELECT {_ARTICLE_COLS} FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+            "WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts, 2.0, 1.0), a.id DESC LIMIT ?"
+        )
+        return self._rows(sql, [match, limit])
+
+
+def _explain(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "not a database" in text:
+        return f"the file is not an SQLite database ({text})"
+    if "readonly" in text or "read-only" in text:
+        return f"the database file or its directory is read-only ({text})"
+    if "unable to open" in text:
+        return f"cannot open the database file ({text})"
+    return text
