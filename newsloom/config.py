@@ -45,6 +45,9 @@ class Settings:
     min_text_chars: int = 200
     near_duplicate_threshold: float = 0.8
     minhash_perms: int = 128
+    # newest articles kept in the in-memory near-duplicate index (~2 KB each); 0 = all.
+    # Exact duplicates are found through the store at any age.
+    near_duplicate_window: int = 0
     # stories
     embedder: str = "use-m3"
     embed_threads: int = 1

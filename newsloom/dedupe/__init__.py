@@ -1,0 +1,211 @@
+"""Recognise pages already seen: the same page again, a new version of it, or a copy of it.
+
+    deduper = Deduper(store, settings)   # rebuilds the LSH index from stored signatures
+    deduper.prepare(article)             # canonical_url, content_hash, minhash
+    result = deduper.check(article)
+    if result.kind in ("new", "exact", "near"):
+        article.duplicate_of = result.of
+        deduper.add(store.add_article(article))
+
+Rules, in order (the first that applies wins):
+
+``same_url``  the url/canonical URL is stored, with the same text and title: store nothing.
+``revision``  the url/canonical URL is stored but text or title changed: the pipeline keeps the
+              old version as a Revision and updates the article (then calls :meth:`Deduper.add`).
+``exact``     the normalised text is stored under another URL: duplicate of the earliest.
+``near``      MinHash Jaccard >= ``settings.near_duplicate_threshold`` with a stored article:
+              duplicate of the best match's root original.
+``new``       none of these.
+
+A changed title alone therefore makes a revision when the URL matches, and an exact (or near)
+duplicate otherwise. ``of`` always names an original, never a duplicate of a duplicate.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Literal
+
+from newsloom.config import Settings
+from newsloom.dedupe.hashing import content_hash, normalise_text
+from newsloom.dedupe.neardup import NearDupIndex, Sig
+from newsloom.dedupe.urls import canonical_url
+from newsloom.errors import DedupeError, NotFoundError, SignatureError
+from newsloom.models import Article
+from newsloom.store.base import Store
+
+__all__ = ["DedupeResult", "Deduper", "Kind", "canonical_url", "content_hash"]
+
+_EMPTY_HASH = content_hash("")
+
+Kind = Literal["new", "same_url", "revision", "exact", "near"]
+
+
+@dataclass(frozen=True)
+class DedupeResult:
+    kind: Kind
+    of: int | None = None  # the stored article it is the same page as / a duplicate of
+    jaccard: float | None = None  # estimated for "near", 1.0 for "exact", None otherwise
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.kind in ("exact", "near")
+
+
+class Deduper:
+    """Dedupe decisions against a :class:`~newsloom.store.base.Store`.
+
+    Uses only ``find_article_by_url``, ``find_article_by_hash``, ``get_article`` and
+    ``iter_articles`` of the store; keeps an in-memory LSH index (about 2 KB per article,
+    bounded by ``settings.near_duplicate_window``).
+    """
+
+    def __init__(self, store: Store, settings: Settings | None = None):
+        settings = settings or Settings()
+        self.store = store
+        window = settings.near_duplicate_window or None
+        self.index = NearDupIndex(
+            settings.near_duplicate_threshold, settings.minhash_perms, max_items=window
+        )
+        # duplicate id -> the article it duplicates, so roots resolve without a store round-trip;
+        # originals are not listed (an indexed id missing here is an original)
+        self._parent: dict[int, int] = {}
+        self._lock = threading.Lock()
+        #: ids whose stored signature was missing or unreadable and was recomputed from the text
+        #: at start-up; the pipeline may write ``Article.minhash`` back for them.
+        self.stale: list[int] = []
+        self.rebuild()
+
+    # --- index maintenance ------------------------------------------------------------------
+    def rebuild(self) -> int:
+        """(Re)build the index from every stored article; returns how many were indexed."""
+        self._parent.clear()
+        self.stale = []
+        self.index = NearDupIndex(
+            self.index.threshold, self.index.num_perm, max_items=self.index.max_items
+        )
+        indexed = 0
+        for art in self.store.iter_articles():
+            if art.id is None or art.status == "removed":
+                continue
+            if art.duplicate_of is not None:
+                self._parent[art.id] = art.duplicate_of
+            sig = self._stored_signature(art)
+            if sig is None:
+                sig = self._signature(art)
+                self.stale.append(art.id)
+            indexed += self.index.add(art.id, sig)
+        return indexed
+
+    def _stored_signature(self, art: Article) -> Sig | None:
+        if not art.minhash:
+            return None
+        try:
+            sig = Sig.from_bytes(art.minhash)
+        except SignatureError:
+            return None
+        if sig.num_perm != self.index.num_perm:  # settings changed since it was stored
+            return None
+        return sig
+
+    def _signature(self, art: Article) -> Sig:
+        return self.index.signature(art.text or "", art.lang)
+
+    def add(self, article: Article) -> None:
+        """Register a stored article (``id`` set), or re-register it after a revision."""
+        if article.id is None:
+            raise DedupeError(f"{article.url}: article has no id; store it before Deduper.add")
+        if article.minhash is None or article.content_hash is None:
+            self.prepare(article)
+        sig = self._stored_signature(article) or self._signature(article)
+        with self._lock:
+            if article.duplicate_of is not None:
+                self._parent[article.id] = article.duplicate_of
+            else:
+                self._parent.pop(article.id, None)
+        self.index.add(article.id, sig)
+
+    def remove(self, article_id: int) -> None:
+        """Forget an article (taken down or deleted)."""
+        with self._lock:
+            self._parent.pop(article_id, None)
+        self.index.remove(article_id)
+
+    # --- decisions --------------------------------------------------------------------------
+    def prepare(self, article: Article) -> Article:
+        """Fill ``canonical_url``, ``content_hash`` and ``minhash`` from url and text.
+
+        A ``canonical_url`` already set (the page's declared ``<link rel=canonical>``) is
+        normalised and kept only if it is on the article's own registered domain: a canonical
+        on another domain marks a syndicated copy and must not make this page "the same URL"
+        as the original. Raises :class:`~newsloom.errors.InvalidURL` for a bad ``url``.
+        """
+        article.canonical_url = canonical_url(article.url, declared=article.canonical_url)
+        norm = normalise_text(article.text or "")  # once, for both the hash and the shingles
+        article.content_hash = content_hash(norm, normalised=True)
+        article.minhash = self.index.signature(norm, article.lang, normalised=True).to_bytes()
+        return article
+
+    def check(self, article: Article) -> DedupeResult:
+        """Classify ``article`` against the store (see the module docs for the rules).
+        Prepares it first if it has not been prepared."""
+        if article.content_hash is None or article.minhash is None or not article.canonical_url:
+            self.prepare(article)
+        existing = self._find_same_page(article)
+        if existing is not None:
+            old_hash = existing.content_hash or content_hash(existing.text or "")
+            same_title = normalise_text(existing.title or "") == normalise_text(article.title or "")
+            kind: Kind = (
+                "same_url" if old_hash == article.content_hash and same_title else "revision"
+            )
+            return DedupeResult(kind, existing.id)
+        if article.content_hash == _EMPTY_HASH:
+            return DedupeResult("new")  # nothing to compare: empty pages are not copies
+        twin = self.store.find_article_by_hash(article.content_hash or "")
+        if twin is not None and twin.id is not None and twin.id != article.id:
+            return DedupeResult("exact", self._root(twin.id, twin.duplicate_of), 1.0)
+        sig = self._stored_signature(article) or self._signature(article)
+        hits = self.index.query(sig, exclude=article.id)
+        if hits:
+            best, jaccard = hits[0]
+            return DedupeResult("near", self.root(best), jaccard)
+        return DedupeResult("new")
+
+    def _find_same_page(self, article: Article) -> Article | None:
+        seen: set[str] = set()
+        for url in (article.canonical_url, article.url):
+            if not url or url in seen:
+                continue
+            seen.add(url)
+            found = self.store.find_article_by_url(url)
+            if found is not None and found.id != article.id:
+                return found
+        return None
+
+    def root(self, article_id: int) -> int:
+        """The original at the end of ``article_id``'s duplicate_of chain (itself if none)."""
+        return self._root(article_id, self._parent_of(article_id))
+
+    def _root(self, article_id: int, parent: int | None) -> int:
+        current, visited = article_id, {article_id}
+        while parent is not None and parent not in visited:  # visited: never loop on bad data
+            visited.add(parent)
+            current = parent
+            parent = self._parent_of(current)
+        return current
+
+    def _parent_of(self, article_id: int) -> int | None:
+        with self._lock:
+            if article_id in self._parent:
+                return self._parent[article_id]
+        if article_id in self.index:
+            return None  # indexed and not in _parent: an original
+        try:  # outside the window, or stored by another process since start-up
+            parent = self.store.get_article(article_id).duplicate_of
+        except NotFoundError:
+            return None
+        if parent is not None:
+            with self._lock:
+                self._parent[article_id] = parent
+        return parent
