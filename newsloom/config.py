@@ -49,6 +49,7 @@ class Settings:
     # Exact duplicates are found through the store at any age.
     near_duplicate_window: int = 0
     # stories
+    stories: bool = True  # weave articles into stories (embedding + clustering) as they arrive
     embedder: str = "use-m3"
     embed_threads: int = 1
 
@@ -77,7 +78,12 @@ class Settings:
         for name, raw in values.items():
             default = getattr(out, name)
             try:
-                value = type(default)(raw) if not isinstance(raw, type(default)) else raw
+                if isinstance(default, bool) and isinstance(raw, str):
+                    if raw.strip().lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                        raise ValueError(raw)
+                    value = raw.strip().lower() in ("1", "true", "yes", "on")
+                else:
+                    value = type(default)(raw) if not isinstance(raw, type(default)) else raw
             except (TypeError, ValueError):
                 raise ConfigError(
                     f"setting {name}={raw!r}: expected {type(default).__name__}"

@@ -52,10 +52,10 @@ class RunSummary:
 
 
 class Pipeline:
-    def __init__(self, store: Store, settings: Settings, with_stories: bool = True) -> None:
+    def __init__(self, store: Store, settings: Settings, with_stories: bool | None = None) -> None:
         self.store = store
         self.settings = settings
-        self.with_stories = with_stories
+        self.with_stories = settings.stories if with_stories is None else with_stories
         self._deduper = None
         self._stories = None
         self._sources: dict[int, tuple[str, str | None]] = {}

@@ -106,8 +106,13 @@ def canonical_url(url: str, declared: str | None = None) -> str:
     points at the site's home page from an article is a CMS bug and is ignored, as is an
     unparseable one.
 
+    Local identifiers (``file://`` paths of ingested files, ``urn:`` ids of corpus documents) are
+    kept as they are: they have no site to normalise against.
+
     Raises :class:`~newsloom.errors.InvalidURL` when ``url`` is not an absolute http(s) URL.
     """
+    if url.startswith(("file://", "urn:")):
+        return url
     own = _normalise(url)
     if not declared or not declared.strip():
         return own
