@@ -1,0 +1,1 @@
+"""Stories: articles about one event across languages (similarity, online clustering)."""
