@@ -1,0 +1,1 @@
+"""Quality and speed harnesses (``newsloom bench ...``); each returns a JSON-able dict."""

@@ -1,0 +1,255 @@
+"""RawDocument -> Article: trafilatura for main text and metadata, then newsloom's cleanup.
+
+``extract`` is the one entry point: it decodes the body, extracts (HTML through trafilatura,
+``text/plain`` directly), keeps the extractor's output in ``Article.raw_text``, runs the cleanup
+rules and copy detection, and refuses pages that hold no article.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urljoin
+
+from lxml.html import HtmlElement
+from trafilatura import bare_extraction
+from trafilatura.utils import load_html
+
+from newsloom.config import Settings
+from newsloom.errors import ExtractionError
+from newsloom.extract import patterns as pt
+from newsloom.extract.cleanup import cleanup
+from newsloom.extract.copies import PageLinks, links_from_tree, mark_copy
+from newsloom.extract.decode import decode
+from newsloom.extract.meta import page_metadata
+from newsloom.models import Article, Image, RawDocument
+
+MIN_DATE = datetime(1995, 1, 1, tzinfo=UTC)  # htmldate's own lower bound: the early web
+FUTURE_SLACK = timedelta(days=1)  # time zones and clock skew, no more
+MAX_FIGURES = 30
+
+# Options measured on the AEB corpus (see benchmarks/extraction.py): fast mode skips the
+# readability/jusText fallbacks (2x faster, no F1 loss there); comments are never article text.
+TRAFILATURA_OPTIONS = {
+    "fast": True,
+    "include_comments": False,
+    "include_tables": True,
+    "include_images": False,  # images come from <figure> parsing; inline markers would pollute text
+}
+
+# Ideographic scripts pack a word into one or two characters; counting them twice keeps
+# min_text_chars comparable across languages.
+_WIDE_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# octet-stream: misconfigured servers send pages with it; the binary check in decode() still applies.
+_TEXT_TYPES = {"application/xhtml+xml", "application/xml", "application/octet-stream"}
+_HTML_SNIFF = re.compile(r"<(?:!doctype html|html|head|body|p|div|article)[\s>]", re.IGNORECASE)
+_CREDIT_CLASS = re.compile(r"credit|copyright|byline|source|author", re.IGNORECASE)
+_MODIFIED_XPATH = (
+    '//meta[@property="article:modified_time" or @name="article:modified_time" '
+    'or @itemprop="dateModified" or @property="og:updated_time" or @name="last-modified"]/@content'
+    ' | //time[@itemprop="dateModified"]/@datetime'
+)
+_JSONLD_MODIFIED = re.compile(r'"dateModified"\s*:\s*"([^"]{8,40})"')
+
+
+def parse_date(value: str | datetime | None, now: datetime | None = None) -> datetime | None:
+    """A timezone-aware date, or None when missing, unparseable, in the future or absurdly old."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        try:
+            dt = datetime.fromisoformat(value.strip())  # 3.11 reads "Z" and most ISO 8601 forms
+        except ValueError:
+            return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    if dt > now + FUTURE_SLACK or dt < MIN_DATE:
+        return None
+    return dt
+
+
+def _is_html(raw: RawDocument, text: str) -> bool:
+    ctype = (raw.content_type or "").split(";")[0].strip().lower()
+    if ctype == "text/plain":
+        return False
+    if ctype in ("text/html", "application/xhtml+xml"):
+        return True
+    return bool(_HTML_SNIFF.search(text[:4096]))
+
+
+# --- plain text -----------------------------------------------------------------------------
+
+
+def _title_like(line: str) -> bool:
+    words = len(line.split())
+    return 0 < words <= 30 and len(line) <= 200 and not line.rstrip().endswith((".", ",", ";", ":"))
+
+
+def _unwrap(block: list[str]) -> list[str]:
+    """Join hard-wrapped lines (text files wrapped at ~72-80 columns) into one paragraph."""
+    if len(block) >= 2 and all(45 <= len(line) <= 100 for line in block[:-1]):
+        return [" ".join(line.strip() for line in block)]
+    return block
+
+
+def from_plain_text(text: str, url: str) -> Article:
+    """A plain-text file: first non-empty line is the title when it looks like one."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    title = None
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if (
+        lines
+        and _title_like(lines[0].strip())
+        and (len(lines) == 1 or not lines[1].strip() or len(lines[1]) > len(lines[0]))
+    ):
+        title = lines.pop(0).strip()
+    paragraphs: list[str] = []
+    block: list[str] = []
+    for line in lines + [""]:
+        if line.strip():
+            block.append(line.strip())
+        elif block:
+            paragraphs += _unwrap(block)
+            block = []
+    body = "\n".join(paragraphs)
+    return Article(url=url, title=title, text=body, raw_text=body)
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+
+def _text(el: HtmlElement) -> str:
+    return " ".join(el.text_content().split())
+
+
+def figures(tree: HtmlElement, base_url: str) -> list[Image]:
+    """Images with captions and credits from ``<figure>``/``<figcaption>``."""
+    images: list[Image] = []
+    for fig in tree.iter("figure"):
+        if len(images) >= MAX_FIGURES:
+            break
+        src = None
+        for img in fig.iter("img"):
+            src = img.get("src") or img.get("data-src") or img.get("data-lazy-src")
+            if not src and img.get("srcset"):
+                src = img.get("srcset", "").split(",")[0].split()[0]
+            if src:
+                break
+        caption = credit = None
+        cap = next(fig.iter("figcaption"), None)
+        if cap is not None:
+            for el in cap.iter():
+                if el is not cap and _CREDIT_CLASS.search(el.get("class") or ""):
+                    credit = _text(el) or None
+                    break
+            caption = _text(cap) or None
+            if caption and credit and caption.endswith(credit):
+                caption = caption[: -len(credit)].strip() or None
+            if credit and (m := pt.CREDIT_LABEL_RE.fullmatch(credit)):
+                credit = m["credit"].strip()  # "Photo: Reuters" -> "Reuters"
+            elif caption and (m := pt.TRAILING_CREDIT_RE.search(caption)):
+                credit = m["credit"].strip()
+                caption = caption[: m.start()].strip() or None
+        url = urljoin(base_url, src) if src and not src.startswith("data:") else None
+        if url or caption:
+            images.append(Image(url=url, caption=caption, credit=credit))
+    return images
+
+
+def _updated(tree: HtmlElement, html: str) -> str | None:
+    values = [str(v) for v in tree.xpath(_MODIFIED_XPATH)]
+    if not values and (m := _JSONLD_MODIFIED.search(html)):
+        values = [m.group(1)]
+    return values[0] if values else None
+
+
+def from_html(html: str, url: str) -> tuple[Article, PageLinks]:
+    tree = load_html(html)
+    if tree is None:
+        raise ExtractionError(url, "not parseable as HTML")
+    links = links_from_tree(tree, url)
+    images = figures(tree, url)
+    now = datetime.now(UTC)
+    date_params = {
+        "original_date": True,
+        "extensive_search": True,
+        "max_date": (now + FUTURE_SLACK).strftime("%Y-%m-%d"),
+        "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+    }
+    try:
+        doc = page_metadata(tree, url, date_params)
+        body = bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
+    except Exception as exc:  # noqa: BLE001 - untrusted pages can trip any bug in the libraries
+        raise ExtractionError(url, f"extractor failed ({exc.__class__.__name__}: {exc})") from None
+    if body is None:
+        raise ExtractionError(url, "no article: the extractor found no main text")
+    text = body.text or ""
+    canonical = links.canonical or links.og_url
+    if doc.image and not any(i.url == urljoin(url, doc.image) for i in images):
+        images.insert(0, Image(url=urljoin(url, doc.image)))
+    published = parse_date(doc.date, now)
+    updated = parse_date(_updated(tree, html), now)
+    if updated and published and updated < published:
+        updated = None
+    article = Article(
+        url=url,
+        title=doc.title or None,
+        text=text,
+        raw_text=text,
+        canonical_url=canonical,
+        published=published,
+        updated=updated,
+        authors=[a.strip() for a in (doc.author or "").split(";") if a.strip()],
+        site_name=doc.sitename or None,
+        description=doc.description or None,
+        images=images,
+    )
+    return article, links
+
+
+def extract(raw: RawDocument, settings: Settings | None = None) -> Article:
+    """Turn a fetched page into a clean ``Article``; raises ``ExtractionError`` when there is none."""
+    min_chars = settings.min_text_chars if settings is not None else Settings.min_text_chars
+    url = raw.final_url or raw.url
+    ctype = (raw.content_type or "").split(";")[0].strip().lower()
+    if ctype and not (ctype.startswith("text/") or ctype in _TEXT_TYPES):
+        raise ExtractionError(url, f"not a text page (content type {ctype})")
+    text, _encoding = decode(
+        raw.body,
+        content_type=raw.content_type,
+        headers=raw.headers,
+        declared=raw.encoding,
+        where=url,
+    )
+    if not text.strip():
+        raise ExtractionError(url, "no article: the page is empty")
+    links: PageLinks | None = None
+    if _is_html(raw, text):
+        article, links = from_html(text, url)
+    else:
+        article = from_plain_text(text, url)
+    if not article.published and raw.feed_item is not None:
+        article.published = parse_date(raw.feed_item.published)
+    if not article.title and raw.feed_item is not None:
+        article.title = raw.feed_item.title
+    article.source_id, article.feed_id, article.fetched_at = (
+        raw.source_id,
+        raw.feed_id,
+        raw.fetched_at,
+    )
+    cleanup(article)
+    mark_copy(article, links)
+    if len(article.text) + len(_WIDE_CHARS.findall(article.text)) < min_chars:
+        raw_chars = len(article.raw_text or "")
+        why = (
+            f"only {len(article.text)} characters of text remain after cleanup of {raw_chars} "
+            f"(all boilerplate?)"
+            if raw_chars >= min_chars
+            else f"only {len(article.text)} characters of main text"
+        )
+        raise ExtractionError(url, f"no article: {why}; minimum is {min_chars}")
+    return article

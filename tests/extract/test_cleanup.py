@@ -1,0 +1,340 @@
+"""Each cleanup rule, alone: it fires on its pattern and leaves real sentences alone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from newsloom.extract.cleanup import (
+    CleanResult,
+    boilerplate_reason,
+    clean_text,
+    credit_of,
+    drop_repeats,
+    drop_team_byline,
+    move_captions,
+    move_social_embeds,
+    move_tweets,
+    split_paragraphs,
+)
+from newsloom.models import Embed, Image
+
+from ._pages import PARAS
+
+
+def _apply(rule, paras: list[str], title: str | None = None) -> tuple[list[str], CleanResult]:
+    res = CleanResult(text="", paragraphs=[], title=title)
+    return rule(paras, res), res
+
+
+# --- repeats --------------------------------------------------------------------------------
+
+
+def test_block_repeated_three_times_keeps_first_copy() -> None:
+    block = PARAS[1:4]
+    paras = [
+        PARAS[0],
+        *block,
+        *block,
+        *block,
+        "The end of the story is here, said the reporter today.",
+    ]
+    out, res = _apply(drop_repeats, paras)
+    assert out == [PARAS[0], *block, paras[-1]]
+    assert res.log == ["repeats: dropped 2 repeated block(s) of paragraphs"]
+
+
+def test_line_printed_twice_in_a_row_is_kept_once() -> None:
+    out, res = _apply(drop_repeats, [PARAS[0], "Short line", "Short line", PARAS[1]])
+    assert out == [PARAS[0], "Short line", PARAS[1]]
+    assert res.log
+
+
+def test_short_lines_repeated_on_purpose_survive() -> None:
+    # A meal plan / interview repeats short lines and single questions with different answers.
+    paras = []
+    for day in ("Monday", "Tuesday", "Wednesday"):
+        paras += [
+            "Pre-workout meal",
+            "Eat 60-90 minutes before your workout",
+            f"{day}: eggs and toast",
+        ]
+    q = "What inspired you to start cooking, and which dishes do you like to make for your family?"
+    paras += [q, "My grandmother did.", q, "My father taught me everything."]
+    out, res = _apply(drop_repeats, paras)
+    assert out == paras and not res.log
+
+
+def test_single_pull_quote_repeated_far_apart_survives() -> None:
+    paras = [PARAS[0], PARAS[1], PARAS[2], PARAS[3], PARAS[1]]
+    out, _ = _apply(drop_repeats, paras)
+    assert out == paras
+
+
+# --- boilerplate ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Read more",
+        "READ MORE:",
+        "Read more Crying Russian prisoners say 'liars' Putin is having the army throw in mass graves",
+        "Read more: Why the tram project matters",
+        "Related Articles",
+        "Back to top button",
+        "Share this",
+        "Share this article",
+        "Follow us on Twitter",
+        "Sign up for our newsletter to get the best stories in your inbox",
+        "We use cookies to improve your experience. By continuing you accept all cookies.",
+        "Leer más",
+        "Noticias relacionadas",
+        "Síguenos en Twitter",
+        "Leia também",
+        "Compartilhe",
+        "Assine nossa newsletter e receba as notícias",
+        "Lire aussi",
+        "À lire aussi : Le tramway arrive",
+        "Suivez-nous sur Facebook",
+        "Lesen Sie auch",
+        "Mehr zum Thema",
+        "Wir verwenden Cookies, um Ihnen das beste Erlebnis zu bieten.",
+        "Leggi anche",
+        "Seguici su Instagram",
+        "Читайте также",
+        "Thanks for signing up!",
+        "More:",
+        "Don't miss",
+        "SEE MORE: Hong Kong protests: 800 students under siege in university",
+        "Click here to subscribe to The Paradigm Newsletter",
+        "Поделиться",
+        (
+            "Fry is an automatic aggregator of the all world’s media. In each content, the hyperlink to the "
+            "primary source is specified. All trademarks belong to their rightful owners, all materials to "
+            "their authors. The content will be deleted within 24 hours."
+        ),
+        (
+            "Fry является автоматическим агрегатором мировых СМИ. Все товарные знаки принадлежат их "
+            "владельцам, все материалы их авторам."
+        ),
+    ],
+)
+def test_boilerplate_lines_are_dropped(line: str) -> None:
+    res = clean_text("\n".join([PARAS[0], line, PARAS[1]]))
+    assert res.paragraphs == [PARAS[0], PARAS[1]], line
+    assert res.log and res.log[0].startswith("boilerplate:")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Read more about the plan in the council's 200-page report, which was published on Monday.",
+        "Readers can share their views at a public meeting next week, the council said.",
+        "The company will follow us to court if we publish the documents, the editor said.",
+        "Google News is an automatic aggregator of headlines, and publishers have long criticised it.",
+        "The regulator said cookie banners must offer a reject button as visibly as an accept one.",
+        "More than 200 people attended the meeting.",
+        "Related companies were also fined, the court said.",
+        "She said she would subscribe to a newspaper again if it covered her district properly.",
+        "Click here to get more information or download this game.",
+        "See more of the city's parks on the council's website, the mayor told residents.",
+    ],
+)
+def test_real_sentences_with_boilerplate_words_survive(line: str) -> None:
+    assert boilerplate_reason(line) is None
+    assert line in clean_text("\n".join([PARAS[0], line])).paragraphs
+
+
+def test_team_byline_only_at_the_end() -> None:
+    out, res = _apply(drop_team_byline, [PARAS[0], "Fry Electronics Team"])
+    assert out == [PARAS[0]] and res.log
+    out, _ = _apply(drop_team_byline, ["Fry Electronics Team", PARAS[0]])
+    assert out == ["Fry Electronics Team", PARAS[0]]
+    out, _ = _apply(drop_team_byline, [PARAS[0], "Equipe InfoMoney"])
+    assert out == [PARAS[0]]
+    out, _ = _apply(drop_team_byline, [PARAS[0], "The team won the final on penalties."])
+    assert len(out) == 2
+
+
+def test_headline_repeated_as_first_paragraph_is_dropped() -> None:
+    res = clean_text("Tram vote\n" + PARAS[0], title="Tram vote | City News")
+    assert res.paragraphs == [PARAS[0]] and res.log[0].startswith("title:")
+
+
+# --- captions and credits -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "credit"),
+    [
+        ("AFP via Getty Images)", "AFP via Getty Images"),
+        ("Polaris / eyevine)", "Polaris / eyevine"),
+        ("NurPhoto / PA images)", "NurPhoto / PA images"),
+        ("Photo: Reuters", "Reuters"),
+        ("(Foto: dpa)", "dpa"),
+        ("Getty Images", "Getty Images"),
+        ("© Reuters", "© Reuters"),
+    ],
+)
+def test_credit_fragments(line: str, credit: str) -> None:
+    assert credit_of(line) == credit
+    out, res = _apply(move_captions, [PARAS[0], line, PARAS[1]])
+    assert out == [PARAS[0], PARAS[1]]
+    assert res.images == [Image(credit=credit)]  # the paragraph before is a sentence, not a caption
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "6) Ghostbusters Collection 1-2 (Steelbook) (2 Blu-Ray)",
+        "Copyright 2019 Hawaii News Now. All rights reserved.",
+        "(Reporting by Will Dunham; Editing by Tom Brown)",
+    ],
+)
+def test_not_credit_fragments(line: str) -> None:
+    assert credit_of(line) is None
+
+
+def test_short_caption_before_credit_becomes_image_caption() -> None:
+    paras = [
+        PARAS[0],
+        "They appeared at an Interfax press conference",
+        "Polaris / eyevine)",
+        PARAS[1],
+    ]
+    out, res = _apply(move_captions, paras)
+    assert out == [PARAS[0], PARAS[1]]
+    assert res.images == [
+        Image(caption="They appeared at an Interfax press conference", credit="Polaris / eyevine")
+    ]
+
+
+def test_caption_printed_twice_before_credit() -> None:
+    paras = [
+        PARAS[0],
+        "Police detain a man in Moscow",
+        "Police detain a man in Moscow",
+        "AFP via Getty Images)",
+    ]
+    out, res = _apply(move_captions, paras)
+    assert out == [PARAS[0]]
+    assert res.images == [
+        Image(caption="Police detain a man in Moscow", credit="AFP via Getty Images")
+    ]
+
+
+def test_wire_signoff_before_credit_is_not_a_caption() -> None:
+    signoff = "(Reporting by Will Dunham; Editing by Tom Brown)"
+    out, res = _apply(move_captions, [PARAS[0], signoff, "© Reuters"])
+    assert out == [PARAS[0], signoff]
+    assert res.images == [Image(credit="© Reuters")]
+
+
+def test_caption_with_inline_credit() -> None:
+    out, res = _apply(move_captions, [PARAS[0], "Olaf Scholz am Montag in Berlin (Foto: dpa)"])
+    assert out == [PARAS[0]]
+    assert res.images == [Image(caption="Olaf Scholz am Montag in Berlin", credit="dpa")]
+
+
+def test_duplicated_short_caption_line_becomes_image() -> None:
+    paras = [
+        PARAS[0],
+        "Russian soldiers criticize the invasion",
+        "Russian soldiers criticize the invasion",
+        PARAS[1],
+    ]
+    out, res = _apply(move_captions, paras)
+    assert out == [PARAS[0], PARAS[1]]
+    assert res.images == [Image(caption="Russian soldiers criticize the invasion")]
+
+
+# --- embeds ---------------------------------------------------------------------------------
+
+
+def test_tweet_with_attribution_line() -> None:
+    paras = [
+        PARAS[0],
+        "Footage shows a prisoner https://t.co/pdD951QUnz pic.twitter.com/FFKwFN9g1C",
+        "— Daily Mail Online (@MailOnline) March 2, 2022",
+        PARAS[1],
+    ]
+    out, res = _apply(move_tweets, paras)
+    assert out == [PARAS[0], PARAS[1]]
+    assert res.embeds == [
+        Embed(
+            kind="tweet",
+            text="Footage shows a prisoner",
+            author="Daily Mail Online",
+            handle="MailOnline",
+            date="March 2, 2022",
+            links=["https://t.co/pdD951QUnz", "pic.twitter.com/FFKwFN9g1C"],
+        )
+    ]
+
+
+def test_tweet_on_one_line_and_status_url() -> None:
+    line = "Big news today https://twitter.com/jane/status/123456 — Jane Doe (@jane) 2 de março de 2022"
+    out, res = _apply(move_tweets, [PARAS[0], line])
+    assert out == [PARAS[0]]
+    (e,) = res.embeds
+    assert (e.author, e.handle, e.date, e.url) == (
+        "Jane Doe",
+        "jane",
+        "2 de março de 2022",
+        "https://twitter.com/jane/status/123456",
+    )
+
+
+def test_tweet_without_attribution_ends_with_media_link() -> None:
+    out, res = _apply(move_tweets, [PARAS[0], "Putin is to blame. pic.twitter.com/W3Fwcc6Mk5"])
+    assert out == [PARAS[0]] and res.embeds[0].text == "Putin is to blame."
+
+
+def test_attribution_does_not_swallow_a_long_real_paragraph() -> None:
+    long_para = " ".join(PARAS)  # > 280 characters, no links: not tweet text
+    out, res = _apply(move_tweets, [long_para, "— Jane Doe (@jane) March 2, 2022"])
+    assert out == [long_para] and res.embeds[0].text is None
+
+
+def test_instagram_youtube_facebook_remnants() -> None:
+    paras = [
+        PARAS[0],
+        "View this post on Instagram",
+        "A post shared by Jane Doe (@janedoe) on Mar 2, 2022 at 3:04pm PST",
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        "Posted by City News on Wednesday, March 2, 2022",
+        PARAS[1],
+    ]
+    out, res = _apply(move_social_embeds, paras)
+    assert out == [PARAS[0], PARAS[1]]
+    kinds = [e.kind for e in res.embeds]
+    assert kinds == ["instagram", "youtube", "facebook"]
+    assert res.embeds[0].handle == "janedoe"
+    assert res.embeds[1].url == "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    assert res.embeds[2].author == "City News"
+
+
+def test_clean_text_on_clean_input_changes_nothing() -> None:
+    res = clean_text("\n".join(PARAS))
+    assert res.paragraphs == PARAS and res.log == [] and res.text == "\n\n".join(PARAS)
+
+
+def test_cleanup_keeps_real_prose_of_aeb_gold_bodies() -> None:
+    """Gold article bodies are clean text: cleanup may only move embeds/credits or drop labels."""
+    import json
+
+    from ._pages import shared_dir
+
+    gold = json.loads((shared_dir() / "corpora" / "aeb" / "ground-truth.json").read_text())
+    for page_id, item in gold.items():
+        res = clean_text(item["articleBody"])
+        kept = set(res.paragraphs)
+        moved = " ".join(
+            [e.text or "" for e in res.embeds] + [f"{i.caption} {i.credit}" for i in res.images]
+        )
+        for p in split_paragraphs(item["articleBody"]):
+            if p not in kept and "(@" not in p:
+                text = re.sub(r"\s*(?:https?://t\.co/|pic\.twitter\.com/)\S+", "", p)
+                assert len(text) <= 20 or text[:40] in moved, f"{page_id}: lost {p!r}"
