@@ -211,3 +211,17 @@ def bench_extraction(corpus: Path, limit: int | None, as_json: bool, out_path: P
 
     result = extraction.run(corpus, limit=limit)
     _bench_out(result, extraction.format_table(result), as_json, out_path)
+
+
+@bench.command("pipeline")
+@click.option("--corpus", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="An AEB-style folder (html/*.html.gz) or any folder of .html pages.")
+@click.option("--repeat", default=3, show_default=True, help="Passes over the pages.")
+@click.option("--workers", default=0, show_default=True, help="Worker processes (0 = one per core).")
+@bench_options
+def bench_pipeline(corpus: Path, repeat: int, workers: int, as_json: bool, out_path: Path | None) -> None:
+    """Ingest throughput: extract + clean + language + dedupe + store, per stage and end to end."""
+    from newsloom.bench import pipeline as bench_pipe
+
+    result = bench_pipe.run(corpus, repeat=repeat, workers=workers)
+    _bench_out(result, bench_pipe.format_table(result), as_json, out_path)

@@ -41,6 +41,7 @@ class Settings:
     max_backoff_s: int = 24 * 3600
     max_articles_per_feed: int = 50  # article pages fetched per feed pass
     concurrency: int = 8
+    workers: int = 0  # processes for extraction/analysis of big ingests; 0 = one per core
     # extraction / dedupe
     min_text_chars: int = 200
     near_duplicate_threshold: float = 0.8

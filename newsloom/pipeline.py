@@ -10,6 +10,7 @@ finished work and a re-run skips it (pages already stored are recognised by URL 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import Counter
@@ -51,6 +52,67 @@ class RunSummary:
             self.errors.append(outcome)
 
 
+_fingerprinter = None
+
+
+def analyse(doc: RawDocument | Article, settings: Settings) -> Article | Outcome:
+    """The stateless, CPU-only half of the pipeline: extract + clean (pages), language, and the
+    dedupe fingerprints (canonical URL, content hash, MinHash). No store, no network, so it runs
+    in worker processes (see ``parallel``); ``Pipeline.commit`` does the rest in order."""
+    global _fingerprinter
+    from newsloom.analyse.language import detect_article
+    from newsloom.dedupe import Deduper
+
+    try:
+        if isinstance(doc, RawDocument):
+            from newsloom.extract.html import extract
+
+            article = extract(doc, settings)
+            article.source_id = article.source_id or doc.source_id
+            article.feed_id = article.feed_id or doc.feed_id
+            item = doc.feed_item
+            if item is not None:
+                if not article.title and item.title:
+                    article.title = item.title
+                if article.published is None and item.published is not None:
+                    if item.published <= utcnow() + timedelta(days=1):
+                        article.published = item.published
+        else:
+            article = doc
+        where = article.url
+        if not (article.text or "").strip() and not (article.title or "").strip():
+            return Outcome(where, "rejected", message=f"{where}: no title and no text")
+        hint = article.lang
+        res = detect_article(article.title or "", article.text or "", hint=hint)
+        article.lang = res.lang or hint
+        article.lang_confidence = res.confidence
+        article.paragraph_langs = [p or article.lang or "" for p in res.paragraph_langs]
+        if _fingerprinter is None:
+            _fingerprinter = Deduper.fingerprinter(settings)
+        _fingerprinter(article)
+        return article
+    except ExtractionError as exc:
+        return Outcome(getattr(doc, "url", "?"), "rejected", message=str(exc))
+    except NewsloomError as exc:
+        return Outcome(getattr(doc, "url", "?"), "error", message=str(exc))
+
+
+def _analyse_item(item: IngestItem | IngestError, settings: Settings) -> Article | Outcome | None:
+    if isinstance(item, IngestError):
+        return None
+    return analyse(item.document, settings)
+
+
+def _input_bytes(paths: list[Path]) -> int:
+    total = 0
+    for p in paths:
+        try:
+            total += sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() else p.stat().st_size
+        except OSError:
+            pass
+    return total
+
+
 class Pipeline:
     def __init__(self, store: Store, settings: Settings, with_stories: bool | None = None) -> None:
         self.store = store
@@ -90,41 +152,22 @@ class Pipeline:
     # --- one document -------------------------------------------------------------------------
     def process_raw(self, raw: RawDocument) -> Outcome:
         """Extract, analyse, dedupe and store one fetched or ingested page."""
-        from newsloom.extract.html import extract
-
-        try:
-            article = extract(raw, self.settings)
-        except ExtractionError as exc:
-            return Outcome(raw.url, "rejected", message=str(exc))
-        article.source_id = article.source_id or raw.source_id
-        article.feed_id = article.feed_id or raw.feed_id
-        if raw.feed_item is not None:
-            if not article.title and raw.feed_item.title:
-                article.title = raw.feed_item.title
-            if article.published is None and raw.feed_item.published is not None:
-                if raw.feed_item.published <= utcnow() + timedelta(days=1):
-                    article.published = raw.feed_item.published
-        return self.process_article(article, raw=raw)
+        return self.commit(analyse(raw, self.settings), raw)
 
     def process_article(self, article: Article, raw: RawDocument | None = None) -> Outcome:
         """Analyse, dedupe and store an extracted article (JSONL corpora enter here directly)."""
-        from newsloom.analyse.language import detect_article
+        return self.commit(analyse(article, self.settings), raw)
 
+    def commit(self, analysed: "Article | Outcome", raw: RawDocument | None = None) -> Outcome:
+        """The stateful half: dedupe against the store, store, then place in a story."""
+        if isinstance(analysed, Outcome):
+            return analysed
+        article = analysed
         where = article.url
         name, country = self._source_info(article.source_id)
         article.source = article.source or name
         article.country = article.country or country
-        if not article.text.strip():
-            return Outcome(where, "rejected", message=f"{where}: no text")
-        hint = article.lang
-        res = detect_article(article.title or "", article.text, hint=hint)
-        if not hint or res.lang:
-            article.lang = res.lang or hint
-        article.lang_confidence = res.confidence
-        article.paragraph_langs = list(res.paragraph_langs)
-
         dd = self.deduper
-        dd.prepare(article)
         verdict = dd.check(article)
         if verdict.kind == "same_url":
             return Outcome(where, "unchanged", article_id=verdict.of)
@@ -161,19 +204,33 @@ class Pipeline:
 
     # --- files --------------------------------------------------------------------------------
     def ingest(
-        self, paths: Iterable[Path], progress: Callable[[Outcome], None] | None = None
+        self,
+        paths: Iterable[Path],
+        progress: Callable[[Outcome], None] | None = None,
+        workers: int | None = None,
     ) -> RunSummary:
         """Files and folders (.html/.htm/.txt/.warc/.warc.gz/.jsonl); bad records are reported
-        and skipped, never fatal."""
+        and skipped, never fatal. Extraction and language id run on ``workers`` processes
+        (default: settings.workers, 0 = one per core) when the input is large enough to pay
+        for starting them; storing stays in this process, in input order."""
         from newsloom.ingest import iter_paths
+        from newsloom.parallel import ordered_map, worker_count
 
+        paths = [Path(p) for p in paths]
+        n = worker_count(self.settings.workers if workers is None else workers)
+        if workers is None and _input_bytes(paths) < 2 * 1024 * 1024:
+            n = 1  # small inputs: starting worker processes costs more than it saves
         summary = RunSummary()
         start = time.perf_counter()
-        for item in iter_paths(Path(p) for p in paths):
+        work = functools.partial(_analyse_item, settings=self.settings)
+        for item, analysed in ordered_map(work, iter_paths(paths), n):
             if isinstance(item, IngestError):
                 outcome = Outcome(getattr(item, "where", "?"), "error", message=str(item))
             else:
-                outcome = self.process_item(item)
+                try:
+                    outcome = self.commit(analysed, item.raw)
+                except NewsloomError as exc:
+                    outcome = Outcome(item.where, "error", message=str(exc))
             summary.add(outcome)
             if progress:
                 progress(outcome)

@@ -24,6 +24,7 @@ duplicate otherwise. ``of`` always names an original, never a duplicate of a dup
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -133,6 +134,18 @@ class Deduper:
         self.index.remove(article_id)
 
     # --- decisions --------------------------------------------------------------------------
+    @staticmethod
+    def fingerprinter(settings: Settings | None = None) -> Callable[[Article], Article]:
+        """``prepare`` without a store or index, for worker processes: the fingerprints depend
+        only on the article and the MinHash parameters."""
+        settings = settings or Settings()
+        index = NearDupIndex(settings.near_duplicate_threshold, settings.minhash_perms, max_items=1)
+
+        def prepare(article: Article) -> Article:
+            return _prepare(index, article)
+
+        return prepare
+
     def prepare(self, article: Article) -> Article:
         """Fill ``canonical_url``, ``content_hash`` and ``minhash`` from url and text.
 
@@ -141,11 +154,7 @@ class Deduper:
         on another domain marks a syndicated copy and must not make this page "the same URL"
         as the original. Raises :class:`~newsloom.errors.InvalidURL` for a bad ``url``.
         """
-        article.canonical_url = canonical_url(article.url, declared=article.canonical_url)
-        norm = normalise_text(article.text or "")  # once, for both the hash and the shingles
-        article.content_hash = content_hash(norm, normalised=True)
-        article.minhash = self.index.signature(norm, article.lang, normalised=True).to_bytes()
-        return article
+        return _prepare(self.index, article)
 
     def check(self, article: Article) -> DedupeResult:
         """Classify ``article`` against the store (see the module docs for the rules).
@@ -209,3 +218,11 @@ class Deduper:
             with self._lock:
                 self._parent[article_id] = parent
         return parent
+
+
+def _prepare(index: NearDupIndex, article: Article) -> Article:
+    article.canonical_url = canonical_url(article.url, declared=article.canonical_url)
+    norm = normalise_text(article.text or "")  # once, for both the hash and the shingles
+    article.content_hash = content_hash(norm, normalised=True)
+    article.minhash = index.signature(norm, article.lang, normalised=True).to_bytes()
+    return article
