@@ -2,6 +2,7 @@
 
     python benchmarks/similarity.py                       # ../shared/corpora/semeval2022-t8/dev.csv
     python benchmarks/similarity.py --pairs my.csv --mode quality --json out.json
+    python benchmarks/similarity.py --refit     # refit the weights: held-out and in-sample r / AUC
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from newsloom.bench.similarity import MODES, format_table, run  # noqa: E402
-from newsloom.errors import NewsloomError  # noqa: E402
+from newsloom.bench.similarity import MODES, format_table, refit, run
+from newsloom.errors import NewsloomError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +28,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", choices=MODES, default="fast",
                     help="fast = the default clustering path; quality adds an e5 whole-text vector (~10x slower)")
     ap.add_argument("--json", type=Path, default=None, help="write the full result (with per-pair scores) here")
+    ap.add_argument("--refit", action="store_true",
+                    help="refit the main model's weights on the pairs; report held-out (random halves) and in-sample scores")
     args = ap.parse_args(argv)
+    if args.refit:
+        try:
+            fit = refit(args.pairs, mode=args.mode, limit=args.limit)
+        except NewsloomError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(json.dumps(fit, indent=2))
+        return 0
     try:
         result = run(args.pairs, limit=args.limit, mode=args.mode)
     except NewsloomError as exc:

@@ -228,7 +228,7 @@ def _when(dt: Any) -> str:
     return dt.strftime("%Y-%m-%d %H:%M") if dt else ""
 
 
-from newsloom import cli_commands  # noqa: E402,F401  (registers fetch/ingest/articles/run/bench)
+from newsloom import cli_commands, cli_stories  # noqa: E402,F401  (register the other commands)
 
 
 def main() -> None:

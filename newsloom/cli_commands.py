@@ -182,7 +182,7 @@ def search(query: str, limit: int, as_json: bool) -> None:
 # --- bench --------------------------------------------------------------------------------------
 @cli.group()
 def bench() -> None:
-    """Quality and speed benchmarks (write JSON with --json FILE, print a table)."""
+    """Quality and speed benchmarks: print a table (or --json), --out FILE keeps the JSON."""
 
 
 def bench_options(fn: Any) -> Any:

@@ -51,6 +51,7 @@ class Settings:
     near_duplicate_window: int = 0
     # stories
     stories: bool = True  # weave articles into stories (embedding + clustering) as they arrive
+    story_window_days: float = 3.0  # a story not updated for this long is closed
     embedder: str = "use-m3"
     embed_threads: int = 1
 

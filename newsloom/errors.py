@@ -121,3 +121,7 @@ class BenchError(NewsloomError):
 
 class AnalyseError(NewsloomError):
     """Bad input to an analysis step (entities, quotes): names the argument and what is wrong."""
+
+
+class StoryError(NewsloomError):
+    """Bad input to story clustering/lineage (mismatched vectors, unreadable state file)."""

@@ -332,7 +332,8 @@ class SQLStore(Store):
             if story.id is None:
                 story.id = self._insert("stories", values)
             elif self._update("stories", story.id, values) == 0:
-                raise NotFoundError(f"story {story.id}: not found")
+                # the clusterer names a story after its first article: insert under that id
+                self._insert("stories", {"id": story.id, **values})
         return story
 
     def get_story(self, story_id: int) -> Story:

@@ -141,7 +141,8 @@ class Store(abc.ABC):
     # --- stories and embeddings -----------------------------------------------------------
     @abc.abstractmethod
     def save_story(self, story: Story) -> Story:
-        """Insert (id None) or update; returns it with ``id`` set."""
+        """Insert (id None: a new id; an id not yet stored: under that id) or update; returns
+        it with ``id`` set."""
 
     @abc.abstractmethod
     def get_story(self, story_id: int) -> Story: ...

@@ -11,45 +11,54 @@ import numpy as np
 import pytest
 
 from newsloom.analyse.features import Signals
-from newsloom.bench.similarity import format_table, read_pairs, roc_auc, run, split_title
+from newsloom.bench.similarity import (
+    format_table,
+    read_pairs,
+    roc_auc,
+    run,
+    split_title,
+)
 from newsloom.errors import BenchError
 from newsloom.stories.similarity import (
     ArticleRepr,
     build_repr,
     build_reprs,
+    centre_e5,
     date_penalty,
+    document_text,
+    entity_keys,
     similarity_features,
     story_similarity,
 )
 
 QUAKE_EN = (
     "Magnitude 7.1 earthquake hits southern Mexico",
-    "A magnitude 7.1 earthquake struck the state of Oaxaca in southern Mexico on Tuesday, killing at "
-    "least 20 people and damaging hundreds of buildings, President Andrés Manuel López Obrador said.",
+    ("A magnitude 7.1 earthquake struck the state of Oaxaca in southern Mexico on Tuesday, killing at "
+    "least 20 people and damaging hundreds of buildings, President Andrés Manuel López Obrador said."),
     "en",
 )
 QUAKE_ES = (
     "Sismo de magnitud 7,1 sacude el sur de México",
-    "Un sismo de magnitud 7,1 sacudió el estado de Oaxaca, en el sur de México, el martes; murieron al "
-    "menos 20 personas y cientos de edificios resultaron dañados, dijo el presidente Andrés Manuel López Obrador.",
+    ("Un sismo de magnitud 7,1 sacudió el estado de Oaxaca, en el sur de México, el martes; murieron al "
+    "menos 20 personas y cientos de edificios resultaron dañados, dijo el presidente Andrés Manuel López Obrador."),
     "es",
 )
 QUAKE_OTHER = (
     "Earthquake shakes Japan's northeast coast",
-    "A strong earthquake of magnitude 6.2 shook Fukushima prefecture in Japan on Saturday; no tsunami "
-    "warning was issued and no deaths were reported.",
+    ("A strong earthquake of magnitude 6.2 shook Fukushima prefecture in Japan on Saturday; no tsunami "
+    "warning was issued and no deaths were reported."),
     "en",
 )
 BANK = (
     "Central bank raises rates to fight inflation",
-    "The European Central Bank raised its key interest rate by half a percentage point on Thursday, "
-    "saying inflation in the euro area remained far too high.",
+    ("The European Central Bank raised its key interest rate by half a percentage point on Thursday, "
+    "saying inflation in the euro area remained far too high."),
     "en",
 )
 QUAKE_SV = (
     "Jordskalv av magnitud 7,1 skakar södra Mexiko",
-    "Ett jordskalv med magnituden 7,1 skakade delstaten Oaxaca i södra Mexiko på tisdagen; minst 20 "
-    "personer dog och hundratals byggnader skadades, sade president Andrés Manuel López Obrador.",
+    ("Ett jordskalv med magnituden 7,1 skakade delstaten Oaxaca i södra Mexiko på tisdagen; minst 20 "
+    "personer dog och hundratals byggnader skadades, sade president Andrés Manuel López Obrador."),
     "sv",
 )
 
@@ -81,7 +90,7 @@ def test_uncovered_language_compared_through_shared_title_space(reprs: list[Arti
     assert "use-m3" not in sv.vectors and "e5-small" in sv.vectors
     assert story_similarity(sv, es) > story_similarity(sv, bank) + 0.2
     feats = similarity_features(sv, en)
-    assert set(k for k in feats if k.startswith("cos:")) == {"cos:e5-small:title"}
+    assert {k for k in feats if k.startswith("cos:")} == {"cos:e5-small:title"}
 
 
 def test_no_shared_space_scores_zero() -> None:
@@ -90,17 +99,60 @@ def test_no_shared_space_scores_zero() -> None:
     assert story_similarity(a, b) == 0.0
 
 
-def test_names_raise_the_score() -> None:
-    v = np.zeros(512, np.float32)
-    v[0] = 1.0
-    plain = ArticleRepr(vectors={"use-m3": v, "use-m3:title": v})
-    named_a = ArticleRepr(vectors=plain.vectors, signals=Signals(names=frozenset({"putin", "merkel", "berlin"})))
-    named_b = ArticleRepr(vectors=plain.vectors, signals=Signals(names=frozenset({"putin", "merkel", "paris"})))
-    half = ArticleRepr(vectors={"use-m3": v * 0.0 + np.eye(512, dtype=np.float32)[1], "use-m3:title": v})
-    assert story_similarity(named_a, named_b) >= story_similarity(plain, plain)
-    assert story_similarity(
-        ArticleRepr(vectors=half.vectors, signals=named_a.signals), named_b
-    ) > story_similarity(half, plain)
+def _unit(i: int, dim: int = 512) -> np.ndarray:
+    return np.eye(dim, dtype=np.float32)[i]
+
+
+def test_shared_people_raise_and_shared_organisations_lower_the_score() -> None:
+    # Fixed cosines (0 for the lead, 1 for the title), so only the entity overlaps move the score.
+    va = {"use-m3": _unit(0), "use-m3:title": _unit(2)}
+    vb = {"use-m3": _unit(1), "use-m3:title": _unit(2)}
+    plain = story_similarity(ArticleRepr(vectors=va), ArticleRepr(vectors=vb))
+    people = {"PER": frozenset({"putin", "merkel"})}
+    with_people = story_similarity(ArticleRepr(vectors=va, entities=people), ArticleRepr(vectors=vb, entities=people))
+    orgs = {"ORG": frozenset({"twitter"})}
+    with_orgs = story_similarity(ArticleRepr(vectors=va, entities=orgs), ArticleRepr(vectors=vb, entities=orgs))
+    assert with_people > plain + 0.05
+    assert with_orgs < plain
+    feats = similarity_features(ArticleRepr(vectors=va, entities=people), ArticleRepr(vectors=vb, entities=people))
+    assert feats["entities:PER"] == pytest.approx(2 / 3) and feats["entities:ORG"] == 0.0
+
+
+def test_names_raise_the_e5_only_score() -> None:
+    # The e5-only models (languages USE-m3 lacks) still read capitalised names.
+    a = ArticleRepr(vectors={"e5-small:title": _unit(0, 384)}, signals=Signals(names=frozenset({"putin", "merkel"})))
+    b = ArticleRepr(vectors={"e5-small:title": _unit(0, 384)}, signals=Signals(names=frozenset({"putin", "merkel"})))
+    bare = ArticleRepr(vectors={"e5-small:title": _unit(0, 384)})
+    assert story_similarity(a, b) > story_similarity(bare, bare)
+
+
+def test_entity_keys_match_across_languages() -> None:
+    en = entity_keys("Putin meets Merkel in Berlin", "Russian President Vladimir Putin met Chancellor "
+                     "Angela Merkel on Friday, the Kremlin said.", "en")
+    ru = entity_keys("Путин встретился с Меркель", "Президент России Владимир Путин встретился с "
+                     "канцлером Ангелой Меркель в пятницу.", "ru")
+    assert "putin" in en["PER"] and "putin" in ru["PER"]
+    assert set(en) == set(ru) == {"PER", "ORG"}
+    assert entity_keys(None, None) == {"PER": frozenset(), "ORG": frozenset()}
+
+
+def test_document_text_repeats_the_title() -> None:
+    assert document_text("Quake hits Mexico", "A strong quake hit Mexico.") == (
+        "Quake hits Mexico. Quake hits Mexico. A strong quake hit Mexico."
+    )
+    assert document_text("Only a title", None) == "Only a title"
+    assert document_text(None, "Only a body.") == "Only a body."
+
+
+def test_e5_vectors_are_centred(reprs: list[ArticleRepr]) -> None:
+    raw = {"e5-small:title": np.ones(384, np.float32) / np.sqrt(384), "use-m3": _unit(0)}
+    out = centre_e5(dict(raw))
+    assert np.linalg.norm(out["e5-small:title"]) == pytest.approx(1.0, abs=1e-5)
+    assert not np.allclose(out["e5-small:title"], raw["e5-small:title"])
+    assert out["use-m3"] is raw["use-m3"]  # other spaces untouched
+    # Centred e5 title vectors of unrelated headlines are far less alike than raw e5 (~0.8).
+    en, _, _, bank, _ = reprs
+    assert float(np.dot(en.vectors["e5-small:title"], bank.vectors["e5-small:title"])) < 0.5
 
 
 def test_date_gap_penalty() -> None:
@@ -118,10 +170,10 @@ def test_date_gap_penalty() -> None:
 # --- bench -----------------------------------------------------------------------------------
 
 
-def _write_pairs(path: Path) -> Path:
+def _write_pairs(path: Path, repeat: int = 1) -> Path:
     rows = []
     texts = [QUAKE_EN, QUAKE_ES, QUAKE_OTHER, BANK]
-    pairs = [(0, 1, 1.0), (0, 2, 3.0), (0, 3, 4.0), (1, 3, 4.0), (1, 2, 3.5), (2, 3, 4.0)]
+    pairs = [(0, 1, 1.0), (0, 2, 3.0), (0, 3, 4.0), (1, 3, 4.0), (1, 2, 3.5), (2, 3, 4.0)] * repeat
     for n, (i, j, overall) in enumerate(pairs):
         a, b = texts[i], texts[j]
         rows.append({"pair_id": f"p{n}", "lang1": a[2], "lang2": b[2], "text1": f"{a[0]}  {a[1]}",
@@ -144,6 +196,18 @@ def test_bench_on_tiny_csv(tmp_path: Path) -> None:
     assert "| all | 6 |" in table and "| en-en | 3 |" in table
     json.dumps(result)  # JSON-able
     assert run(tmp_path / "pairs.csv", limit=2)["n"] == 2
+
+
+def test_refit_reports_held_out_and_shipped_scores(tmp_path: Path) -> None:
+    from newsloom.bench.similarity import refit
+
+    fit = refit(_write_pairs(tmp_path / "pairs.csv", repeat=2), splits=2)
+    assert fit["model"] == 1 and fit["n"] == 12  # the default path: USE-m3 + e5 title
+    assert len(fit["weights"]) == len(fit["shipped_weights"]) == 8
+    assert fit["shipped"]["roc_auc"] == 1.0
+    assert fit["held_out_roc_auc"] is not None
+    with pytest.raises(BenchError, match="6 pairs for model 1; need at least 10"):
+        refit(_write_pairs(tmp_path / "few.csv"), splits=1)
 
 
 def test_bench_with_custom_scorer_and_metrics(tmp_path: Path) -> None:
@@ -182,15 +246,16 @@ def test_split_title() -> None:
     assert 40 < len(title) <= 100 and body.startswith(title)
 
 
-def test_semeval_sample_correlates(shared_dir: Path) -> None:
+def test_semeval_sample_stays_above_floor(shared_dir: Path) -> None:
     pairs = shared_dir / "corpora" / "semeval2022-t8" / "dev.csv"
     if not pairs.is_file():
         pytest.skip(f"{pairs} not found (../shared not found)")
-    result = run(pairs, limit=60)
-    assert result["n"] == 60
-    # Full dev set scores r ~0.74; 60 pairs are noisy, so a modest floor.
-    assert result["pearson_r"] > 0.55
-    assert result["roc_auc"] > 0.8
+    result = run(pairs, limit=100)
+    assert result["n"] == 100
+    # The first 100 dev pairs score r 0.794 / AUC 0.949 (all 533: 0.780 / 0.943); the previous
+    # model scored 0.778 / 0.938 here, so these floors fail on a regression to it.
+    assert result["pearson_r"] > 0.785
+    assert result["roc_auc"] > 0.943
 
 
 def test_story_groups_bench(tmp_path: Path) -> None:

@@ -1,0 +1,140 @@
+"""CLI commands for stories: list, show, rebuild, and the stories/similarity benchmarks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from newsloom.cli import cli, db_option, dump, err, json_option, open_db, out, settings
+from newsloom.cli_commands import _bench_out, _progress, bench, bench_options
+
+_MARK = {"first": "FIRST", "copy": "copy", "translation": "transl.", "rewrite": "rewrite"}
+
+
+@cli.group()
+def stories() -> None:
+    """Stories across languages: list, show, rebuild."""
+
+
+@stories.command("list")
+@click.option("--limit", default=30, show_default=True)
+@click.option("--offset", default=0)
+@click.option("--min-articles", default=1, show_default=True, help="Hide smaller stories.")
+@json_option
+@db_option
+def stories_list(limit: int, offset: int, min_articles: int, as_json: bool) -> None:
+    """Most recently updated stories first."""
+    with open_db() as store:
+        items = [s for s in store.list_stories(limit=limit, offset=offset) if s.article_count >= min_articles]
+    if as_json:
+        dump([story_view_light(s) for s in items])
+        return
+    table = Table("id", "updated", "articles", "languages", "countries", "headline")
+    for s in items:
+        headline = next(iter(s.headlines.values()), "") if s.headlines else ""
+        if "en" in s.headlines:
+            headline = s.headlines["en"]
+        table.add_row(str(s.id), s.last_updated.strftime("%Y-%m-%d %H:%M") if s.last_updated else "",
+                      str(s.article_count), ",".join(s.languages), ",".join(s.countries), headline[:90])
+    out.print(table)
+
+
+def story_view_light(s: object) -> dict[str, object]:
+    d = {k: v for k, v in s.__dict__.items() if k not in ("centroid",)}
+    for k in ("first_seen", "last_updated"):
+        if d.get(k) is not None:
+            d[k] = d[k].isoformat()
+    return d
+
+
+@stories.command("show")
+@click.argument("story_id", type=int)
+@json_option
+@db_option
+def stories_show(story_id: int, as_json: bool) -> None:
+    """One story: headlines, timeline, who said what, and its articles by language with lineage."""
+    from newsloom.stories.service import story_view
+
+    with open_db() as store:
+        story = store.get_story(story_id)
+        if story.merged_into:
+            err.print(f"story {story_id} was merged into story {story.merged_into}")
+            story = store.get_story(story.merged_into)
+        view = story_view(store, story)
+    if as_json:
+        dump(view)
+        return
+    out.print(f"[bold]story {story.id}[/bold]: {story.article_count} articles, "
+              f"{', '.join(story.languages)}; {story.first_seen} .. {story.last_updated}")
+    for lang, headline in story.headlines.items():
+        out.print(f"  [{lang}] {headline}", markup=False)
+    if story.sources:
+        out.print(f"  sources: {', '.join(story.sources)}", markup=False)
+    if story.countries:
+        out.print(f"  countries: {', '.join(story.countries)}")
+    for lang, arts in view["articles_by_language"].items():  # type: ignore[union-attr]
+        out.print(f"\n[bold]{lang}[/bold]")
+        for a in arts:
+            mark = _MARK.get(a["lineage"] or "", "")
+            of = f" of #{a['lineage_of']}" if a["lineage_of"] else ""
+            if a["is_copy"] and a["primary_url"] and not of:
+                of = f" of {a['primary_url']}"
+            dup = f" dup of #{a['duplicate_of']}" if a["duplicate_of"] else ""
+            out.print(f"  #{a['id']:<6} {mark:>8}{of}{dup}  {a['source'] or ''}: {a['title'] or ''}  {a['url']}",
+                      markup=False)
+    if story.quotes:
+        out.print("\n[bold]who said what[/bold]")
+        for q in story.quotes[:10]:
+            out.print(f"  {q.get('speaker') or '?'}: “{(q.get('text') or '')[:140]}”", markup=False)
+    if story.entities:
+        names = [f"{e.get('text')} ({e.get('type')})" for e in story.entities[:15]]
+        out.print("\n[bold]mentions[/bold]: " + ", ".join(names), markup=False)
+    if story.timeline:
+        out.print("\n[bold]timeline[/bold]")
+        for t in story.timeline:
+            out.print(f"  {t.get('at')}  [{t.get('lang')}] {t.get('title')}", markup=False)
+
+
+@stories.command("rebuild")
+@db_option
+def stories_rebuild() -> None:
+    """Re-cluster the whole archive in arrival order (same result as streaming it)."""
+    from newsloom.stories.service import StoryService
+
+    with open_db() as store:
+        service = StoryService(store, settings(), replay=False)
+        with _progress() as bar:
+            task = bar.add_task("re-clustering", total=store.count_articles())
+            n = service.rebuild(progress=lambda i: bar.update(task, completed=i))
+        out.print(f"rebuilt stories from {n} articles: {len(service.clusterer.stories)} stories")
+
+
+@bench.command("stories")
+@click.option("--corpus", "corpora", required=True, multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="JSONL in the shared layout (doc_id, story_id, lang, title, text, date?); repeat to mix.")
+@click.option("--limit", type=int)
+@click.option("--db", "db", help="Store to stream into (default: a fresh temporary SQLite file).")
+@bench_options
+def bench_stories(corpora: tuple[Path, ...], limit: int | None, db: str | None, as_json: bool,
+                  out_path: Path | None) -> None:
+    """Stream a corpus through the real pipeline into a fresh store; BCubed + pairwise scores."""
+    from newsloom.bench import stories_pipeline
+
+    result = stories_pipeline.run(list(corpora), limit=limit, db=db)
+    _bench_out(result, stories_pipeline.format_table(result), as_json, out_path)
+
+
+@bench.command("similarity")
+@click.option("--pairs", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV in the SemEval-2022 Task 8 layout (lang1, lang2, text1, text2, Overall).")
+@click.option("--limit", type=int)
+@bench_options
+def bench_similarity(pairs: Path, limit: int | None, as_json: bool, out_path: Path | None) -> None:
+    """Pearson r against human 'Overall' scores and same-story ROC-AUC, per language pair."""
+    from newsloom.bench import similarity
+
+    result = similarity.run(pairs, limit=limit)
+    _bench_out(result, similarity.format_table(result), as_json, out_path)

@@ -1,0 +1,146 @@
+"""What a reader sees of a story: headlines per language, coverage, first reports, timeline.
+
+Everything comes from the story's own articles: no generated text. The headline in a language
+is the title of its most *central* original article in that language (highest mean cosine to
+the story's other articles; copies and aggregator pages are left out), so one odd angle or a
+clickbait title does not name the story; without vectors, the earliest original title.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from newsloom.errors import StoryError
+from newsloom.models import Article, Story
+
+_TIMELINE_MAX = 12
+
+
+def _when(a: Article) -> datetime:
+    t = a.published or a.fetched_at
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
+
+
+def _is_original(a: Article) -> bool:
+    return not a.is_copy and a.duplicate_of is None and a.lineage != "copy" and bool(a.title)
+
+
+def _centrality(articles: Sequence[Article], vectors: Mapping[int, np.ndarray]) -> dict[int, float]:
+    ids = [a.id for a in articles if a.id is not None and a.id in vectors]
+    if len(ids) < 2:
+        return {}
+    m = np.stack([np.asarray(vectors[i], dtype=np.float32) for i in ids])
+    sims = m @ m.T
+    mean = (sims.sum(axis=1) - np.diag(sims)) / (len(ids) - 1)
+    return {i: float(x) for i, x in zip(ids, mean)}
+
+
+def headlines(articles: Sequence[Article], vectors: Mapping[int, np.ndarray] | None = None) -> dict[str, str]:
+    """lang -> headline (see the module doc). Languages with only copies use the copies."""
+    central = _centrality(articles, vectors or {})
+    by_lang: dict[str, list[Article]] = {}
+    for a in articles:
+        if a.title:
+            by_lang.setdefault(a.lang or "und", []).append(a)
+    out = {}
+    for lang, group in sorted(by_lang.items()):
+        pool = [a for a in group if _is_original(a)] or group
+        best = min(pool, key=lambda a: (-central.get(a.id or -1, 0.0), _when(a), a.id or 0))
+        out[lang] = (best.title or "").strip()
+    return out
+
+
+def timeline(articles: Sequence[Article], limit: int = _TIMELINE_MAX) -> list[dict[str, Any]]:
+    """The first report, the first report in each further language, then notable additions
+    (first from a new country, then first from a new source), in time order, at most ``limit``."""
+    ordered = sorted(articles, key=lambda a: (_when(a), a.id or 0))
+    firsts: list[dict[str, Any]] = []
+    notable: list[tuple[int, dict[str, Any]]] = []
+    langs: set[str] = set()
+    countries: set[str] = set()
+    sources: set[str] = set()
+    for a in ordered:
+        lang = a.lang or "und"
+        entry = {"at": _when(a).isoformat(), "article_id": a.id, "lang": a.lang, "title": a.title,
+                 "source": a.source, "country": a.country}
+        if lang not in langs:
+            entry["why"] = "first report" if not langs else f"first report in {lang}"
+            firsts.append(entry)
+        elif a.country and a.country not in countries and _is_original(a):
+            entry["why"] = f"first from {a.country}"
+            notable.append((0, entry))
+        elif a.source and a.source not in sources and _is_original(a):
+            entry["why"] = f"first from {a.source}"
+            notable.append((1, entry))
+        langs.add(lang)
+        if a.country:
+            countries.add(a.country)
+        if a.source:
+            sources.add(a.source)
+    # language firsts always make the cut; other additions fill what room is left, by country
+    # first (wider coverage) then by source
+    keep = firsts[:limit]
+    notable.sort(key=lambda ke: ke[0])  # stable: time order within each kind
+    keep += [e for _, e in notable[: max(0, limit - len(keep))]]
+    return sorted(keep, key=lambda e: (e["at"], e["article_id"] or 0))
+
+
+def _facets(articles: Sequence[Article], limit: int = 20) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    ents: Counter[tuple[str, str]] = Counter()
+    for a in articles:
+        for e in a.entities:
+            if e.get("text"):
+                ents[(str(e["text"]), str(e.get("type") or ""))] += int(e.get("count") or 1)
+    entities = [{"text": t, "type": ty, "count": n} for (t, ty), n in
+                sorted(ents.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+    quotes, seen = [], set()
+    for a in sorted(articles, key=lambda a: (_when(a), a.id or 0)):
+        for q in a.quotes:
+            key = (str(q.get("text") or "")).casefold().strip()
+            if key and key not in seen:
+                seen.add(key)
+                quotes.append({**q, "article_id": a.id})
+    return entities, quotes[:limit]
+
+
+def describe_story(
+    articles: Sequence[Article],
+    vectors: Mapping[int, np.ndarray] | None = None,
+    story_id: int | None = None,
+) -> Story:
+    """A :class:`Story` summarising ``articles`` (the story's members, ids set).
+
+    ``story_id`` defaults to the first article's id (the clusterer's story id)."""
+    live = [a for a in articles if a.status != "removed"]
+    if not live:
+        raise StoryError(f"story {story_id}: no articles to describe")
+    ordered = sorted(live, key=lambda a: (_when(a), a.id or 0))
+    langs = Counter(a.lang for a in live if a.lang)
+    vecs = [np.asarray(vectors[a.id], dtype=np.float32) for a in live if vectors and a.id in vectors]
+    centroid = None
+    if vecs:
+        c = np.sum(vecs, axis=0)
+        n = float(np.linalg.norm(c))
+        centroid = (c / n).astype(np.float32).tobytes() if n > 0 else None
+    entities, quotes = _facets(live)
+    first_id = min((a.id for a in live if a.id is not None), default=None)
+    return Story(
+        id=story_id if story_id is not None else first_id,
+        headlines=headlines(live, vectors),
+        languages=[lang for lang, _ in sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))],
+        countries=sorted({a.country for a in live if a.country}),
+        sources=sorted({a.source for a in live if a.source}),
+        first_seen=_when(ordered[0]),
+        last_updated=max(_when(a) for a in live),
+        article_count=len(live),
+        first_article_id=ordered[0].id,
+        centroid=centroid,
+        timeline=timeline(live),
+        entities=entities,
+        quotes=quotes,
+    )

@@ -1,0 +1,170 @@
+"""The stories stage of the pipeline: embed a stored article, place it in a story, keep the
+story's record (headlines, languages, countries, sources, timeline, facets) and its lineage
+marks up to date in the store.
+
+The clusterer's state lives in memory. At start-up it is rebuilt by replaying stored articles
+in arrival order with their stored embeddings, which gives the same stories as the original
+stream (the clusterer is deterministic); ``rebuild`` does the same from scratch for the whole
+archive (``newsloom stories rebuild``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+import numpy as np
+
+from newsloom.config import Settings
+from newsloom.models import Article, Story
+from newsloom.store.base import Store
+
+log = logging.getLogger("newsloom.stories")
+
+# Lineage is recomputed over a story's members when it grows; past this size only the newest
+# members are re-marked against the earlier ones (lineage of old members no longer changes).
+_LINEAGE_MAX = 200
+
+
+class StoryService:
+    def __init__(self, store: Store, settings: Settings, replay: bool = True) -> None:
+        from newsloom.analyse.embed import get_embedder
+        from newsloom.stories.cluster import StoryClusterer
+
+        self.store = store
+        self.settings = settings
+        self.embedder = get_embedder(settings.embedder, threads=settings.embed_threads)
+        self.model = self.embedder.name
+        self.clusterer = StoryClusterer(window=timedelta(days=settings.story_window_days))
+        self._merges_seen = 0
+        if replay:
+            self._replay()
+
+    # --- per article ------------------------------------------------------------------------
+    def embed(self, articles: list[Article]) -> np.ndarray:
+        from newsloom.analyse.embed import article_text
+        from newsloom.stories.cluster import DEFAULT_LEAD_CHARS
+
+        texts = [article_text(a.title, a.text, DEFAULT_LEAD_CHARS) for a in articles]
+        return self.embedder.embed(texts)
+
+    def add(self, article: Article, vector: np.ndarray | None = None) -> int:
+        """Place a stored article (id set) in a story; returns the story id."""
+        from newsloom.analyse.entities import extract_entities
+        from newsloom.analyse.quotes import extract_quotes
+
+        assert article.id is not None
+        if vector is None:
+            vector = self.embed([article])[0]
+        self.store.save_embedding(article.id, self.model, np.asarray(vector, np.float32).tobytes())
+        article.entities = [e.to_dict() for e in extract_entities(article.text or "", article.lang)]
+        article.quotes = [q.to_dict() for q in extract_quotes(article.text or "", article.lang)]
+        sid = self._assign(article, vector)
+        article.story_id = sid
+        self._refresh(sid, new=article)
+        self._apply_merges()
+        return sid
+
+    def _assign(self, article: Article, vector: np.ndarray) -> int:
+        from newsloom.stories.cluster import make_item
+
+        return self.clusterer.add(make_item(article, vector)).story_id
+
+    def _apply_merges(self) -> None:
+        merges = getattr(self.clusterer, "merges", [])
+        for young, old in merges[self._merges_seen:]:
+            into = self.clusterer.resolve(old)
+            with self.store.transaction():
+                for a in self.store.story_articles(young):
+                    a.story_id = into
+                    self.store.update_article(a)
+                self._refresh(into)
+                story = self.store.get_story(young)
+                story.merged_into = into
+                self.store.save_story(story)
+        self._merges_seen = len(merges)
+
+    def _refresh(self, sid: int, new: Article | None = None) -> None:
+        """Recompute the story record and lineage from its members and store them."""
+        from newsloom.stories.lineage import apply_lineage
+        from newsloom.stories.naming import describe_story
+
+        members = [a for a in self.store.story_articles(sid) if new is None or a.id != new.id]
+        if new is not None:
+            members.append(new)
+        focus = members[-_LINEAGE_MAX:]
+        vectors = self._vectors(a.id for a in focus if a.id is not None)
+        before = {a.id: (a.lineage, a.lineage_of) for a in focus}
+        apply_lineage(focus, vectors)
+        story = describe_story(members, vectors, story_id=sid)
+        with self.store.transaction():
+            self.store.save_story(story)
+            for a in focus:
+                if a is new or before.get(a.id) != (a.lineage, a.lineage_of):
+                    self.store.update_article(a)
+
+    def _vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        out = {}
+        for i in ids:
+            blob = self.store.get_embedding(i, self.model)
+            if blob is not None:
+                out[i] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    # --- start-up and rebuild -------------------------------------------------------------------
+    def _replay(self) -> None:
+        """Rebuild the clusterer's memory from stored articles that already have a story."""
+        from newsloom.stories.cluster import make_item
+
+        n = 0
+        vectors = dict(self.store.iter_embeddings(self.model))
+        for a in self.store.iter_articles():
+            if a.story_id is None or a.id not in vectors:
+                continue
+            self.clusterer.add(make_item(a, np.frombuffer(vectors[a.id], dtype=np.float32)))
+            n += 1
+        self._merges_seen = len(getattr(self.clusterer, "merges", []))
+        if n:
+            log.info("stories: replayed %d articles", n)
+
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """Forget all stories and re-cluster the whole archive in arrival order (same result as
+        streaming it). Embeddings already stored are reused."""
+        from newsloom.stories.cluster import StoryClusterer
+
+        self.store.clear_stories()
+        self.clusterer = StoryClusterer(window=timedelta(days=self.settings.story_window_days))
+        self._merges_seen = 0
+        vectors = dict(self.store.iter_embeddings(self.model))
+        n = 0
+        for a in self.store.iter_articles():
+            if a.status == "removed":
+                continue
+            blob = vectors.get(a.id)
+            vec = np.frombuffer(blob, dtype=np.float32) if blob is not None else None
+            a.story_id, a.lineage, a.lineage_of = None, None, None
+            self.add(a, vec)
+            n += 1
+            if progress:
+                progress(n)
+        return n
+
+
+def story_view(store: Store, story: Story) -> dict[str, object]:
+    """A story with its articles grouped by language, for ``stories show`` and the API."""
+    arts = store.story_articles(story.id) if story.id is not None else []
+    by_lang: dict[str, list[dict[str, object]]] = {}
+    for a in arts:
+        by_lang.setdefault(a.lang or "?", []).append({
+            "id": a.id, "title": a.title, "url": a.url, "source": a.source, "country": a.country,
+            "published": a.published.isoformat() if a.published else None,
+            "lineage": a.lineage, "lineage_of": a.lineage_of, "duplicate_of": a.duplicate_of,
+            "is_copy": a.is_copy, "primary_url": a.primary_url,
+        })
+    d = {k: v for k, v in story.__dict__.items() if k != "centroid"}
+    for k in ("first_seen", "last_updated"):
+        if d.get(k) is not None:
+            d[k] = d[k].isoformat()
+    d["articles_by_language"] = by_lang
+    return d

@@ -1,0 +1,88 @@
+"""Stories through the real CLI: ingest articles in two languages, list/show stories, lineage
+marks, and `stories rebuild` giving the same stories as streaming."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from newsloom.cli import cli
+
+QUAKE_EN = ("Earthquake of magnitude 6.8 strikes Sumatra, killing 12",
+            "A magnitude 6.8 earthquake struck off the west coast of Sumatra on Tuesday, killing at least 12 "
+            "people and damaging more than 300 houses in Padang, Indonesia's disaster agency BNPB said. "
+            "The quake hit at a depth of 25 kilometres. \"We felt a very strong shaking and everyone ran "
+            "outside,\" said Andi Saputra, a resident of Padang. No tsunami warning was issued.")
+QUAKE_ES = ("Un terremoto de magnitud 6,8 sacude Sumatra y deja 12 muertos",
+            "Un terremoto de magnitud 6,8 sacudió el martes la costa oeste de Sumatra y dejó al menos 12 "
+            "muertos y más de 300 casas dañadas en Padang, según la agencia de desastres de Indonesia BNPB. "
+            "El sismo se produjo a 25 kilómetros de profundidad. «Sentimos una sacudida muy fuerte y todos "
+            "salimos corriendo», dijo Andi Saputra, un vecino de Padang. No se emitió alerta de tsunami.")
+VOTE_EN = ("Chile's senate approves pension reform after 10 years of debate",
+           "Chile's senate on Wednesday approved a sweeping pension reform by 30 votes to 19, ending a decade "
+           "of debate over the private pension system created in 1981. Labour minister Jeannette Jara said "
+           "the reform would raise the lowest pensions by 25 percent. Employers will add 7 percent of wages "
+           "to workers' accounts over nine years. The bill now goes to President Gabriel Boric.")
+VOTE_ES = ("El Senado de Chile aprueba la reforma de pensiones tras 10 años de debate",
+           "El Senado de Chile aprobó el miércoles una amplia reforma de pensiones por 30 votos contra 19, "
+           "poniendo fin a una década de debate sobre el sistema privado creado en 1981. La ministra del "
+           "Trabajo, Jeannette Jara, dijo que la reforma elevará las pensiones más bajas en un 25 por ciento. "
+           "Los empleadores aportarán un 7 por ciento de los salarios en nueve años. El proyecto pasa ahora "
+           "al presidente Gabriel Boric.")
+
+
+def invoke(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def write_corpus(path: Path) -> None:
+    rows = [
+        ("q-en", "en", QUAKE_EN, "2026-11-17T08:00:00Z", "https://news.example.com/quake"),
+        ("v-en", "en", VOTE_EN, "2026-11-17T09:00:00Z", "https://news.example.com/pensions"),
+        ("q-es", "es", QUAKE_ES, "2026-11-17T10:00:00Z", "https://noticias.example.es/sismo"),
+        # a wire copy of the English quake report on another site
+        ("q-en-copy", "en", QUAKE_EN, "2026-11-17T11:00:00Z", "https://wire.example.org/quake-sumatra"),
+        ("v-es", "es", VOTE_ES, "2026-11-17T12:00:00Z", "https://noticias.example.es/pensiones"),
+    ]
+    with path.open("w", encoding="utf-8") as fh:
+        for doc_id, lang, (title, text), date, url in rows:
+            fh.write(json.dumps({"doc_id": doc_id, "lang": lang, "title": title, "text": text,
+                                 "date": date, "url": url}) + "\n")
+
+
+def test_stories_across_languages(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    corpus = tmp_path / "c.jsonl"
+    write_corpus(corpus)
+    invoke("ingest", str(corpus), "--db", db)
+    arts = {a["url"]: a for a in json.loads(invoke("articles", "list", "--json", "--db", db))}
+    quake = arts["https://news.example.com/quake"]["story_id"]
+    vote = arts["https://news.example.com/pensions"]["story_id"]
+    assert quake and vote and quake != vote
+    assert arts["https://noticias.example.es/sismo"]["story_id"] == quake
+    assert arts["https://wire.example.org/quake-sumatra"]["story_id"] == quake
+    assert arts["https://noticias.example.es/pensiones"]["story_id"] == vote
+
+    listed = json.loads(invoke("stories", "list", "--json", "--db", db))
+    assert {s["id"] for s in listed} == {quake, vote}
+    shown = json.loads(invoke("stories", "show", str(quake), "--json", "--db", db))
+    assert set(shown["languages"]) == {"en", "es"} and shown["article_count"] == 3
+    assert set(shown["headlines"]) == {"en", "es"}
+    by_lang = shown["articles_by_language"]
+    first = next(a for a in by_lang["en"] if a["url"].endswith("/quake"))
+    copy = next(a for a in by_lang["en"] if "wire" in a["url"])
+    assert first["lineage"] == "first"
+    assert copy["duplicate_of"] == first["id"]
+    assert by_lang["es"][0]["lineage"] in ("translation", None)
+    assert any((q.get("speaker") or "").endswith("Saputra") for q in shown["quotes"])
+    text = invoke("stories", "show", str(quake), "--db", db)
+    assert "FIRST" in text and "Padang" in text
+
+    before = {a["url"]: (a["story_id"], a["lineage"]) for a in arts.values()}
+    invoke("stories", "rebuild", "--db", db)
+    after = json.loads(invoke("articles", "list", "--json", "--db", db))
+    assert {a["url"]: (a["story_id"], a["lineage"]) for a in after} == before

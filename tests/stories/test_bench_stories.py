@@ -1,0 +1,104 @@
+"""Story benchmark: metric functions on hand-computed examples, corpus reading, a real run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from newsloom.bench.stories import (
+    bcubed,
+    bcubed_cross,
+    format_table,
+    pairwise,
+    read_corpus,
+    run,
+    scores,
+    synthetic_timing,
+)
+from newsloom.errors import BenchError
+
+PRED = [1, 1, 2, 2, 2]
+GOLD = ["a", "a", "a", "b", "b"]
+LANGS = ["en", "it", "en", "it", "en"]
+
+
+def test_bcubed_hand_computed() -> None:
+    # per item P: 1, 1, 1/3, 2/3, 2/3 ; R: 2/3, 2/3, 1/3, 1, 1
+    b = bcubed(PRED, GOLD)
+    assert b["precision"] == pytest.approx(11 / 15) and b["recall"] == pytest.approx(11 / 15)
+    assert b["f1"] == pytest.approx(11 / 15)
+    assert bcubed([1, 2, 3], ["a", "a", "a"]) == pytest.approx({"precision": 1.0, "recall": 1 / 3, "f1": 0.5})
+    assert bcubed([], [])["f1"] == 0.0
+
+
+def test_pairwise_hand_computed() -> None:
+    p = pairwise(PRED, GOLD)  # pred pairs 4, gold pairs 4, shared 2
+    assert (p["precision"], p["recall"], p["gold_pairs"]) == (0.5, 0.5, 4)
+    x = pairwise(PRED, GOLD, LANGS)  # cross-language pairs: pred 3, gold 3, shared 2
+    assert x["precision"] == pytest.approx(2 / 3) and x["recall"] == pytest.approx(2 / 3)
+    with pytest.raises(BenchError):
+        pairwise([1], [1, 2])
+
+
+def test_bcubed_cross_language() -> None:
+    # item0 en: pred other-lang {1} in gold -> P 1 ; gold other-lang {1} -> R 1
+    # item1 it: pred {0} -> 1 ; gold {0,2} -> 1/2
+    # item2 en: pred {3} -> 0 ; gold {1} -> 0
+    # item3 it: pred {2,4} -> 1/2 ; gold {4} -> 1
+    # item4 en: pred {3} -> 1 ; gold {3} -> 1
+    x = bcubed_cross(PRED, GOLD, LANGS)
+    assert x["precision"] == pytest.approx(3.5 / 5) and x["recall"] == pytest.approx(3.5 / 5)
+    s = scores(PRED, GOLD, LANGS)
+    assert set(s) == {"overall", "lang:en", "lang:it", "cross-language"}
+    assert s["lang:en"]["items"] == 3
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_read_corpus_orders_by_date_then_file(tmp_path: Path) -> None:
+    a = _write(tmp_path / "a.jsonl", [
+        {"doc_id": "a1", "story_id": "s", "lang": "en", "title": "t", "text": "x", "date": "2020-01-03"},
+        {"doc_id": "a2", "story_id": "s", "lang": "en", "title": "t", "text": "x", "date": "2020-01-01"},
+    ])
+    b = _write(tmp_path / "b.jsonl", [
+        {"doc_id": "b1", "story_id": "s", "lang": "en", "title": "t", "text": "x"},
+        {"doc_id": "b2", "story_id": "s", "lang": "en", "title": "t", "text": "x", "date": "2020-01-02"},
+        {"doc_id": "b0", "story_id": "s", "lang": "en", "title": "t", "text": "x"},
+    ])
+    assert [r["doc_id"] for r in read_corpus([a, b])] == ["b1", "b0", "a2", "b2", "a1"]
+
+
+def test_read_corpus_errors(tmp_path: Path) -> None:
+    with pytest.raises(BenchError, match="not found"):
+        read_corpus(tmp_path / "nope.jsonl")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"doc_id": "1"}\n', encoding="utf-8")
+    with pytest.raises(BenchError, match=r"bad.jsonl:1: missing field\(s\) story_id"):
+        read_corpus(bad)
+    bad.write_text("{oops\n", encoding="utf-8")
+    with pytest.raises(BenchError, match="not valid JSON"):
+        read_corpus(bad)
+    bad.write_text('{"doc_id": "1", "story_id": "s", "lang": "en", "title": "", "text": "", "date": "soon"}\n')
+    with pytest.raises(BenchError, match="not ISO 8601"):
+        read_corpus(bad)
+
+
+def test_synthetic_timing_small() -> None:
+    s = synthetic_timing(n_live=300, n_queries=40, dim=32)
+    assert s["queries"] == 40 and s["joined"] >= 15 and s["ms_per_article_mean"] > 0
+
+
+def test_meantime_clustering_quality(shared_dir: Path) -> None:
+    corpus = shared_dir / "corpora" / "wikinews-meantime" / "docs.jsonl"
+    if not corpus.is_file():
+        pytest.skip(f"{corpus} not found")
+    r = run(corpus)
+    f1 = r["scores"]["overall"]["bcubed"]["f1"]
+    assert f1 >= 0.97, format_table(r)
+    assert r["scores"]["cross-language"]["pairwise"]["recall"] >= 0.9
+    assert "BCubed F1" in format_table(r)

@@ -1,0 +1,250 @@
+"""Rules of the online story clusterer (synthetic vectors: fast, exact)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from newsloom.errors import StoryError
+from newsloom.models import Article
+from newsloom.stories.cluster import ClusterItem, StoryClusterer, make_item
+from newsloom.stories.maintenance import merge_converging, merge_stories
+
+DIM = 64
+T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def topics(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.stack([unit(rng.standard_normal(DIM)) for _ in range(n)])
+
+
+def near(v: np.ndarray, rng: np.random.Generator, noise: float = 0.03) -> np.ndarray:
+    return unit(v + noise * rng.standard_normal(DIM))
+
+
+def stream(n_topics: int = 6, per: int = 5, seed: int = 1) -> list[ClusterItem]:
+    rng = np.random.default_rng(seed)
+    base = topics(n_topics, seed)
+    items = []
+    for k in range(per):
+        for t in range(n_topics):
+            aid = len(items) + 1
+            items.append(ClusterItem(article_id=aid, vector=near(base[t], rng), lang="en" if k % 2 else "it",
+                                     published=T0 + timedelta(hours=aid), names=frozenset({f"name{t}"}),
+                                     numbers=frozenset({f"{100 + t}"}), n_words=200))
+    return items
+
+
+def test_same_event_joins_and_different_events_split() -> None:
+    items = stream()
+    cl = StoryClusterer()
+    out = [cl.add(it) for it in items]
+    assert len({a.story_id for a in out}) == 6
+    # members of one topic share a story id, and that id is the first article's id
+    for t in range(6):
+        ids = {out[k * 6 + t].story_id for k in range(5)}
+        assert ids == {items[t].article_id}
+    assert out[0].is_new_story and not out[6].is_new_story
+
+
+def test_deterministic_and_replay_equals_stream(tmp_path) -> None:
+    items = stream(seed=3)
+    a = [x.story_id for x in StoryClusterer().add_many(items)]
+    b = [x.story_id for x in StoryClusterer().add_many(items)]
+    assert a == b
+    # restart half-way through from saved state == uninterrupted stream
+    cl = StoryClusterer()
+    first = [x.story_id for x in cl.add_many(items[:13])]
+    cl.save(tmp_path / "state.pkl")
+    cl2 = StoryClusterer.load(tmp_path / "state.pkl")
+    rest = [x.story_id for x in cl2.add_many(items[13:])]
+    assert first + rest == a
+
+
+def test_hnsw_regime_matches_exact_search() -> None:
+    """Past exact_search_limit live stories the index switches to HNSW; on a small, well
+    separated stream both must give the same stories."""
+    items = stream(n_topics=12, seed=4)
+    exact = [x.story_id for x in StoryClusterer().add_many(items)]
+    cl = StoryClusterer(exact_search_limit=3)
+    ann = [x.story_id for x in cl.add_many(items)]
+    assert cl._index is not None and cl._index.hnsw is not None
+    assert ann == exact
+
+
+def test_load_rejects_garbage(tmp_path) -> None:
+    p = tmp_path / "bad.pkl"
+    p.write_bytes(b"not a pickle")
+    with pytest.raises(StoryError, match="not a clusterer state"):
+        StoryClusterer.load(p)
+    with pytest.raises(StoryError, match="not found"):
+        StoryClusterer.load(tmp_path / "missing.pkl")
+
+
+def test_duplicate_joins_original_story_even_if_dissimilar() -> None:
+    base = topics(2)
+    cl = StoryClusterer()
+    cl.add(ClusterItem(1, base[0], published=T0))
+    cl.add(ClusterItem(2, base[1], published=T0))
+    a = cl.add(ClusterItem(3, base[1], published=T0, duplicate_of=1))
+    assert a.story_id == 1 and not a.is_new_story and "duplicate" in (a.reason or "")
+
+
+def test_time_window_closes_story() -> None:
+    base = topics(1)
+    rng = np.random.default_rng(0)
+    cl = StoryClusterer(window=timedelta(days=3))
+    cl.add(ClusterItem(1, base[0], published=T0))
+    assert not cl.add(ClusterItem(2, near(base[0], rng), published=T0 + timedelta(days=2))).is_new_story
+    # 4 days after the last update: same kind of event, new story
+    late = cl.add(ClusterItem(3, near(base[0], rng), published=T0 + timedelta(days=6)))
+    assert late.is_new_story and late.story_id == 3
+    assert 1 not in cl.live_story_ids()
+
+
+def test_undated_window_counts_arrivals() -> None:
+    base = topics(30)
+    cl = StoryClusterer(window_items=5)
+    cl.add(ClusterItem(1, base[0]))
+    for i in range(10):
+        cl.add(ClusterItem(100 + i, base[1 + i]))
+    assert cl.add(ClusterItem(2, base[0])).is_new_story
+
+
+def test_flood_of_identical_articles_is_one_story() -> None:
+    v = topics(1)[0]
+    cl = StoryClusterer(max_members=8)
+    out = [cl.add(ClusterItem(i, v, published=T0, names=frozenset({"x"}))) for i in range(1, 300)]
+    assert {a.story_id for a in out} == {1}
+    assert cl.stories[1].count == 299 and len(cl.stories[1].member_ids) == 8
+
+
+def test_empty_and_one_word_articles_get_own_story_with_reason() -> None:
+    cl = StoryClusterer()
+    a = cl.add(ClusterItem(1, None, published=T0))
+    assert a.is_new_story and "too little text" in (a.reason or "")
+    v = topics(1)[0]
+    cl.add(ClusterItem(2, v, published=T0, n_words=300))
+    b = cl.add(ClusterItem(3, v, published=T0, n_words=1))
+    assert b.is_new_story and "1 words" in (b.reason or "")
+    c = cl.add(ClusterItem(4, np.zeros(DIM, dtype=np.float32), published=T0))
+    assert c.is_new_story and c.reason
+
+
+def test_future_and_ancient_dates_are_clamped_with_reason() -> None:
+    cl = StoryClusterer()
+    arrival = datetime(2024, 5, 1, tzinfo=UTC)
+    v = topics(3)
+    a = cl.add(ClusterItem(1, v[0], published=datetime(2031, 1, 1), arrival=arrival))
+    assert a.time == arrival and "clock skew" in (a.reason or "")
+    b = cl.add(ClusterItem(2, v[1], published=datetime(1970, 1, 1, tzinfo=UTC), arrival=arrival))
+    assert b.time == arrival and "implausibly old" in (b.reason or "")
+    c = cl.add(ClusterItem(3, v[2], published=datetime(2999, 1, 1, tzinfo=UTC)))
+    assert c.time is None and "future" in (c.reason or "")
+    assert cl.clock == arrival  # the bogus date did not move the clock (and close everything)
+
+
+def test_chaining_is_refused() -> None:
+    """A~B and B~C but A!~C: a story of A and B must not take C through B alone."""
+    rng = np.random.default_rng(5)
+    e1, e2 = topics(2, seed=9)
+    a = unit(e1)
+    b = unit(0.75 * e1 + 0.66 * e2)
+    c = unit(e2)
+    cl = StoryClusterer(threshold=0.6, name_weight=0.0, number_weight=0.0)
+    cl.add(ClusterItem(1, a, published=T0))
+    cl.add(ClusterItem(2, near(a, rng, 0.01), published=T0))
+    cl.add(ClusterItem(3, near(a, rng, 0.01), published=T0))
+    assert cl.add(ClusterItem(4, b, published=T0)).story_id == 1  # b still agrees enough
+    assert float(b @ c) > 0.6  # c is close to b alone...
+    assert cl.add(ClusterItem(5, c, published=T0)).is_new_story  # ...but not to the story
+
+
+def test_names_separate_same_topic_events() -> None:
+    v = topics(1)[0]
+    rng = np.random.default_rng(2)
+    cl = StoryClusterer(threshold=0.9)
+    cl.add(ClusterItem(1, v, published=T0, names=frozenset({"boeing", "airbus"})))
+    cl.add(ClusterItem(9, topics(1, seed=4)[0], published=T0, names=frozenset({"apple"})))
+    same = cl.add(ClusterItem(2, near(v, rng, 0.05), published=T0, names=frozenset({"boeing", "airbus"})))
+    other = cl.add(ClusterItem(3, near(v, rng, 0.05), published=T0, names=frozenset({"apple", "jobs"})))
+    assert same.story_id == 1 and other.is_new_story
+
+
+def test_bad_input_raises_story_error() -> None:
+    cl = StoryClusterer()
+    cl.add(ClusterItem(1, topics(1)[0]))
+    with pytest.raises(StoryError, match="already clustered"):
+        cl.add(ClusterItem(1, topics(1)[0]))
+    with pytest.raises(StoryError, match="dims"):
+        cl.add(ClusterItem(2, np.ones(10, dtype=np.float32)))
+    with pytest.raises(StoryError, match="threshold"):
+        StoryClusterer(threshold=2.0)
+    with pytest.raises(StoryError, match="no id"):
+        make_item(Article(url="http://x/"), topics(1)[0])
+
+
+def test_make_item_from_article() -> None:
+    art = Article(url="http://x/1", id=7, title="Boeing wins contract", lang="en",
+                  text="Seattle - Boeing said on Monday it won a contract worth 40 billion dollars with Airbus.",
+                  published=T0)
+    it = make_item(art, topics(1)[0])
+    assert it.article_id == 7 and it.published == T0 and it.n_words > 5
+    assert any(n.startswith("airbus") for n in it.names) and it.numbers
+
+
+def test_maintenance_merges_converged_stories_only() -> None:
+    rng = np.random.default_rng(7)
+    e = topics(2, seed=11)
+    cl = StoryClusterer(maintain_every=0)
+    cl.add(ClusterItem(1, e[0], published=T0, names=frozenset({"a"})))
+    cl.add(ClusterItem(2, e[1], published=T0, names=frozenset({"b"})))
+    # a second story of event 0 forced by hand (as if it started from a different angle)
+    cl.add(ClusterItem(3, near(e[0], rng), published=T0, names=frozenset({"a"})))
+    assert cl.story_of(3) == 1
+    cl.stories[1].member_ids.pop()
+    story = cl._new_story(ClusterItem(4, near(e[0], rng), published=T0, names=frozenset({"a"})),
+                          T0, near(e[0], rng), None, 0.0, None)
+    assert story.story_id == 4
+    merged = merge_converging(cl)
+    assert merged == [(4, 1)]
+    assert cl.story_of(4) == 1 and cl.resolve(4) == 1 and cl.stories[4].merged_into == 1
+    assert cl.story_of(2) == 2  # the other event is untouched
+    assert merge_converging(cl) == []
+    with pytest.raises(KeyError):
+        merge_stories(cl, 999, 1)
+
+
+class _FakeStore:
+    """The two Store methods a rebuild needs (iter_articles, get_embedding)."""
+
+    def __init__(self, articles: list[Article], vectors: dict[int, np.ndarray]) -> None:
+        self.articles, self.vectors = articles, vectors
+
+    def iter_articles(self):  # noqa: ANN201 - duck-typed stand-in for Store
+        return iter(self.articles)
+
+    def get_embedding(self, article_id: int, model: str) -> bytes | None:
+        v = self.vectors.get(article_id)
+        return None if v is None else v.astype(np.float32).tobytes()
+
+
+def test_rebuild_from_store_equals_streaming() -> None:
+    from newsloom.stories.maintenance import rebuild_from_store
+
+    items = stream(seed=8)
+    arts = [Article(url=f"https://x/{it.article_id}", id=it.article_id, title="Report", text="word " * 50,
+                    lang=it.lang, published=it.published, fetched_at=it.published) for it in items]
+    vectors = {it.article_id: it.vector for it in items}
+    live = StoryClusterer()
+    streamed = {a.id: live.add(make_item(a, vectors[a.id])).story_id for a in arts}
+    cl, rebuilt = rebuild_from_store(_FakeStore(arts, vectors))
+    assert {k: v.story_id for k, v in rebuilt.items()} == streamed
+    assert len(set(streamed.values())) == 6
