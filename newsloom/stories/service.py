@@ -13,12 +13,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from newsloom.config import Settings
 from newsloom.models import Article, Story
 from newsloom.store.base import Store
+
+if TYPE_CHECKING:
+    from newsloom.stories.cluster import ClusterItem
 
 log = logging.getLogger("newsloom.stories")
 
@@ -67,9 +71,7 @@ class StoryService:
         return sid
 
     def _assign(self, article: Article, vector: np.ndarray) -> int:
-        from newsloom.stories.cluster import make_item
-
-        return self.clusterer.add(make_item(article, vector)).story_id
+        return self.clusterer.add(_item(article, vector)).story_id
 
     def _apply_merges(self) -> None:
         merges = getattr(self.clusterer, "merges", [])
@@ -115,14 +117,12 @@ class StoryService:
     # --- start-up and rebuild -------------------------------------------------------------------
     def _replay(self) -> None:
         """Rebuild the clusterer's memory from stored articles that already have a story."""
-        from newsloom.stories.cluster import make_item
-
         n = 0
         vectors = dict(self.store.iter_embeddings(self.model))
         for a in self.store.iter_articles():
             if a.story_id is None or a.id not in vectors:
                 continue
-            self.clusterer.add(make_item(a, np.frombuffer(vectors[a.id], dtype=np.float32)))
+            self.clusterer.add(_item(a, np.frombuffer(vectors[a.id], dtype=np.float32)))
             n += 1
         self._merges_seen = len(getattr(self.clusterer, "merges", []))
         if n:
@@ -149,6 +149,18 @@ class StoryService:
             if progress:
                 progress(n)
         return n
+
+
+def _item(article: Article, vector: np.ndarray | None) -> "ClusterItem":
+    from newsloom.stories.cluster import make_item
+
+    item = make_item(article, vector)
+    if article.raw_id is None and article.doc_id is not None:
+        # a document imported from a JSONL corpus: its fetched_at is the import time, not a
+        # news time; using it would make the stream clock jump to today and close every
+        # dated story of an archive at once
+        item.arrival = None
+    return item
 
 
 def story_view(store: Store, story: Story) -> dict[str, object]:

@@ -262,3 +262,41 @@ def test_interrupted_ingest_resumes_to_the_same_store(tmp_path: Path) -> None:
         return sorted((a["id"], a["url"], a["title"], a["duplicate_of"], a["lang"], a["story_id"]) for a in arts)
 
     assert snapshot(cut) == snapshot(whole)
+
+
+def test_run_once_and_default_sources(db: str, site: LocalServer, tmp_path: Path) -> None:
+    invoke("init", "--db", db)  # first start: the shipped world source list
+    feeds = json.loads(invoke("sources", "list", "--json", "--db", db))
+    assert len(feeds) >= 60
+    assert len({f["source"]["language"] for f in feeds if f["source"]}) >= 15
+    empty = f"sqlite:///{tmp_path / 'own.db'}"
+    invoke("sources", "add", site.url("/feed.xml"), "--name", "Example", "--db", empty)
+    output = invoke("run", "--once", "--no-default-sources", "--db", empty)
+    assert "pass:" in output
+    assert len(json.loads(invoke("articles", "list", "--json", "--db", empty))) == 2
+
+
+def test_ingest_warc_with_a_truncated_record(db: str, tmp_path: Path) -> None:
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    buf = BytesIO()
+    writer = WARCWriter(buf, gzip=True)
+    for i, key in enumerate(("quake", "budget", "match")):
+        body = page(f"Story {key}", PARAS[key]).encode("utf-8")
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(f"https://cc.example.net/{key}", "response",
+                                                      payload=BytesIO(body), http_headers=headers))
+    data = buf.getvalue()
+    whole = tmp_path / "ok.warc.gz"
+    whole.write_bytes(data)
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(data[: len(data) - 200])  # the last record is truncated
+    proc = run_cli("ingest", str(cut), "--db", db)
+    assert proc.returncode == 0 and "Traceback" not in proc.stdout + proc.stderr
+    assert "cut.warc.gz" in proc.stdout
+    assert len(json.loads(invoke("articles", "list", "--json", "--db", db))) == 2
+    invoke("ingest", str(whole), "--db", db)  # the complete archive adds only the missing page
+    assert len(json.loads(invoke("articles", "list", "--json", "--db", db))) == 3

@@ -214,7 +214,7 @@ def test_maintenance_merges_converged_stories_only() -> None:
                           T0, near(e[0], rng), None, 0.0, None)
     assert story.story_id == 4
     merged = merge_converging(cl)
-    assert merged == [(4, 1)]
+    assert merged == [(4, 1)] and cl.merges == [(4, 1)]
     assert cl.story_of(4) == 1 and cl.resolve(4) == 1 and cl.stories[4].merged_into == 1
     assert cl.story_of(2) == 2  # the other event is untouched
     assert merge_converging(cl) == []
@@ -228,7 +228,7 @@ class _FakeStore:
     def __init__(self, articles: list[Article], vectors: dict[int, np.ndarray]) -> None:
         self.articles, self.vectors = articles, vectors
 
-    def iter_articles(self):  # noqa: ANN201 - duck-typed stand-in for Store
+    def iter_articles(self) -> Iterator[Article]:
         return iter(self.articles)
 
     def get_embedding(self, article_id: int, model: str) -> bytes | None:
@@ -245,6 +245,6 @@ def test_rebuild_from_store_equals_streaming() -> None:
     vectors = {it.article_id: it.vector for it in items}
     live = StoryClusterer()
     streamed = {a.id: live.add(make_item(a, vectors[a.id])).story_id for a in arts}
-    cl, rebuilt = rebuild_from_store(_FakeStore(arts, vectors))
+    _, rebuilt = rebuild_from_store(_FakeStore(arts, vectors))
     assert {k: v.story_id for k, v in rebuilt.items()} == streamed
     assert len(set(streamed.values())) == 6
