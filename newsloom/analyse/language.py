@@ -18,12 +18,14 @@ The model is loaded once per process on first use (under a lock, so threads may 
 
 from __future__ import annotations
 
+import math
 import threading
 import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     from py3langid.langid import LanguageIdentifier
 
 __all__ = [
@@ -167,20 +169,127 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def _paragraph_langs(
-    paragraphs: list[str], article_lang: str | None
+    paragraphs: list[str], article_lang: str | None, counts: list[tuple[dict[int, int], int]] | None = None
 ) -> tuple[list[str | None], bool]:
     langs: list[str | None] = []
     mixed = False
-    for para in paragraphs:
+    for i, para in enumerate(paragraphs):
         if _is_short(para):
             langs.append(article_lang)
             continue
-        lang, conf = detect(para, hint=article_lang)
+        if counts is not None:
+            lang, conf = _choose(_RowProbs(_row_probabilities(*counts[i])), article_lang)
+        else:
+            lang, conf = detect(para, hint=article_lang)
         if lang is None or (lang != article_lang and conf < PARAGRAPH_SWITCH_CONFIDENCE):
             lang = article_lang
         mixed = mixed or (article_lang is not None and lang != article_lang)
         langs.append(lang)
     return langs, mixed
+
+
+def _counts(text: str) -> tuple[dict[int, int], int]:
+    """Byte n-gram feature counts of ``text`` (the model's DFA walk) and its encoded length.
+
+    Uses py3langid's internals (pinned version) so an article is walked once: the whole
+    text's counts are the sum of its paragraphs' counts, and each paragraph is then scored
+    from its own counts. Walking the text once per paragraph and once whole cost twice as much.
+    """
+    from py3langid.langid import visit_counts
+
+    ident = _get_identifier()
+    encoded = ident._encode(text)
+    visits = visit_counts(ident.tk_nextmove, ident._rowbase, ident.tk_output, encoded)
+    return (visits or {}), len(encoded)
+
+
+class _RowProbs(dict):  # type: ignore[type-arg]
+    """A row of ``_row_probabilities`` seen as the {code: probability} mapping ``_choose``
+    reads, without building a 90-entry dict per paragraph."""
+
+    def __init__(self, row: "np.ndarray") -> None:
+        super().__init__()
+        self.row = row
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(_labels()[0])
+
+    def __getitem__(self, code: str) -> float:
+        return float(self.row[_labels()[1][code]])
+
+    def get(self, code: str, default: float = 0.0) -> float:  # type: ignore[override]
+        i = _labels()[1].get(code)
+        return default if i is None else float(self.row[i])
+
+
+_label_cache: tuple[list[str], dict[str, int], "np.ndarray"] | None = None
+
+
+def _labels() -> tuple[list[str], dict[str, int], "np.ndarray"]:
+    """Folded codes, their index, and the model-class -> folded-code 0/1 matrix."""
+    global _label_cache
+    if _label_cache is None:
+        import numpy as np
+
+        classes = _get_identifier().nb_classes
+        codes: list[str] = []
+        index: dict[str, int] = {}
+        for label in classes:
+            code = _FOLD.get(label, label)
+            if code not in index:
+                index[code] = len(codes)
+                codes.append(code)
+        fold = np.zeros((len(classes), len(codes)), dtype=np.float32)
+        seen: set[str] = set()
+        for c, label in enumerate(classes):
+            if label not in seen:  # later duplicate columns of an alias hold no mass
+                seen.add(label)
+                fold[c, index[_FOLD.get(label, label)]] = 1.0
+        _label_cache = (codes, index, fold)
+    return _label_cache
+
+
+def _row_probabilities(visits: dict[int, int], nbytes: int) -> "np.ndarray":
+    """Per-code probabilities as an array (columns follow ``_labels()[0]``); the same numbers
+    as ``_probabilities_from`` without building a dict per paragraph."""
+    import numpy as np
+
+    ident = _get_identifier()
+    if visits:
+        scores = ident._sparse_score(visits, ident.nb_ptc) * (1.0 / math.sqrt(nbytes or 1))
+        np.exp(scores - scores.max(), out=scores)
+        scores /= scores.sum()
+    else:
+        scores = np.full(len(ident.nb_classes), 1.0 / len(ident.nb_classes), dtype=np.float32)
+    for i, j in ident._alias_pairs:
+        scores[i] += scores[j]
+        scores[j] = 0.0
+    return scores @ _labels()[2]
+
+
+def _probabilities_from(visits: dict[int, int], nbytes: int) -> dict[str, float]:
+    """What ``rank`` computes, from feature counts (mirrors py3langid's ``_decide``)."""
+    import numpy as np
+
+    ident = _get_identifier()
+    if visits:
+        scores = ident._sparse_score(visits, ident.nb_ptc) * (1.0 / math.sqrt(nbytes or 1))
+        np.exp(scores - scores.max(), out=scores)
+        scores /= scores.sum()
+    else:
+        scores = np.full(len(ident.nb_classes), 1.0 / len(ident.nb_classes), dtype=np.float32)
+    for i, j in ident._alias_pairs:
+        scores[i] += scores[j]
+        scores[j] = 0.0
+    probs: dict[str, float] = {}
+    seen: set[str] = set()
+    for label, p in zip(ident.nb_classes, scores.tolist()):
+        if label in seen:
+            continue  # the first column of an aliased label holds the merged score
+        seen.add(label)
+        code = _FOLD.get(label, label)
+        probs[code] = probs.get(code, 0.0) + float(p)
+    return probs
 
 
 def detect_paragraphs(text: str, *, hint: str | None = None) -> list[str | None]:
@@ -198,11 +307,25 @@ def detect_article(title: str | None, text: str, hint: str | None = None) -> Lan
     """Language of an article (title and text together), per paragraph of ``text``, and
     whether some paragraph is confidently in another language (``mixed``: at least ~40
     characters identified with >= 0.7 confidence, so captions and names do not count)."""
-    whole = f"{title}\n\n{text}" if title else text
-    lang, confidence = detect(whole, hint=hint)
     paragraphs = split_paragraphs(text)
-    if len(paragraphs) == 1:
-        # the one paragraph is the text just identified: a second pass would only cost time
-        return LanguageResult(lang, confidence, [lang], False)
-    paragraph_langs, mixed = _paragraph_langs(paragraphs, lang)
+    whole = f"{title}\n\n{text}" if title else text
+    if len(paragraphs) <= 1 or len(whole) > 4 * MAX_CHARS:
+        lang, confidence = detect(whole, hint=hint)
+        if len(paragraphs) <= 1:
+            return LanguageResult(lang, confidence, [lang] if paragraphs else [], False)
+        paragraph_langs, mixed = _paragraph_langs(paragraphs, lang)
+        return LanguageResult(lang, confidence, paragraph_langs, mixed)
+    counts = [_counts(p) for p in paragraphs]
+    total: dict[int, int] = {}
+    nbytes = 0
+    parts = ([_counts(title)] if title else []) + counts
+    for visits, n in parts:
+        for k, v in visits.items():
+            total[k] = total.get(k, 0) + v
+        nbytes += n
+    if not _has_letters(whole.strip(), MIN_LETTERS):
+        lang, confidence = None, 0.0
+    else:
+        lang, confidence = _choose(_probabilities_from(total, nbytes), hint)
+    paragraph_langs, mixed = _paragraph_langs(paragraphs, lang, counts)
     return LanguageResult(lang, confidence, paragraph_langs, mixed)

@@ -37,8 +37,17 @@ def _stage_times(files: list[Path], settings: Settings) -> dict[str, Any]:
 
     times: dict[str, list[float]] = {"read": [], "extract+clean": [], "language": [], "dedupe": [], "store": []}
     rejected = 0
+    # load the models before timing (the first call of each loads it)
+    detect_article("warm up", "The language model is loaded by this first call, not timed.")
     with tempfile.TemporaryDirectory() as tmp, open_store(f"sqlite:///{tmp}/stages.db") as store:
         dd = Deduper(store, settings)
+        for f in files[:1]:
+            for item in iter_file(f):
+                if not isinstance(item, NewsloomError):
+                    try:
+                        extract(item.raw, settings)
+                    except NewsloomError:
+                        pass
         for f in files:
             t0 = time.perf_counter()
             items = [i for i in iter_file(f) if not isinstance(i, NewsloomError)]

@@ -45,6 +45,11 @@ def page_url(html: bytes) -> str | None:
     """
     if not html.strip():
         return None
+    # canonical and og:url live in <head>: parsing only it (not a 500 KB body) keeps reading
+    # files cheap in the single process that feeds the extraction workers
+    end = html.lower().find(b"</head>", 0, 256 * 1024)
+    if end > 0:
+        html = html[: end + 7]
     parser = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
     try:
         root = etree.fromstring(html, parser=parser)
