@@ -27,6 +27,11 @@ def _print_summary(what: str, summary: RunSummary, crawl: Any = None, show_error
     if crawl is not None:
         parts = [f"{k.replace('_', ' ')} {v}" for k, v in vars(crawl).items() if isinstance(v, int)]
         out.print("fetch: " + ", ".join(parts))
+        feed_errors = list(getattr(crawl, "errors", []))
+        for line in feed_errors[:show_errors]:
+            out.print(f"  [feed] {line}", markup=False)
+        if len(feed_errors) > show_errors:
+            out.print(f"  ... and {len(feed_errors) - show_errors} more feeds failed (see `newsloom sources list`)")
     for o in summary.errors[:show_errors]:
         out.print(f"  [{o.status}] {o.message or o.where}", markup=False)
     if len(summary.errors) > show_errors:

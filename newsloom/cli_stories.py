@@ -108,7 +108,7 @@ def stories_rebuild() -> None:
         with _progress() as bar:
             task = bar.add_task("re-clustering", total=store.count_articles())
             n = service.rebuild(progress=lambda i: bar.update(task, completed=i))
-        out.print(f"rebuilt stories from {n} articles: {len(service.clusterer.stories)} stories")
+        out.print(f"rebuilt stories from {n} articles: {sum(len(c.stories) for c in service.clusterers.values())} stories")
 
 
 @bench.command("stories")

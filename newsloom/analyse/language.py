@@ -249,38 +249,34 @@ def _labels() -> tuple[list[str], dict[str, int], "np.ndarray"]:
     return _label_cache
 
 
+def _class_scores(visits: dict[int, int], nbytes: int) -> "np.ndarray":
+    """Per-model-class probabilities from feature counts: what py3langid's ``_decide``
+    computes (with ``norm_probs``) from a text, but from counts already walked."""
+    import numpy as np
+
+    ident = _get_identifier()
+    if visits:
+        scores = ident._sparse_score(visits, ident.nb_ptc) * (1.0 / math.sqrt(nbytes or 1))
+        np.exp(scores - scores.max(), out=scores)
+        scores /= scores.sum()
+    else:
+        scores = np.full(len(ident.nb_classes), 1.0 / len(ident.nb_classes), dtype=np.float32)
+    for i, j in ident._alias_pairs:
+        scores[i] += scores[j]
+        scores[j] = 0.0
+    return scores
+
+
 def _row_probabilities(visits: dict[int, int], nbytes: int) -> "np.ndarray":
     """Per-code probabilities as an array (columns follow ``_labels()[0]``); the same numbers
     as ``_probabilities_from`` without building a dict per paragraph."""
-    import numpy as np
-
-    ident = _get_identifier()
-    if visits:
-        scores = ident._sparse_score(visits, ident.nb_ptc) * (1.0 / math.sqrt(nbytes or 1))
-        np.exp(scores - scores.max(), out=scores)
-        scores /= scores.sum()
-    else:
-        scores = np.full(len(ident.nb_classes), 1.0 / len(ident.nb_classes), dtype=np.float32)
-    for i, j in ident._alias_pairs:
-        scores[i] += scores[j]
-        scores[j] = 0.0
-    return scores @ _labels()[2]
+    return _class_scores(visits, nbytes) @ _labels()[2]
 
 
 def _probabilities_from(visits: dict[int, int], nbytes: int) -> dict[str, float]:
-    """What ``rank`` computes, from feature counts (mirrors py3langid's ``_decide``)."""
-    import numpy as np
-
+    """What ``rank`` computes, from feature counts."""
     ident = _get_identifier()
-    if visits:
-        scores = ident._sparse_score(visits, ident.nb_ptc) * (1.0 / math.sqrt(nbytes or 1))
-        np.exp(scores - scores.max(), out=scores)
-        scores /= scores.sum()
-    else:
-        scores = np.full(len(ident.nb_classes), 1.0 / len(ident.nb_classes), dtype=np.float32)
-    for i, j in ident._alias_pairs:
-        scores[i] += scores[j]
-        scores[j] = 0.0
+    scores = _class_scores(visits, nbytes)
     probs: dict[str, float] = {}
     seen: set[str] = set()
     for label, p in zip(ident.nb_classes, scores.tolist()):

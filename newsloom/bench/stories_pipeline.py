@@ -39,7 +39,7 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None) ->
 
     with tempfile.TemporaryDirectory() as tmp:
         url = db or f"sqlite:///{tmp}/stories.db"
-        settings = Settings(db=url, stories=True)
+        settings = Settings.load(db=url, stories=True)  # NEWSLOOM_EMBEDDER etc. apply
         with open_store(url) as store:
             pipeline = Pipeline(store, settings, with_stories=True)
             t_load = time.perf_counter()
@@ -93,23 +93,23 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None) ->
 
 def _instrument(service: Any, timers: dict[str, float]) -> None:
     """Time the embedding and the clustering step inside the real service."""
-    embed, assign = service.embed, service._assign
+    embed, assign = service.embed_routed, service._assign
 
-    def timed_embed(articles: Any) -> Any:
+    def timed_embed(article: Any) -> Any:
         t = time.perf_counter()
         try:
-            return embed(articles)
+            return embed(article)
         finally:
             timers["  embed (title + lead)"] += time.perf_counter() - t
 
-    def timed_assign(article: Any, vector: Any) -> int:
+    def timed_assign(article: Any, vector: Any, model: Any = None) -> int:
         t = time.perf_counter()
         try:
-            return assign(article, vector)
+            return assign(article, vector, model)
         finally:
             timers["  cluster step"] += time.perf_counter() - t
 
-    service.embed, service._assign = timed_embed, timed_assign
+    service.embed_routed, service._assign = timed_embed, timed_assign
 
 
 def format_table(result: dict[str, Any]) -> str:

@@ -22,28 +22,58 @@ from newsloom.models import Article, Story
 from newsloom.store.base import Store
 
 if TYPE_CHECKING:
-    from newsloom.stories.cluster import ClusterItem
+    from newsloom.analyse.embed import Embedder
+    from newsloom.stories.cluster import ClusterItem, StoryClusterer
 
 log = logging.getLogger("newsloom.stories")
 
 # Lineage is recomputed over a story's members when it grows; past this size only the newest
 # members are re-marked against the earlier ones (lineage of old members no longer changes).
 _LINEAGE_MAX = 200
+FALLBACK_MODEL = "e5-small"
+FALLBACK_LEAD_CHARS = 300
+FALLBACK_THRESHOLD = 0.70
 
 
 class StoryService:
     def __init__(self, store: Store, settings: Settings, replay: bool = True) -> None:
         from newsloom.analyse.embed import get_embedder
-        from newsloom.stories.cluster import StoryClusterer
 
         self.store = store
         self.settings = settings
         self.embedder = get_embedder(settings.embedder, threads=settings.embed_threads)
         self.model = self.embedder.name
-        self.clusterer = StoryClusterer(window=timedelta(days=settings.story_window_days))
-        self._merges_seen = 0
+        self._fallback = None  # e5-small, loaded on the first article the default does not cover
+        # one clusterer per vector space: spaces are not comparable, so an article in a language
+        # the default embedder does not cover is clustered among the other such articles (e5)
+        self.clusterers: dict[str, StoryClusterer] = {}
+        self._merges_seen: dict[str, int] = {}
         if replay:
             self._replay()
+
+    @property
+    def clusterer(self) -> "StoryClusterer":
+        """The default space's clusterer."""
+        return self._clusterer(self.model)
+
+    def _clusterer(self, model: str) -> "StoryClusterer":
+        from newsloom.stories.cluster import StoryClusterer
+
+        if model not in self.clusterers:
+            window = timedelta(days=self.settings.story_window_days)
+            if model == FALLBACK_MODEL and model != self.model:
+                self.clusterers[model] = StoryClusterer(threshold=FALLBACK_THRESHOLD, window=window)
+            else:
+                self.clusterers[model] = StoryClusterer(window=window)
+            self._merges_seen[model] = 0
+        return self.clusterers[model]
+
+    def _fallback_embedder(self) -> "Embedder":
+        from newsloom.analyse.embed import get_embedder
+
+        if self._fallback is None:
+            self._fallback = get_embedder(FALLBACK_MODEL, threads=self.settings.embed_threads)
+        return self._fallback
 
     # --- per article ------------------------------------------------------------------------
     def embed(self, articles: list[Article]) -> np.ndarray:
@@ -53,30 +83,43 @@ class StoryService:
         texts = [article_text(a.title, a.text, DEFAULT_LEAD_CHARS) for a in articles]
         return self.embedder.embed(texts)
 
-    def add(self, article: Article, vector: np.ndarray | None = None) -> int:
+    def embed_routed(self, article: Article) -> tuple[str, np.ndarray]:
+        """(model, vector): the default embedder where it covers the language, else e5-small
+        on title + a shorter lead (it is ~10x slower per token), mean-centred."""
+        if self.embedder.covers(article.lang):
+            return self.model, self.embed([article])[0]
+        from newsloom.analyse.embed import article_text
+        from newsloom.stories.similarity import E5, centre_e5
+
+        vec = self._fallback_embedder().embed([article_text(article.title, article.text, FALLBACK_LEAD_CHARS)])[0]
+        return FALLBACK_MODEL, centre_e5({E5: vec})[E5]
+
+    def add(self, article: Article, vector: np.ndarray | None = None, model: str | None = None) -> int:
         """Place a stored article (id set) in a story; returns the story id."""
         from newsloom.analyse.entities import extract_entities
         from newsloom.analyse.quotes import extract_quotes
 
         assert article.id is not None
         if vector is None:
-            vector = self.embed([article])[0]
-        self.store.save_embedding(article.id, self.model, np.asarray(vector, np.float32).tobytes())
+            model, vector = self.embed_routed(article)
+        model = model or self.model
+        self.store.save_embedding(article.id, model, np.asarray(vector, np.float32).tobytes())
         article.entities = [e.to_dict() for e in extract_entities(article.text or "", article.lang)]
         article.quotes = [q.to_dict() for q in extract_quotes(article.text or "", article.lang)]
-        sid = self._assign(article, vector)
+        sid = self._assign(article, vector, model)
         article.story_id = sid
         self._refresh(sid, new=article)
-        self._apply_merges()
+        self._apply_merges(model)
         return sid
 
-    def _assign(self, article: Article, vector: np.ndarray) -> int:
-        return self.clusterer.add(_item(article, vector)).story_id
+    def _assign(self, article: Article, vector: np.ndarray, model: str | None = None) -> int:
+        return self._clusterer(model or self.model).add(_item(article, vector)).story_id
 
-    def _apply_merges(self) -> None:
-        merges = getattr(self.clusterer, "merges", [])
-        for young, old in merges[self._merges_seen:]:
-            into = self.clusterer.resolve(old)
+    def _apply_merges(self, model: str) -> None:
+        clusterer = self._clusterer(model)
+        merges = getattr(clusterer, "merges", [])
+        for young, old in merges[self._merges_seen[model]:]:
+            into = clusterer.resolve(old)
             with self.store.transaction():
                 for a in self.store.story_articles(young):
                     a.story_id = into
@@ -85,7 +128,7 @@ class StoryService:
                 story = self.store.get_story(young)
                 story.merged_into = into
                 self.store.save_story(story)
-        self._merges_seen = len(merges)
+        self._merges_seen[model] = len(merges)
 
     def _refresh(self, sid: int, new: Article | None = None) -> None:
         """Recompute the story record and lineage from its members and store them."""
@@ -109,42 +152,46 @@ class StoryService:
     def _vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
         out = {}
         for i in ids:
-            blob = self.store.get_embedding(i, self.model)
+            blob = self.store.get_embedding(i, self.model) or self.store.get_embedding(i, FALLBACK_MODEL)
             if blob is not None:
                 out[i] = np.frombuffer(blob, dtype=np.float32)
         return out
 
+    def _stored_vectors(self) -> dict[int, tuple[str, np.ndarray]]:
+        out: dict[int, tuple[str, np.ndarray]] = {}
+        for model in (FALLBACK_MODEL, self.model):  # the default space wins when both exist
+            for aid, blob in self.store.iter_embeddings(model):
+                out[aid] = (model, np.frombuffer(blob, dtype=np.float32))
+        return out
+
     # --- start-up and rebuild -------------------------------------------------------------------
     def _replay(self) -> None:
-        """Rebuild the clusterer's memory from stored articles that already have a story."""
+        """Rebuild the clusterers' memory from stored articles that already have a story."""
         n = 0
-        vectors = dict(self.store.iter_embeddings(self.model))
+        vectors = self._stored_vectors()
         for a in self.store.iter_articles():
             if a.story_id is None or a.id not in vectors:
                 continue
-            self.clusterer.add(_item(a, np.frombuffer(vectors[a.id], dtype=np.float32)))
+            model, vec = vectors[a.id]
+            self._clusterer(model).add(_item(a, vec))
             n += 1
-        self._merges_seen = len(getattr(self.clusterer, "merges", []))
+        self._merges_seen = {m: len(getattr(c, "merges", [])) for m, c in self.clusterers.items()}
         if n:
             log.info("stories: replayed %d articles", n)
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Forget all stories and re-cluster the whole archive in arrival order (same result as
         streaming it). Embeddings already stored are reused."""
-        from newsloom.stories.cluster import StoryClusterer
-
         self.store.clear_stories()
-        self.clusterer = StoryClusterer(window=timedelta(days=self.settings.story_window_days))
-        self._merges_seen = 0
-        vectors = dict(self.store.iter_embeddings(self.model))
+        self.clusterers, self._merges_seen = {}, {}
+        vectors = self._stored_vectors()
         n = 0
         for a in self.store.iter_articles():
             if a.status == "removed":
                 continue
-            blob = vectors.get(a.id)
-            vec = np.frombuffer(blob, dtype=np.float32) if blob is not None else None
+            model, vec = vectors.get(a.id, (None, None))
             a.story_id, a.lineage, a.lineage_of = None, None, None
-            self.add(a, vec)
+            self.add(a, vec, model)
             n += 1
             if progress:
                 progress(n)
