@@ -32,7 +32,10 @@ log = logging.getLogger("newsloom.stories")
 _LINEAGE_MAX = 200
 FALLBACK_MODEL = "e5-small"
 FALLBACK_LEAD_CHARS = 300
-FALLBACK_THRESHOLD = 0.70
+# Centred e5 cosines run lower than USE-m3's for the same pair. Measured by clustering all of
+# MEANTIME in the e5 space (as if no language were covered): BCubed F1 0.898 at 0.70 (recall
+# 0.82), 0.990 at 0.60, 0.984 at 0.50 (precision 0.97).
+FALLBACK_THRESHOLD = 0.60
 
 
 class StoryService:
