@@ -86,3 +86,39 @@ def test_stories_across_languages(tmp_path: Path) -> None:
     invoke("stories", "rebuild", "--db", db)
     after = json.loads(invoke("articles", "list", "--json", "--db", db))
     assert {a["url"]: (a["story_id"], a["lineage"]) for a in after} == before
+
+
+QUAKE_ID = [
+    ("Gempa bermagnitudo 6,8 guncang Sumatra, 12 orang tewas",
+     "Gempa bermagnitudo 6,8 mengguncang pantai barat Sumatra pada hari Selasa dan menewaskan sedikitnya "
+     "12 orang serta merusak lebih dari 300 rumah di Padang, kata badan penanggulangan bencana BNPB. "
+     "Gempa terjadi pada kedalaman 25 kilometer. Tidak ada peringatan tsunami yang dikeluarkan."),
+    ("BNPB: 12 tewas dan 300 rumah rusak akibat gempa Sumatra",
+     "Badan Nasional Penanggulangan Bencana (BNPB) menyatakan 12 orang tewas dan lebih dari 300 rumah rusak "
+     "di Padang setelah gempa bermagnitudo 6,8 melanda pantai barat Sumatra hari Selasa. Pusat gempa berada "
+     "di kedalaman 25 kilometer dan tidak berpotensi tsunami, menurut BNPB."),
+]
+VOTE_ID = ("Senat Chile setujui reformasi pensiun setelah 10 tahun perdebatan",
+           "Senat Chile pada hari Rabu menyetujui reformasi pensiun dengan 30 suara berbanding 19, mengakhiri "
+           "perdebatan selama satu dekade tentang sistem pensiun swasta yang dibuat pada tahun 1981. Menteri "
+           "Tenaga Kerja Jeannette Jara mengatakan reformasi akan menaikkan pensiun terendah sebesar 25 persen.")
+
+
+def test_language_without_default_coverage_uses_e5(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'e5.db'}"
+    corpus = tmp_path / "id.jsonl"
+    rows = [("a", *QUAKE_ID[0]), ("b", *VOTE_ID), ("c", *QUAKE_ID[1])]
+    corpus.write_text("".join(
+        json.dumps({"doc_id": d, "title": t, "text": x, "date": f"2026-11-17T0{i}:00:00Z",
+                    "url": f"https://berita.example.id/{d}"}) + "\n"
+        for i, (d, t, x) in enumerate(rows)), encoding="utf-8")
+    invoke("ingest", str(corpus), "--db", db)
+    arts = {a["url"][-1]: a for a in json.loads(invoke("articles", "list", "--json", "--db", db))}
+    assert arts["a"]["lang"] in ("id", "ms")
+    assert arts["a"]["story_id"] == arts["c"]["story_id"] != arts["b"]["story_id"]
+
+    from newsloom.store import open_store
+
+    with open_store(db) as store:
+        assert store.get_embedding(arts["a"]["id"], "e5-small") is not None
+        assert store.get_embedding(arts["a"]["id"], "use-m3") is None
