@@ -25,9 +25,16 @@ def worker_count(requested: int) -> int:
 
 
 def ordered_map(
-    fn: Callable[[T], R], items: Iterable[T], workers: int, max_pending: int | None = None
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    workers: int,
+    max_pending: int | None = None,
+    preload: list[str] | None = None,
 ) -> Iterator[tuple[T, R]]:
-    """Yield ``(item, fn(item))`` in input order, computing up to ``workers`` at a time."""
+    """Yield ``(item, fn(item))`` in input order, computing up to ``workers`` at a time.
+
+    ``preload`` names modules the fork server imports once, so each worker starts with them
+    (and whatever they load at import) instead of importing them itself."""
     if workers <= 1:
         for item in items:
             yield item, fn(item)
@@ -35,6 +42,8 @@ def ordered_map(
     max_pending = max_pending or workers * 16
     # forkserver: forking a parent that has loaded BLAS/onnx thread pools can deadlock workers
     ctx = multiprocessing.get_context("forkserver")
+    if preload:
+        ctx.set_forkserver_preload(preload)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     pending: deque[tuple[T, Future[R]]] = deque()
     try:

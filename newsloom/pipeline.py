@@ -223,7 +223,7 @@ class Pipeline:
         summary = RunSummary()
         start = time.perf_counter()
         work = functools.partial(_analyse_item, settings=self.settings)
-        for item, analysed in ordered_map(work, iter_paths(paths), n):
+        for item, analysed in ordered_map(work, iter_paths(paths), n, preload=["newsloom.worker"]):
             if isinstance(item, IngestError):
                 outcome = Outcome(getattr(item, "where", "?"), "error", message=str(item))
             else:

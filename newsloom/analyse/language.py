@@ -134,7 +134,10 @@ def _probabilities(text: str) -> dict[str, float]:
 
 
 def _choose(probs: dict[str, float], hint: str | None) -> tuple[str | None, float]:
-    top = max(probs, key=probs.__getitem__)
+    if isinstance(probs, _RowProbs):
+        top = _labels()[0][int(probs.row.argmax())]  # first maximum, as max() over the codes
+    else:
+        top = max(probs, key=probs.__getitem__)
     chosen = top
     if hint:
         hint = _FOLD.get(hint.lower(), hint.lower())
