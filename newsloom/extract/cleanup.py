@@ -74,7 +74,12 @@ def credit_of(p: str) -> str | None:
     """The credit when ``p`` is a photo-credit fragment on its own line, else None."""
     if len(p) > 100:
         return None
-    letters = sum(ch.isalpha() for ch in p)
+    letters = 0
+    for ch in p:  # only "at least two letters" matters: stop counting there
+        if ch.isalpha():
+            letters += 1
+            if letters == 2:
+                break
     if letters < 2:
         return None
     n_words = words(p)

@@ -56,6 +56,11 @@ _READ_MORE_ANCHOR = re.compile(
     r"continua a leggere|leggi (?:tutto|di più)|читать (?:далее|дальше|полностью)|подробнее",
     _I,
 )
+# Every _READ_MORE_ANCHOR variant holds one of these (casefolded, no spaces: labels are
+# whitespace-normalised only after this test); most anchors skip the regex on it.
+_READ_MORE_STEMS = re.compile(
+    "read|continu|leer|seguir|leia|lire|weiterlesen|mehr|leggi|читать|подробнее"
+)
 _SOURCE_BEFORE = re.compile(
     r"(?:source|fonte|fuente|quelle|источник|original(?: article| story)?|оригинал)\s*[:：]\s*$", _I
 )
@@ -80,6 +85,9 @@ _TEXT_STEMS = (
     "первоначально",
     *pt.AGGREGATOR_STEMS,
 )
+# one C-level scan instead of a Python loop over ~50 substrings for every line
+_TEXT_STEMS_RE = re.compile("|".join(map(re.escape, _TEXT_STEMS)))
+_ORIGINALLY_STEMS_RE = re.compile("|".join(map(re.escape, _ORIGINALLY_STEMS)))
 _PHOTO_WORDS = re.compile(r"image|photo|foto|getty|shutterstock|alamy", _I)
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>()\"']+", _I)
 
@@ -147,14 +155,18 @@ def links_from_tree(tree: HtmlElement, base_url: str) -> PageLinks:
         before = " ".join(before[-120:].split())
         # Cheap string tests first: this runs for every link of every page.
         why = None
-        if len(label) <= 60 and _READ_MORE_ANCHOR.fullmatch(
-            " ".join(label.split()).strip(pt.EDGE_DECORATION)
+        if (
+            len(label) <= 60
+            and _READ_MORE_STEMS.search(label.casefold())
+            and _READ_MORE_ANCHOR.fullmatch(
+                " ".join(label.split()).strip(pt.EDGE_DECORATION)
+            )
         ):
             why = "read-more link"
         elif before:
             low = before.lower()
             if (low.endswith((":", "：")) and _SOURCE_BEFORE.search(before)) or (
-                any(stem in low for stem in _ORIGINALLY_STEMS) and _ORIGINALLY.search(before)
+                _ORIGINALLY_STEMS_RE.search(low) and _ORIGINALLY.search(before)
             ):
                 why = "source link"
             elif low.endswith(("via", "via:")) and _VIA_BEFORE.search(before):
@@ -184,7 +196,7 @@ def detect_copy(text: str, page_url: str, links: PageLinks | None = None) -> Cop
         if not s or len(s) > 600:
             continue
         low = s.lower()
-        if not any(stem in low for stem in _TEXT_STEMS) and not low.startswith(("via", "(via")):
+        if not _TEXT_STEMS_RE.search(low) and not low.startswith(("via", "(via")):
             continue
         if (m := _SOURCE_LINE.fullmatch(s)) and not _PHOTO_WORDS.search(m["what"]):
             verdict.reasons.append(f"says 'Source: {m['what'][:60]}'")

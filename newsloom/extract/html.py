@@ -13,7 +13,6 @@ from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
-from trafilatura.utils import load_html
 
 from newsloom.config import Settings
 from newsloom.errors import ExtractionError
@@ -22,6 +21,7 @@ from newsloom.extract.cleanup import cleanup
 from newsloom.extract.copies import PageLinks, links_from_tree, mark_copy
 from newsloom.extract.decode import decode
 from newsloom.extract.meta import page_metadata
+from newsloom.extract.parse import parse_html
 from newsloom.models import Article, Image, RawDocument
 
 MIN_DATE = datetime(1995, 1, 1, tzinfo=UTC)  # htmldate's own lower bound: the early web
@@ -168,7 +168,7 @@ def _updated(tree: HtmlElement, html: str) -> str | None:
 
 
 def from_html(html: str, url: str) -> tuple[Article, PageLinks]:
-    tree = load_html(html)
+    tree = parse_html(html)
     if tree is None:
         raise ExtractionError(url, "not parseable as HTML")
     links = links_from_tree(tree, url)

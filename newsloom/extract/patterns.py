@@ -211,12 +211,15 @@ _SIGNAL_STEMS: tuple[tuple[str, ...], ...] = (
     ("want us", "desea que", "deseja que", "souhaitez", "desidera", "möchten", "хотите"),
 )
 AGGREGATOR_STEMS = tuple(stem for group in _SIGNAL_STEMS for stem in group)
+_ANY_STEM_RE = re.compile("|".join(map(re.escape, AGGREGATOR_STEMS)))
 
 
 def aggregator_signal_count(text: str) -> int:
     """How many distinct about-us blurb signals ``text`` holds."""
     low = text.lower()
-    if len(text) < 40 or sum(any(s in low for s in group) for group in _SIGNAL_STEMS) < 2:
+    if len(text) < 40 or not _ANY_STEM_RE.search(low):  # almost every paragraph stops here
+        return 0
+    if sum(any(s in low for s in group) for group in _SIGNAL_STEMS) < 2:
         return 0
     return len({m.lastgroup for m in _AGGREGATOR_ANY.finditer(text)})
 

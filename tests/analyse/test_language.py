@@ -160,3 +160,98 @@ def test_seed_pages(shared_dir) -> None:  # type: ignore[no-untyped-def]
     pt = detect_article(None, (seeds / "004_792b41666da6705b.txt").read_text(encoding="utf-8"))
     assert (en.lang, pt.lang) == ("en", "pt")
     assert en.confidence > 0.9 and pt.confidence > 0.9
+
+
+# --- the batched path of detect_article against one-text-at-a-time py3langid ---------------
+
+MIXED_PARAGRAPHS = [EN, "", "Photo: AFP", IT, ZH, "Il governo ha detto di no.", DE, JA[:20], EN]
+
+
+def _folded(scores: list[float]) -> dict[str, float]:
+    ident = language._get_identifier()
+    probs: dict[str, float] = {}
+    seen: set[str] = set()
+    for label, p in zip(ident.nb_classes, scores):
+        if label not in seen:  # the first column of an aliased label holds the merged score
+            seen.add(label)
+            code = language._FOLD.get(label, label)
+            probs[code] = probs.get(code, 0.0) + p
+    return probs
+
+
+def test_batched_scores_match_single_text_scores() -> None:
+    import math
+    from collections import Counter
+
+    import numpy as np
+    from py3langid.langid import visit_counts
+
+    ident = language._get_identifier()
+    model = language._model()
+    parts = ["Fuel taxes to rise", *MIXED_PARAGRAPHS]
+    scored = [i for i, p in enumerate(parts) if i and not language._is_short(p)]
+    whole, rows = language._code_probabilities(model, parts, scored)
+    assert rows.shape == (len(scored), len(model.codes))
+    for k, i in enumerate(scored):  # each paragraph as py3langid scores it alone
+        expected = _folded(ident._decide(parts[i]).tolist())
+        got = dict(zip(model.codes, rows[k].tolist()))
+        assert got == pytest.approx(expected, abs=1e-5)
+    # the article: the parts' counts summed, as if walked one after the other
+    total: Counter[int] = Counter()
+    nbytes = 0
+    for part in parts:
+        encoded = ident._encode(part)
+        total += visit_counts(ident.tk_nextmove, ident._rowbase, ident.tk_output, encoded) or Counter()
+        nbytes += len(encoded)
+    scores = ident._sparse_score(total, ident.nb_ptc) * (1.0 / math.sqrt(nbytes))
+    scores = np.exp(scores - scores.max())
+    scores /= scores.sum()
+    for i, j in ident._alias_pairs:
+        scores[i] += scores[j]
+        scores[j] = 0.0
+    assert dict(zip(model.codes, whole.tolist())) == pytest.approx(_folded(scores.tolist()), abs=1e-5)
+
+
+def test_batched_paragraph_langs_match_per_paragraph_detection() -> None:
+    text = "\n\n".join(MIXED_PARAGRAPHS)
+    res = detect_article(None, text)
+    # the unbatched path: every paragraph short-checked and detected on its own
+    langs, mixed = language._paragraph_langs(split_paragraphs(text), res.lang)
+    assert res.paragraph_langs == langs == ["en", "en", "en", "it", "zh", "en", "de", "ja", "en"]
+    assert res.mixed is mixed is True
+    assert res.lang == detect(text)[0]  # confidences differ: no n-grams across paragraphs
+
+
+def test_featureless_paragraphs_score_uniform() -> None:
+    model = language._model()
+    whole, rows = language._code_probabilities(model, ["", "12 34", EN], [0, 1])
+    assert np_allclose(rows.sum(axis=1), 1.0)
+    assert rows[0].tolist() == rows[1].tolist()  # nothing to go on: the same flat guess
+    assert max(rows[0].tolist()) < language.MIN_CONFIDENCE
+    assert model.codes[int(whole.argmax())] == "en"
+
+
+def np_allclose(a, b) -> bool:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    return bool(np.allclose(a, b, atol=1e-5))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "a" * 13, "中" * 13, "中" * 14, "ab " * 13 + "a", "ab " * 13 + "ab", "1" * 200 + "a" * 39,
+     "1" * 200 + "a" * 40, ZH[:13], ZH[:14], "Photo: AFP / Reuters / Getty Images, 2024", EN, JA[:20]],
+)
+def test_is_short_shortcuts_agree_with_exact_count(text: str) -> None:
+    exact = not language._has_letters(text, language.MIN_PARAGRAPH_CHARS, wide_weight=3)
+    assert language._is_short(text) is exact
+
+
+def test_fast_float16_widening_is_exact() -> None:
+    import numpy as np
+
+    model = language._model()
+    assert model.table_bits is not None  # the bundled model takes the fast path
+    table = language._get_identifier().nb_ptc
+    features = np.random.default_rng(0).choice(len(table), 2000, replace=False)
+    assert np.array_equal(language._table_rows(model, features), table[features].astype(np.float32))
