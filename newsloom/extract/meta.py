@@ -18,7 +18,11 @@ from htmldate import find_date
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 from trafilatura.htmlprocessing import prune_unwanted_nodes
-from trafilatura.json_metadata import JSON_UNICODE_REPLACE, extract_json, extract_json_parse_error
+from trafilatura.json_metadata import (
+    JSON_UNICODE_REPLACE,
+    extract_json,
+    extract_json_parse_error,
+)
 from trafilatura.metadata import (
     JSON_MINIFY,
     examine_meta,
@@ -52,7 +56,10 @@ def _discard_tests() -> tuple[XPath, ...] | None:
         return None
     # [parent::*]: pruning cannot delete the root element, whatever it matches
     return (
-        XPath("ancestor-or-self::*[parent::*]" + first[len(".//*") :], namespaces=REGEXP_NS),
+        XPath(
+            "ancestor-or-self::*[parent::*]" + first[len(".//*") :],
+            namespaces=REGEXP_NS,
+        ),
         XPath("ancestor-or-self::*[parent::*][self::time or self::figure]"),
     )
 
@@ -74,9 +81,10 @@ def _author(tree: HtmlElement) -> str | None:
         for elem in expression(tree):
             if any(test(elem) for test in _DISCARD_TESTS):
                 continue
-            if _AUTHOR_DISCARD_XPATHS[0](elem) or next(
-                elem.iterdescendants("time", "figure"), None
-            ) is not None:
+            if (
+                _AUTHOR_DISCARD_XPATHS[0](elem)
+                or next(elem.iterdescendants("time", "figure"), None) is not None
+            ):
                 elem = prune_unwanted_nodes(deepcopy(elem), _AUTHOR_DISCARD_XPATHS)
             content = trim(" ".join(elem.itertext()))
             if content and 2 < len(content) < 120:

@@ -49,7 +49,11 @@ def _expand(branch: str) -> list[str]:
         if ch == "[":
             end = branch.find("]", i)
             chars = branch[i + 1 : end]
-            if end < 0 or not chars or not all(_LITERAL.fullmatch(c) and c != "-" for c in chars):
+            if (
+                end < 0
+                or not chars
+                or not all(_LITERAL.fullmatch(c) and c != "-" for c in chars)
+            ):
                 raise _Untranslatable(branch)
             options, i = list(chars), end + 1
         elif branch.startswith("(?:", i):
@@ -82,7 +86,9 @@ def _translate(attr: str, pattern: str) -> str:
         anchored = branch.startswith("^")
         for literal in _expand(branch[1:] if anchored else branch):
             if not literal:
-                raise _Untranslatable(pattern)  # matches everything: not worth special-casing
+                raise _Untranslatable(
+                    pattern
+                )  # matches everything: not worth special-casing
             fn = "starts-with" if anchored else "contains"
             tests.append(f"{fn}({attr}, '{literal}')")
     return "(" + " or ".join(dict.fromkeys(tests)) + ")"

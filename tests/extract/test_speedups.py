@@ -1,0 +1,54 @@
+"""The speed-ups must give the same results as the trafilatura functions they replace."""
+
+from __future__ import annotations
+
+from lxml.etree import XPath
+from trafilatura.metadata import extract_author
+from trafilatura.utils import load_html
+from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
+
+from newsloom.extract.meta import _author
+from newsloom.extract.parse import parse_html
+from newsloom.extract.xpath_fast import REGEXP_NS, fast_xpath, without_regex
+
+PAGE = """<!doctype html><html><head><title>T</title></head><body>
+<div class="sidebar"><span class="author-name">Side Bar</span></div>
+<article><p class="byline">By <time>today</time> Jane Roe <figure>x</figure>and John Doe</p>
+<div class="AuthorName-box">Ann Other</div><div id="xauthor">Id Match</div></article>
+</body></html>"""
+
+
+def test_regex_tests_become_plain_xpath() -> None:
+    path = "//*[re:test(@class, '^[Cc]omments|author-?name|article-(?:share|support)')]"
+    out = without_regex(path)
+    assert "re:test" not in out
+    for part in (
+        "starts-with(@class, 'Comments')",
+        "contains(@class, 'authorname')",
+        "contains(@class, 'author-name')",
+        "contains(@class, 'article-support')",
+    ):
+        assert part in out
+
+
+def test_untranslatable_pattern_keeps_regex() -> None:
+    path = "//*[re:test(@class, 'a.b$')]"
+    assert without_regex(path) == path
+
+
+def test_fast_xpaths_match_the_same_nodes() -> None:
+    tree = parse_html(PAGE)
+    for x in [*AUTHOR_XPATHS, *AUTHOR_DISCARD_XPATHS]:
+        assert fast_xpath(x.path)(tree) == XPath(x.path, namespaces=REGEXP_NS)(tree)
+
+
+def test_author_same_as_trafilatura() -> None:
+    tree = parse_html(PAGE)
+    assert _author(tree) == extract_author(tree)
+    assert _author(tree) is not None
+
+
+def test_parse_html_same_text_as_load_html() -> None:
+    ours, theirs = parse_html(PAGE), load_html(PAGE)
+    assert ours.text_content() == theirs.text_content()
+    assert parse_html("just words, no markup") is None
