@@ -165,6 +165,8 @@ def articles_show(article_id: int, raw: bool, as_json: bool) -> None:
     for e in a.embeds:
         out.print(f"[{e.kind}] {e.author or ''} {('@' + e.handle) if e.handle else ''} {e.date or ''}: {e.text or ''}",
                   markup=False)
+    for note in a.notes:
+        out.print(f"[note] {note}", markup=False)
     if raw and a.raw_text:
         out.print("\n--- before cleanup ---\n" + a.raw_text, markup=False)
 

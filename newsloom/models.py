@@ -141,6 +141,7 @@ class Article:
     raw_text: str | None = None  # extractor output before newsloom's cleanup (re-runnable)
     raw_id: int | None = None
     cleanup_log: list[str] = field(default_factory=list)  # which rules fired, for debugging
+    notes: list[str] = field(default_factory=list)  # why a later stage did something unusual
     doc_id: str | None = None  # external id (JSONL corpora)
     story_id: int | None = None  # filled by the stories stage
     lineage: str | None = None  # within its story: "first" | "copy" | "translation" | "rewrite" | None

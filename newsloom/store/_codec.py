@@ -47,6 +47,7 @@ KINDS: dict[type, dict[str, str]] = {
         "is_copy": BOOL,
         "minhash": BYTES,
         "cleanup_log": JSON,
+        "notes": JSON,
         "entities": JSON,
         "quotes": JSON,
         "fetched_at": DT,

@@ -116,7 +116,12 @@ class StoryService:
         return sid
 
     def _assign(self, article: Article, vector: np.ndarray, model: str | None = None) -> int:
-        return self._clusterer(model or self.model).add(_item(article, vector)).story_id
+        assignment = self._clusterer(model or self.model).add(_item(article, vector))
+        if assignment.reason:
+            note = f"story: {assignment.reason}"
+            if note not in article.notes:
+                article.notes.append(note)
+        return assignment.story_id
 
     def _apply_merges(self, model: str) -> None:
         clusterer = self._clusterer(model)

@@ -122,3 +122,28 @@ def test_language_without_default_coverage_uses_e5(tmp_path: Path) -> None:
     with open_store(db) as store:
         assert store.get_embedding(arts["a"]["id"], "e5-small") is not None
         assert store.get_embedding(arts["a"]["id"], "use-m3") is None
+
+
+def test_odd_articles_get_a_recorded_reason(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'odd.db'}"
+    corpus = tmp_path / "odd.jsonl"
+    rows = [
+        {"doc_id": "old", "title": QUAKE_EN[0], "text": QUAKE_EN[1], "date": "1970-01-01T00:00:00Z",
+         "url": "https://a.example.com/old"},
+        {"doc_id": "short", "title": "Breaking", "text": "Update", "url": "https://a.example.com/short"},
+    ] + [
+        {"doc_id": f"flood{i}", "title": VOTE_EN[0], "text": VOTE_EN[1], "date": "2026-11-17T09:00:00Z",
+         "url": f"https://mirror{i}.example.net/pensions"} for i in range(5)
+    ]
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    invoke("ingest", str(corpus), "--db", db)
+    arts = {a["url"]: a for a in json.loads(invoke("articles", "list", "--json", "--db", db))}
+    old = json.loads(invoke("articles", "show", str(arts["https://a.example.com/old"]["id"]), "--json", "--db", db))
+    assert any("implausibly old" in n for n in old["notes"])
+    short = json.loads(invoke("articles", "show", str(arts["https://a.example.com/short"]["id"]), "--json",
+                              "--db", db))
+    assert any("too little text" in n for n in short["notes"])
+    flood = {a["story_id"] for u, a in arts.items() if "mirror" in u}
+    assert len(flood) == 1  # a flood of identical copies is one story
+    story = json.loads(invoke("stories", "show", str(flood.pop()), "--json", "--db", db))
+    assert story["article_count"] == 5

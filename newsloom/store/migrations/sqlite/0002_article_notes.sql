@@ -1,0 +1,3 @@
+-- Why a later stage did something unusual with an article (e.g. the story clusterer clamped a
+-- future date or gave a one-word article its own story).
+ALTER TABLE articles ADD COLUMN notes TEXT NOT NULL DEFAULT '[]';
