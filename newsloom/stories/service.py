@@ -30,6 +30,7 @@ log = logging.getLogger("newsloom.stories")
 # Lineage is recomputed over a story's members when it grows; past this size only the newest
 # members are re-marked against the earlier ones (lineage of old members no longer changes).
 _LINEAGE_MAX = 200
+ENTITY_KEYS_AS_NAMES = True
 FALLBACK_MODEL = "e5-small"
 FALLBACK_LEAD_CHARS = 300
 # Centred e5 cosines run lower than USE-m3's for the same pair. Measured by clustering all of
@@ -210,6 +211,11 @@ def _item(article: Article, vector: np.ndarray | None) -> "ClusterItem":
     from newsloom.stories.cluster import make_item
 
     item = make_item(article, vector)
+    if ENTITY_KEYS_AS_NAMES:
+        # entity keys are transliterated and canonical across languages ("Путин" = "Putin"),
+        # so they let names count across scripts where the surface names cannot match
+        item.names = item.names | {f"@{e['key']}" for e in article.entities
+                                   if e.get("key") and e.get("type") in ("PER", "LOC", "ORG")}
     if article.raw_id is None and article.doc_id is not None:
         # a document imported from a JSONL corpus: its fetched_at is the import time, not a
         # news time; using it would make the stream clock jump to today and close every
