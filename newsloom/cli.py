@@ -20,7 +20,7 @@ from rich.table import Table
 
 from newsloom.config import Settings
 from newsloom.errors import DuplicateSourceError, NewsloomError
-from newsloom.models import Article, Feed, Source
+from newsloom.models import Feed, Source
 from newsloom.store.base import Store
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -8,10 +8,27 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from newsloom.cli import cli, db_option, dump, ensure_default_sources, err, json_option, open_db, out, settings
+from newsloom.cli import (
+    cli,
+    db_option,
+    dump,
+    ensure_default_sources,
+    err,
+    json_option,
+    open_db,
+    out,
+    settings,
+)
 from newsloom.models import Article
 from newsloom.pipeline import Outcome, Pipeline, RunSummary
 

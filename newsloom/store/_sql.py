@@ -14,7 +14,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from newsloom.errors import DuplicateArticleError, DuplicateSourceError, NotFoundError, StoreError
+from newsloom.errors import (
+    DuplicateArticleError,
+    DuplicateSourceError,
+    NotFoundError,
+    StoreError,
+)
 from newsloom.models import (
     Article,
     Feed,

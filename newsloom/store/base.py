@@ -15,7 +15,15 @@ import contextlib
 from collections.abc import Iterator
 from datetime import datetime
 
-from newsloom.models import Article, Feed, FetchLog, RawDocument, Revision, Source, Story
+from newsloom.models import (
+    Article,
+    Feed,
+    FetchLog,
+    RawDocument,
+    Revision,
+    Source,
+    Story,
+)
 
 
 class Store(abc.ABC):

@@ -7,7 +7,12 @@ Main entry points::
 """
 
 from newsloom.stories.cluster import Assignment, ClusterItem, StoryClusterer, make_item
-from newsloom.stories.lineage import LineageItem, LineageMark, apply_lineage, assign_lineage
+from newsloom.stories.lineage import (
+    LineageItem,
+    LineageMark,
+    apply_lineage,
+    assign_lineage,
+)
 from newsloom.stories.maintenance import merge_converging, rebuild_from_store
 from newsloom.stories.naming import describe_story
 
