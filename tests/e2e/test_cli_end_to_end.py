@@ -300,3 +300,42 @@ def test_ingest_warc_with_a_truncated_record(db: str, tmp_path: Path) -> None:
     assert len(json.loads(invoke("articles", "list", "--json", "--db", db))) == 2
     invoke("ingest", str(whole), "--db", db)  # the complete archive adds only the missing page
     assert len(json.loads(invoke("articles", "list", "--json", "--db", db))) == 3
+
+
+def test_killed_fetch_resumes_to_the_same_store(tmp_path: Path) -> None:
+    import signal
+    import time as _time
+
+    with LocalServer() as srv:
+        items = []
+        for i in range(6):
+            key = sorted(PARAS)[i % 3]
+            srv.route(f"/p/{i}", page(f"{key} report {i}", [f"Report number {i}."] + PARAS[key]),
+                      headers={"Content-Type": "text/html; charset=utf-8"}, delay=0.4)
+            items.append((f"{key} {i}", f"/p/{i}"))
+        srv.route("/feed.xml", rss(srv, items), headers={"Content-Type": "application/rss+xml"})
+        whole, cut = (f"sqlite:///{tmp_path / n}" for n in ("whole.db", "cut.db"))
+        for db in (whole, cut):
+            invoke("init", "--no-default-sources", "--db", db)
+            invoke("sources", "add", srv.url("/feed.xml"), "--name", "Example", "--db", db)
+        invoke("fetch", "--db", whole)
+
+        before = len(srv.requests_for("/p/1"))
+        proc = subprocess.Popen([sys.executable, "-m", "newsloom", "fetch", "--db", cut],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = _time.monotonic() + 60
+        while len(srv.requests_for("/p/1")) == before and _time.monotonic() < deadline:
+            _time.sleep(0.05)  # wait until it is busy fetching pages
+        proc.send_signal(signal.SIGTERM)
+        out, err_text = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and "Traceback" not in out + err_text, err_text
+        assert "interrupted" in err_text
+        partial = json.loads(invoke("articles", "list", "--json", "--db", cut))
+        assert len(partial) < 6
+        invoke("fetch", "--feed", "1", "--db", cut)  # the feed is not due yet: ask for it by id
+
+    def snapshot(db: str) -> list[tuple]:
+        arts = json.loads(invoke("articles", "list", "--json", "--limit", "100", "--db", db))
+        return sorted((a["url"], a["title"], a["duplicate_of"] is not None, a["lang"]) for a in arts)
+
+    assert snapshot(cut) == snapshot(whole)
