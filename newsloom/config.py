@@ -52,6 +52,7 @@ class Settings:
     # stories
     stories: bool = True  # weave articles into stories (embedding + clustering) as they arrive
     story_window_days: float = 3.0  # a story not updated for this long is closed
+    story_replay_articles: int = 20000  # newest articles replayed into memory at start-up
     embedder: str = "use-m3"
     embed_threads: int = 1
 

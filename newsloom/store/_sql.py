@@ -300,10 +300,10 @@ class SQLStore(Store):
     def count_articles(self) -> int:
         return int(self._one("SELECT count(*) AS n FROM articles")["n"])
 
-    def iter_articles(self, batch: int = 500) -> Iterator[Article]:
+    def iter_articles(self, batch: int = 500, after_id: int = 0) -> Iterator[Article]:
         if batch < 1:
             raise StoreError(f"iter_articles(batch={batch}): batch must be at least 1")
-        last = 0
+        last = after_id
         # Keyset pages, no open cursor across yields: callers may write while iterating.
         while True:
             page = self._articles("a.id > ?", [last, batch], "ORDER BY a.id LIMIT ?")

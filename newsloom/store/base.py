@@ -133,8 +133,9 @@ class Store(abc.ABC):
     def count_articles(self) -> int: ...
 
     @abc.abstractmethod
-    def iter_articles(self, batch: int = 500) -> Iterator[Article]:
-        """All articles in id (arrival) order; used to rebuild indexes (LSH, stories)."""
+    def iter_articles(self, batch: int = 500, after_id: int = 0) -> Iterator[Article]:
+        """Articles with id > after_id in id (arrival) order; used to rebuild indexes (LSH,
+        stories)."""
 
     @abc.abstractmethod
     def search_articles(self, query: str, limit: int = 50) -> list[Article]:

@@ -175,15 +175,27 @@ class StoryService:
 
     # --- start-up and rebuild -------------------------------------------------------------------
     def _replay(self) -> None:
-        """Rebuild the clusterers' memory from stored articles that already have a story."""
+        """Rebuild the clusterers' memory from the newest stored articles that have a story.
+
+        Only the newest ``story_replay_articles`` (default 20,000) are replayed: older stories
+        are closed by the time window anyway, and replaying a large archive at every start
+        would cost minutes. The name/number rarity counts then start from that window, so
+        later assignments can differ slightly from a full ``rebuild``; ``rebuild`` is exact.
+        """
+        newest = self.store.list_articles(limit=1)
+        if not newest or newest[0].id is None:
+            return
+        after = max(0, newest[0].id - self.settings.story_replay_articles)
         n = 0
-        vectors = self._stored_vectors()
-        for a in self.store.iter_articles():
-            if a.story_id is None or a.id not in vectors:
+        for a in self.store.iter_articles(after_id=after):
+            if a.story_id is None or a.id is None:
                 continue
-            model, vec = vectors[a.id]
-            self._clusterer(model).add(_item(a, vec))
-            n += 1
+            for model in (self.model, FALLBACK_MODEL):
+                blob = self.store.get_embedding(a.id, model)
+                if blob is not None:
+                    self._clusterer(model).add(_item(a, np.frombuffer(blob, dtype=np.float32)))
+                    n += 1
+                    break
         self._merges_seen = {m: len(getattr(c, "merges", [])) for m, c in self.clusterers.items()}
         if n:
             log.info("stories: replayed %d articles", n)

@@ -365,6 +365,11 @@ def test_iter_articles_allows_writes_while_iterating(store: Store) -> None:
     assert {a.lang for a in store.list_articles()} == {"en"}
 
 
+def test_iter_articles_after_id(store: Store) -> None:
+    ids = [store.add_article(Article(url=f"https://after.example/{i}")).id for i in range(5)]
+    assert [a.id for a in store.iter_articles(batch=2, after_id=ids[2])] == ids[3:]
+
+
 def test_article_foreign_key_is_enforced(store: Store) -> None:
     with pytest.raises(StoreError, match="does not exist"):
         store.add_article(Article(url="https://fk.example/1", source_id=4242))
