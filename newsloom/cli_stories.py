@@ -41,6 +41,10 @@ def stories_list(limit: int, offset: int, min_articles: int, as_json: bool) -> N
     out.print(table)
 
 
+def _fmt(when: object) -> str:
+    return when.strftime("%Y-%m-%d %H:%M") if hasattr(when, "strftime") else str(when or "")
+
+
 def story_view_light(s: object) -> dict[str, object]:
     d = {k: v for k, v in s.__dict__.items() if k not in ("centroid",)}
     for k in ("first_seen", "last_updated"):
@@ -67,7 +71,7 @@ def stories_show(story_id: int, as_json: bool) -> None:
         dump(view)
         return
     out.print(f"[bold]story {story.id}[/bold]: {story.article_count} articles, "
-              f"{', '.join(story.languages)}; {story.first_seen} .. {story.last_updated}")
+              f"{', '.join(story.languages)}; {_fmt(story.first_seen)} .. {_fmt(story.last_updated)}")
     for lang, headline in story.headlines.items():
         out.print(f"  [{lang}] {headline}", markup=False)
     if story.sources:
@@ -82,19 +86,24 @@ def stories_show(story_id: int, as_json: bool) -> None:
             if a["is_copy"] and a["primary_url"] and not of:
                 of = f" of {a['primary_url']}"
             dup = f" dup of #{a['duplicate_of']}" if a["duplicate_of"] else ""
-            out.print(f"  #{a['id']:<6} {mark:>8}{of}{dup}  {a['source'] or ''}: {a['title'] or ''}  {a['url']}",
-                      markup=False)
+            source = f"{a['source']}: " if a["source"] else ""
+            out.print(f"  #{a['id']:<6} {mark:>8}{of}{dup}  {source}{a['title'] or ''}  {a['url']}", markup=False)
     if story.quotes:
         out.print("\n[bold]who said what[/bold]")
         for q in story.quotes[:10]:
-            out.print(f"  {q.get('speaker') or '?'}: “{(q.get('text') or '')[:140]}”", markup=False)
+            text = " ".join((q.get("text") or "").split())
+            if len(text) > 140:
+                text = text[:140].rsplit(" ", 1)[0] + " …"
+            out.print(f"  {q.get('speaker') or '?'}: “{text}”", markup=False)
     if story.entities:
         names = [f"{e.get('text')} ({e.get('type')})" for e in story.entities[:15]]
-        out.print("\n[bold]mentions[/bold]: " + ", ".join(names), markup=False)
+        out.print("\n[bold]mentions[/bold]")
+        out.print("  " + ", ".join(names), markup=False)
     if story.timeline:
         out.print("\n[bold]timeline[/bold]")
         for t in story.timeline:
-            out.print(f"  {t.get('at')}  [{t.get('lang')}] {t.get('title')}", markup=False)
+            out.print(f"  {str(t.get('at') or '')[:16].replace('T', ' ')}  [{t.get('lang')}] "
+                      f"{t.get('title') or ''}", markup=False)
 
 
 @stories.command("rebuild")

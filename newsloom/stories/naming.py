@@ -8,6 +8,8 @@ clickbait title does not name the story; without vectors, the earliest original 
 
 from __future__ import annotations
 
+import re
+
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -45,14 +47,26 @@ def headlines(articles: Sequence[Article], vectors: Mapping[int, np.ndarray] | N
     central = _centrality(articles, vectors or {})
     by_lang: dict[str, list[Article]] = {}
     for a in articles:
-        if a.title:
+        if a.title or (a.text or "").strip():
             by_lang.setdefault(a.lang or "und", []).append(a)
     out = {}
     for lang, group in sorted(by_lang.items()):
-        pool = [a for a in group if _is_original(a)] or group
+        # titled originals first; a language whose articles have no title (plain-text pages)
+        # still gets a headline: the opening of its first sentence
+        pool = ([a for a in group if a.title and _is_original(a)] or [a for a in group if a.title]
+                or group)
         best = min(pool, key=lambda a: (-central.get(a.id or -1, 0.0), _when(a), a.id or 0))
-        out[lang] = (best.title or "").strip()
+        out[lang] = (best.title or "").strip() or _opening(best.text or "")
     return out
+
+
+def _opening(text: str, limit: int = 110) -> str:
+    """The first sentence of ``text``, cut at a word boundary near ``limit`` characters."""
+    first = text.strip().split("\n", 1)[0]
+    sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def timeline(articles: Sequence[Article], limit: int = _TIMELINE_MAX) -> list[dict[str, Any]]:
@@ -66,7 +80,7 @@ def timeline(articles: Sequence[Article], limit: int = _TIMELINE_MAX) -> list[di
     sources: set[str] = set()
     for a in ordered:
         lang = a.lang or "und"
-        entry = {"at": _when(a).isoformat(), "article_id": a.id, "lang": a.lang, "title": a.title,
+        entry = {"at": _when(a).isoformat(), "article_id": a.id, "lang": a.lang, "title": a.title or _opening(a.text or ""),
                  "source": a.source, "country": a.country}
         if lang not in langs:
             entry["why"] = "first report" if not langs else f"first report in {lang}"
