@@ -126,14 +126,25 @@ def stories_rebuild() -> None:
               help="JSONL in the shared layout (doc_id, story_id, lang, title, text, date?); repeat to mix.")
 @click.option("--limit", type=int)
 @click.option("--db", "db", help="Store to stream into (default: a fresh temporary SQLite file).")
+@click.option("--synthetic", type=int, default=0,
+              help="Also time the clustering step with this many live stories (e.g. 100000).")
 @bench_options
-def bench_stories(corpora: tuple[Path, ...], limit: int | None, db: str | None, as_json: bool,
-                  out_path: Path | None) -> None:
+def bench_stories(corpora: tuple[Path, ...], limit: int | None, db: str | None, synthetic: int,
+                  as_json: bool, out_path: Path | None) -> None:
     """Stream a corpus through the real pipeline into a fresh store; BCubed + pairwise scores."""
     from newsloom.bench import stories_pipeline
 
     result = stories_pipeline.run(list(corpora), limit=limit, db=db)
-    _bench_out(result, stories_pipeline.format_table(result), as_json, out_path)
+    table = stories_pipeline.format_table(result)
+    if synthetic:
+        from newsloom.bench.stories import synthetic_timing
+
+        timing = synthetic_timing(n_live=synthetic)
+        result["synthetic_clustering"] = timing
+        table += (f"\n\nclustering step with {timing['live_stories']:,} live stories: "
+                  f"{timing['ms_per_article_mean']:.2f} ms/article mean, "
+                  f"p95 {timing['ms_per_article_p95']:.2f} ms")
+    _bench_out(result, table, as_json, out_path)
 
 
 @bench.command("similarity")
