@@ -80,11 +80,6 @@ def invoke(*args: str, ok: bool = True) -> str:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'store.db'}"
-
-
-@pytest.fixture
 def site():
     with LocalServer() as srv:
         srv.robots("User-agent: *\nDisallow: /private/\n")

@@ -54,8 +54,7 @@ def write_corpus(path: Path) -> None:
                                  "date": date, "url": url}) + "\n")
 
 
-def test_stories_across_languages(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 's.db'}"
+def test_stories_across_languages(tmp_path: Path, db: str) -> None:
     corpus = tmp_path / "c.jsonl"
     write_corpus(corpus)
     invoke("ingest", str(corpus), "--db", db)
