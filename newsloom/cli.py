@@ -82,10 +82,9 @@ def init(no_default_sources: bool) -> None:
 def ensure_default_sources(store: Store) -> int:
     if store.list_sources():
         return 0
-    from importlib.resources import files
+    from newsloom.fetch.opml import default_opml_path
 
-    data = files("newsloom").joinpath("data/world.opml").read_bytes()
-    return import_opml_bytes(store, data, "default world source list")[0]
+    return import_opml_bytes(store, default_opml_path().read_bytes(), "default world source list")[0]
 
 
 def import_opml_bytes(store: Store, data: bytes, where: str) -> tuple[int, int]:

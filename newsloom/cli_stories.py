@@ -7,7 +7,17 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from newsloom.cli import cli, db_option, dump, err, json_option, open_db, out, settings
+from newsloom.cli import (
+    _when,
+    cli,
+    db_option,
+    dump,
+    err,
+    json_option,
+    open_db,
+    out,
+    settings,
+)
 from newsloom.cli_commands import _bench_out, _progress, bench, bench_options
 
 _MARK = {"first": "FIRST", "copy": "copy", "translation": "transl.", "rewrite": "rewrite"}
@@ -29,7 +39,9 @@ def stories_list(limit: int, offset: int, min_articles: int, as_json: bool) -> N
     with open_db() as store:
         items = [s for s in store.list_stories(limit=limit, offset=offset) if s.article_count >= min_articles]
     if as_json:
-        dump([story_view_light(s) for s in items])
+        from newsloom.stories.service import story_dict
+
+        dump([story_dict(s) for s in items])
         return
     table = Table("id", "updated", "articles", "languages", "countries", "headline")
     for s in items:
@@ -39,18 +51,6 @@ def stories_list(limit: int, offset: int, min_articles: int, as_json: bool) -> N
         table.add_row(str(s.id), s.last_updated.strftime("%Y-%m-%d %H:%M") if s.last_updated else "",
                       str(s.article_count), ",".join(s.languages), ",".join(s.countries), headline[:90])
     out.print(table)
-
-
-def _fmt(when: object) -> str:
-    return when.strftime("%Y-%m-%d %H:%M") if hasattr(when, "strftime") else str(when or "")
-
-
-def story_view_light(s: object) -> dict[str, object]:
-    d = {k: v for k, v in s.__dict__.items() if k not in ("centroid",)}
-    for k in ("first_seen", "last_updated"):
-        if d.get(k) is not None:
-            d[k] = d[k].isoformat()
-    return d
 
 
 @stories.command("show")
@@ -71,7 +71,7 @@ def stories_show(story_id: int, as_json: bool) -> None:
         dump(view)
         return
     out.print(f"[bold]story {story.id}[/bold]: {story.article_count} articles, "
-              f"{', '.join(story.languages)}; {_fmt(story.first_seen)} .. {_fmt(story.last_updated)}")
+              f"{', '.join(story.languages)}; {_when(story.first_seen)} .. {_when(story.last_updated)}")
     for lang, headline in story.headlines.items():
         out.print(f"  [{lang}] {headline}", markup=False)
     if story.sources:

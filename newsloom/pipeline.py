@@ -237,15 +237,6 @@ class Pipeline:
         summary.seconds = time.perf_counter() - start
         return summary
 
-    def process_item(self, item: IngestItem) -> Outcome:
-        try:
-            if item.raw is not None:
-                return self.process_raw(item.raw)
-            assert item.article is not None
-            return self.process_article(item.article)
-        except NewsloomError as exc:
-            return Outcome(item.where, "error", message=str(exc))
-
     # --- network ------------------------------------------------------------------------------
     def fetch_once(
         self,

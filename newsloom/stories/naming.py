@@ -9,7 +9,6 @@ clickbait title does not name the story; without vectors, the earliest original 
 from __future__ import annotations
 
 import re
-
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime

@@ -247,9 +247,16 @@ def story_view(store: Store, story: Story) -> dict[str, object]:
             "lineage": a.lineage, "lineage_of": a.lineage_of, "duplicate_of": a.duplicate_of,
             "is_copy": a.is_copy, "primary_url": a.primary_url,
         })
-    d = {k: v for k, v in story.__dict__.items() if k != "centroid"}
-    for k in ("first_seen", "last_updated"):
-        if d.get(k) is not None:
-            d[k] = d[k].isoformat()
+    d = story_dict(story)
     d["articles_by_language"] = by_lang
+    return d
+
+
+def story_dict(story: Story) -> dict[str, object]:
+    """A story's fields as JSON-ready values (without the centroid vector)."""
+    d: dict[str, object] = {k: v for k, v in story.__dict__.items() if k != "centroid"}
+    for k in ("first_seen", "last_updated"):
+        when = d.get(k)
+        if when is not None:
+            d[k] = when.isoformat()  # type: ignore[attr-defined]
     return d

@@ -149,11 +149,12 @@ def test_edited_article_is_recorded_as_revision(db: str, site: LocalServer) -> N
                                      + ["Update: the president signed the budget into law on Thursday evening."]),
                headers={"Content-Type": "text/html; charset=utf-8"})
     feed_id = json.loads(invoke("sources", "list", "--json", "--db", db))[0]["id"]
-    from newsloom.pipeline import Pipeline
-    from newsloom.config import Settings
-    from newsloom.store import open_store
-    from newsloom.fetch.crawler import fetch_page
     import asyncio
+
+    from newsloom.config import Settings
+    from newsloom.fetch.crawler import fetch_page
+    from newsloom.pipeline import Pipeline
+    from newsloom.store import open_store
 
     settings = Settings(db=db)
     with open_store(db) as store:
