@@ -186,6 +186,39 @@ def sources_log(feed_id: int | None, limit: int, as_json: bool) -> None:
     out.print(table)
 
 
+def _set_active(feed_id: int, active: bool) -> None:
+    with open_db() as store:
+        feed = store.get_feed(feed_id)
+        if feed.active == active:
+            out.print(f"feed #{feed_id} ({feed.url}) is already {'on' if active else 'off'}")
+            return
+        feed.active = active
+        if active:
+            # a fresh start: due now, no back-off or "gone" count from before
+            feed.error_count, feed.gone_count, feed.next_due = 0, 0, None
+            feed.last_status, feed.last_error = None, None
+        else:
+            feed.last_status, feed.last_error = "disabled", "switched off by the user"
+        store.update_feed(feed)
+    out.print(f"feed #{feed_id} ({feed.url}) {'switched on: due now' if active else 'switched off'}")
+
+
+@sources.command("enable")
+@click.argument("feed_id", type=int)
+@db_option
+def sources_enable(feed_id: int) -> None:
+    """Follow a switched-off feed again (e.g. one that answered 404/410 too often)."""
+    _set_active(feed_id, True)
+
+
+@sources.command("disable")
+@click.argument("feed_id", type=int)
+@db_option
+def sources_disable(feed_id: int) -> None:
+    """Stop polling a feed, keeping it and its articles."""
+    _set_active(feed_id, False)
+
+
 @sources.command("import-opml")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @db_option

@@ -39,6 +39,12 @@ class Settings:
     max_feed_interval_s: int = 6 * 3600
     default_feed_interval_s: int = 900
     max_backoff_s: int = 24 * 3600
+    # a feed answering "gone" this many polls in a row is switched off (`sources enable` undoes it)
+    disable_after_410: int = 3
+    disable_after_404: int = 10
+    # next poll times spread by up to this share of the interval, so feeds added together
+    # (an OPML import) do not all fall due in the same second
+    poll_jitter: float = 0.1
     max_articles_per_feed: int = 50  # article pages fetched per feed pass
     concurrency: int = 8
     workers: int = 0  # processes for extraction/analysis of big ingests; 0 = one per core

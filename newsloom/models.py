@@ -46,6 +46,7 @@ class Feed:
     last_fetched: datetime | None = None
     last_new_items: int = 0
     active: bool = True
+    gone_count: int = 0  # polls in a row answered 404/410 (see fetch.schedule)
     id: int | None = None
 
 

@@ -9,11 +9,19 @@ unless ``now`` is omitted.
   normal interval itself is kept so the feed returns to its rhythm once it recovers.
 - RetryLater (our own rate limit said "not now") is no fault of the feed: it is simply
   deferred, without counting an error.
+- A feed that answers 410 Gone ``disable_after_410`` polls in a row, or 404 Not Found
+  ``disable_after_404`` polls in a row, is switched off (``active = False``, with the reason in
+  ``last_error``); ``newsloom sources enable FEED_ID`` switches it back on. A 404 gets more
+  chances than a 410: sites break their feed URLs for a day during redesigns.
+- Every delay is stretched by a small share (``poll_jitter``, at most +10% by default) derived
+  from the feed URL and the poll time, so feeds imported together spread out instead of falling
+  due in the same second. Only ever later, never sooner: a Retry-After stays honoured.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from datetime import datetime, timedelta
 
 from newsloom.config import Settings
@@ -34,6 +42,16 @@ def next_interval(interval_s: int, new_items: int, settings: Settings) -> int:
     return _clamp(interval_s / min(new_items, MAX_SHRINK), settings)
 
 
+def jittered(delay_s: float, feed: Feed, now: datetime, settings: Settings) -> float:
+    """``delay_s`` stretched by up to ``poll_jitter`` of itself; deterministic for the same feed
+    URL and time (a hash, not ``random``: tests and replays see the same schedule)."""
+    if settings.poll_jitter <= 0 or delay_s <= 0:
+        return delay_s
+    digest = hashlib.blake2b(f"{feed.url}|{now.isoformat()}".encode(), digest_size=8).digest()
+    share = int.from_bytes(digest, "big") / 2**64  # uniform in [0, 1)
+    return delay_s * (1.0 + settings.poll_jitter * share)
+
+
 def on_success(feed: Feed, settings: Settings, *, new_items: int, not_modified: bool = False,
                now: datetime | None = None) -> Feed:
     """The feed answered (200 or 304): adapt the interval, clear errors, set next_due."""
@@ -43,8 +61,9 @@ def on_success(feed: Feed, settings: Settings, *, new_items: int, not_modified: 
     return dataclasses.replace(
         feed,
         interval_s=interval,
-        next_due=now + timedelta(seconds=interval),
+        next_due=now + timedelta(seconds=jittered(interval, feed, now, settings)),
         error_count=0,
+        gone_count=0,
         last_status="not_modified" if not_modified else "ok",
         last_error=None,
         last_fetched=now,
@@ -88,16 +107,36 @@ def on_error(feed: Feed, settings: Settings, error: BaseException, *,
             feed, next_due=now + timedelta(seconds=min(retry_after or interval, settings.max_backoff_s)),
             last_status=error.status, last_error=str(error))
     errors = feed.error_count + 1
-    delay = backoff_s(interval, errors, settings, retry_after)
+    delay = jittered(backoff_s(interval, errors, settings, retry_after), feed, now, settings)
+    status, message, active = error_status(error), str(error), feed.active
+    limit = gone_limit(error, settings)
+    gone = feed.gone_count + 1 if limit is not None else 0
+    if limit is not None and gone >= limit:
+        active = False
+        status = "disabled"
+        message = (f"{message}; switched off after {gone} polls in a row answered HTTP "
+                   f"{getattr(error, 'code', '?')} (newsloom sources enable {feed.id or 'FEED_ID'} to follow it again)")
     return dataclasses.replace(
         feed,
         error_count=errors,
         next_due=now + timedelta(seconds=delay),
-        last_status=error_status(error),
-        last_error=str(error),
+        last_status=status,
+        last_error=message,
         last_fetched=now,
         last_new_items=0,
+        active=active,
+        gone_count=gone,
     )
+
+
+def gone_limit(error: BaseException, settings: Settings) -> int | None:
+    """Consecutive polls after which this answer switches a feed off, or None (never)."""
+    if isinstance(error, HTTPStatusError):
+        if error.code == 410:
+            return max(1, settings.disable_after_410)
+        if error.code == 404:
+            return max(1, settings.disable_after_404)
+    return None
 
 
 def is_due(feed: Feed, now: datetime | None = None) -> bool:

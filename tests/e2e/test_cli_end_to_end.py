@@ -335,3 +335,26 @@ def test_killed_fetch_resumes_to_the_same_store(tmp_path: Path) -> None:
         return sorted((a["url"], a["title"], a["duplicate_of"] is not None, a["lang"]) for a in arts)
 
     assert snapshot(cut) == snapshot(whole)
+
+
+def test_gone_feed_is_switched_off_and_can_be_switched_on(db: str, site: LocalServer,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    site.route("/old.xml", "this feed has moved on", status=410)
+    monkeypatch.setenv("NEWSLOOM_DISABLE_AFTER_410", "2")
+    invoke("init", "--no-default-sources", "--db", db)
+    invoke("sources", "add", site.url("/old.xml"), "--name", "Old", "--db", db)
+    for _ in range(2):
+        invoke("fetch", "--feed", "1", "--db", db)  # --feed: polled even though backing off
+    listing = json.loads(invoke("sources", "list", "--json", "--db", db))
+    assert listing[0]["active"] is False and listing[0]["last_status"] == "disabled"
+    assert "switched off after 2 polls in a row answered HTTP 410" in listing[0]["last_error"]
+    # a normal pass no longer asks the host; nothing stored is lost
+    before = len(site.requests_for("/old.xml"))
+    invoke("fetch", "--db", db)
+    assert len(site.requests_for("/old.xml")) == before
+    assert "switched on" in invoke("sources", "enable", "1", "--db", db)
+    listing = json.loads(invoke("sources", "list", "--json", "--db", db))
+    assert listing[0]["active"] is True and listing[0]["gone_count"] == 0 and listing[0]["next_due"] is None
+    assert "switched off" in invoke("sources", "disable", "1", "--db", db)
+    proc = run_cli("sources", "enable", "99", "--db", db)
+    assert proc.returncode == 1 and "feed 99" in proc.stderr and "Traceback" not in proc.stderr

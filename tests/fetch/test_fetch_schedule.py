@@ -13,7 +13,7 @@ from newsloom.models import Feed
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 S = Settings(db="sqlite:///:memory:", min_feed_interval_s=300, max_feed_interval_s=21600,
-             max_backoff_s=86400, default_feed_interval_s=900)
+             max_backoff_s=86400, default_feed_interval_s=900, poll_jitter=0.0)
 
 
 def test_no_new_items_lengthens_interval() -> None:
@@ -87,3 +87,58 @@ def test_retry_later_defers_without_counting_an_error() -> None:
 ])
 def test_is_due(next_due: datetime | None, active: bool, due: bool) -> None:
     assert schedule.is_due(Feed(url="u", next_due=next_due, active=active), NOW) is due
+
+
+def test_jitter_only_ever_later_bounded_and_deterministic() -> None:
+    s = Settings(db="sqlite:///:memory:", poll_jitter=0.1)
+    delays = set()
+    for i in range(200):
+        feed = Feed(url=f"https://site{i}.example/feed", interval_s=900)
+        f = schedule.on_success(feed, s, new_items=1, now=NOW)
+        d = (f.next_due - NOW).total_seconds()
+        assert 900 <= d <= 990
+        assert schedule.on_success(feed, s, new_items=1, now=NOW).next_due == f.next_due  # same input
+        delays.add(round(d))
+    assert len(delays) > 50  # feeds imported together spread out
+    # a Retry-After is never shortened by the jitter
+    err = HTTPStatusError("https://h.example/feed", 429, retry_after=7200)
+    f = schedule.on_error(Feed(url="https://h.example/feed", interval_s=900), s, err, now=NOW)
+    assert timedelta(seconds=7200) <= f.next_due - NOW <= timedelta(seconds=7920)
+
+
+def test_feed_gone_410_is_switched_off_after_three_polls_in_a_row() -> None:
+    feed = Feed(url="https://h.example/feed", interval_s=900, id=7)
+    gone = HTTPStatusError(feed.url, 410, "Gone")
+    for i in range(2):
+        feed = schedule.on_error(feed, S, gone, now=NOW)
+        assert feed.active and feed.gone_count == i + 1 and feed.last_status == "http_error"
+    feed = schedule.on_error(feed, S, gone, now=NOW)
+    assert not feed.active and feed.last_status == "disabled" and feed.gone_count == 3
+    assert "switched off after 3 polls in a row answered HTTP 410" in (feed.last_error or "")
+    assert "newsloom sources enable 7" in (feed.last_error or "")
+    assert not schedule.is_due(feed, NOW + timedelta(days=365))
+
+
+def test_404_gets_more_chances_and_other_answers_break_the_run() -> None:
+    feed = Feed(url="https://h.example/feed", interval_s=900)
+    missing = HTTPStatusError(feed.url, 404, "Not Found")
+    for _ in range(9):
+        feed = schedule.on_error(feed, S, missing, now=NOW)
+    assert feed.active and feed.gone_count == 9
+    # the host was down once: the 404 run starts again
+    feed = schedule.on_error(feed, S, HostUnreachable(feed.url, "cannot connect"), now=NOW)
+    assert feed.gone_count == 0 and feed.active
+    for _ in range(9):
+        feed = schedule.on_error(feed, S, missing, now=NOW)
+    assert feed.active
+    # ...and a good answer resets it too
+    feed = schedule.on_success(feed, S, new_items=1, now=NOW)
+    assert feed.gone_count == 0 and feed.error_count == 0
+    for _ in range(10):
+        feed = schedule.on_error(feed, S, missing, now=NOW)
+    assert not feed.active and feed.last_status == "disabled"
+    # 5xx never switches a feed off, however long it lasts
+    feed = Feed(url="https://h.example/feed", interval_s=900)
+    for _ in range(50):
+        feed = schedule.on_error(feed, S, HTTPStatusError(feed.url, 500), now=NOW)
+    assert feed.active and feed.gone_count == 0
