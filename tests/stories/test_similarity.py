@@ -252,10 +252,11 @@ def test_semeval_sample_stays_above_floor(shared_dir: Path) -> None:
         pytest.skip(f"{pairs} not found (../shared not found)")
     result = run(pairs, limit=100)
     assert result["n"] == 100
-    # The first 100 dev pairs score r 0.794 / AUC 0.949 (all 533: 0.780 / 0.943); the previous
-    # model scored 0.778 / 0.938 here, so these floors fail on a regression to it.
-    assert result["pearson_r"] > 0.785
-    assert result["roc_auc"] > 0.943
+    # The first 100 dev pairs score r 0.801 / AUC 0.950 (all 533: 0.790 / 0.944); the previous
+    # model (clipped linear, no boilerplate removal) scored r 0.794 here, so the r floor fails
+    # on a regression to it; the AUC floor on one to the model before (0.778 / 0.938).
+    assert result["pearson_r"] > 0.797
+    assert result["roc_auc"] > 0.945
 
 
 def test_story_groups_bench(tmp_path: Path) -> None:
