@@ -128,13 +128,17 @@ def stories_rebuild() -> None:
 @click.option("--db", "db", help="Store to stream into (default: a fresh temporary SQLite file).")
 @click.option("--synthetic", type=int, default=0,
               help="Also time the clustering step with this many live stories (e.g. 100000).")
+@click.option("--force-e5", "force_e5", default=None, metavar="LANGS",
+              help="Route these languages (comma-separated, e.g. nl,it) to e5-small as if USE-m3 "
+                   "lacked them, to measure how articles join stories across embedding spaces.")
 @bench_options
 def bench_stories(corpora: tuple[Path, ...], limit: int | None, db: str | None, synthetic: int,
-                  as_json: bool, out_path: Path | None) -> None:
+                  force_e5: str | None, as_json: bool, out_path: Path | None) -> None:
     """Stream a corpus through the real pipeline into a fresh store; BCubed + pairwise scores."""
     from newsloom.bench import stories_pipeline
 
-    result = stories_pipeline.run(list(corpora), limit=limit, db=db)
+    force = None if force_e5 is None else [x for x in force_e5.split(",") if x.strip()]
+    result = stories_pipeline.run(list(corpora), limit=limit, db=db, force_fallback=force)
     table = stories_pipeline.format_table(result)
     if synthetic:
         from newsloom.bench.stories import synthetic_timing

@@ -15,6 +15,12 @@ Marks (``Article.lineage`` / ``Article.lineage_of``):
 Each mark points to an *earlier* article (``lineage_of``); a copy of a copy points to the root.
 Shingles are compared exactly (plain sets): a story holds a handful to a few hundred articles,
 so an LSH index (``newsloom.dedupe``) would cost more than it saves here.
+
+Embeddings are compared only within one vector space (``LineageItem.space``): a story can hold
+articles embedded by different models (see ``newsloom.stories.cluster``), whose vectors are not
+comparable. A story too big to re-mark whole is marked incrementally: :func:`mark_new` marks one
+new article against a bounded set of earlier ones (the service picks the story's earliest reports,
+the likely originals, and its most recent ones), leaving the others' marks as they are.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ class LineageItem:
     lang: str | None = None
     time: datetime | None = None  # published (or arrival) time; None sorts last
     vector: np.ndarray | None = None  # L2-normalised embedding, for translations
+    space: str | None = None  # the model of ``vector``; vectors of different spaces never compare
     numbers: frozenset[str] = frozenset()
     names: frozenset[str] = frozenset()
     urls: tuple[str, ...] = ()  # url and canonical url
@@ -113,6 +120,39 @@ def assign_lineage(
     return marks
 
 
+def mark_new(
+    item: LineageItem,
+    others: Sequence[LineageItem],
+    roots: Mapping[int, int] | None = None,
+    copy_min: float = 0.7,
+    contain_min: float = 0.85,
+    rewrite_min: float = 0.2,
+    translation_cos: float = 0.8,
+    translation_names: float = 0.3,
+    translation_numbers: float = 0.5,
+) -> LineageMark:
+    """The mark of one new article of a story whose other members are already marked.
+
+    ``others`` are members to compare it with (any order; only those before it in time count,
+    as in :func:`assign_lineage`); ``roots`` maps a member marked as a copy to its original,
+    so a copy of a copy points to the root. Never ``"first"``: the story has one already; a new
+    article older than every member compared (a late-arriving early report) gets no mark.
+    """
+    if item.is_copy:
+        target = next((o.article_id for o in others for u in o.urls if u and u == item.primary_url), None)
+        if target is None:
+            return LineageMark("copy", item.primary_url, 1.0)
+        return LineageMark("copy", (roots or {}).get(target, target), 1.0)
+    key = _sort_key((len(others), item))
+    earlier = [o for i, o in enumerate(others) if _sort_key((i, o))[:2] <= key[:2] and o.article_id != item.article_id]
+    if not earlier:
+        return LineageMark(None)
+    sh = {o.article_id: _shingles(o.text) for o in earlier}
+    sh[item.article_id] = _shingles(item.text)
+    return _mark(item, earlier, sh, roots or {}, copy_min, contain_min, rewrite_min,
+                 translation_cos, translation_names, translation_numbers)
+
+
 def _mark(it: LineageItem, earlier: Sequence[LineageItem], sh: Mapping[int, frozenset[int]],
           root: Mapping[int, int], copy_min: float, contain_min: float, rewrite_min: float,
           tr_cos: float, tr_names: float, tr_numbers: float) -> LineageMark:
@@ -139,7 +179,8 @@ def _mark(it: LineageItem, earlier: Sequence[LineageItem], sh: Mapping[int, froz
                     best_copy = (score, root.get(e.article_id, e.article_id))
             elif containment >= rewrite_min and (best_rewrite is None or containment > best_rewrite[0]):
                 best_rewrite = (containment, e.article_id)
-        elif cross and it.vector is not None and e.vector is not None:
+        elif cross and it.vector is not None and e.vector is not None and it.space == e.space \
+                and it.vector.shape == e.vector.shape:
             cos = float(it.vector @ e.vector)
             if cos >= tr_cos and _parallel(it, e, tr_names, tr_numbers) and (best_tr is None or cos > best_tr[0]):
                 best_tr = (cos, e.article_id)
@@ -163,8 +204,10 @@ def _parallel(a: LineageItem, b: LineageItem, min_names: float, min_numbers: flo
     return not several or _jaccard(a.numbers, b.numbers) >= min_numbers
 
 
-def article_items(articles: Sequence[Article], vectors: Mapping[int, np.ndarray] | None = None) -> list[LineageItem]:
-    """Lineage items from stored articles (ids set); ``vectors`` by article id."""
+def article_items(articles: Sequence[Article], vectors: Mapping[int, np.ndarray] | None = None,
+                  spaces: Mapping[int, str] | None = None) -> list[LineageItem]:
+    """Lineage items from stored articles (ids set); ``vectors`` and their ``spaces`` (model
+    names) by article id."""
     from newsloom.analyse.features import extract_signals
 
     out = []
@@ -174,7 +217,7 @@ def article_items(articles: Sequence[Article], vectors: Mapping[int, np.ndarray]
         sig = extract_signals(a.title, a.text, a.lang)
         out.append(LineageItem(
             article_id=a.id, text=f"{a.title or ''}\n{a.text or ''}", lang=a.lang,
-            time=a.published or a.fetched_at, vector=(vectors or {}).get(a.id),
+            time=a.published or a.fetched_at, vector=(vectors or {}).get(a.id), space=(spaces or {}).get(a.id),
             numbers=frozenset(sig.numbers) | frozenset(sig.years),
             names=frozenset(sig.names),
             urls=tuple(u for u in (a.url, a.canonical_url) if u),
@@ -183,11 +226,12 @@ def article_items(articles: Sequence[Article], vectors: Mapping[int, np.ndarray]
     return out
 
 
-def apply_lineage(articles: Sequence[Article], vectors: Mapping[int, np.ndarray] | None = None) -> dict[int, LineageMark]:
+def apply_lineage(articles: Sequence[Article], vectors: Mapping[int, np.ndarray] | None = None,
+                  spaces: Mapping[int, str] | None = None) -> dict[int, LineageMark]:
     """Compute the marks and set ``lineage`` / ``lineage_of`` on the articles (in place).
     ``Article.lineage_of`` holds ids only: a copy whose primary source is not stored keeps
     ``lineage_of=None`` and its ``primary_url``."""
-    marks = assign_lineage(article_items(articles, vectors))
+    marks = assign_lineage(article_items(articles, vectors, spaces))
     for a in articles:
         m = marks.get(a.id) if a.id is not None else None
         if m is not None:

@@ -14,6 +14,11 @@ football matches of one round have close centroids but disagree on names and num
 The younger story (its first article arrived later) is merged into the older one and records
 ``merged_into``, so its id stays resolvable (``StoryClusterer.resolve``) and story ids never
 change for the older story.
+
+Merges are between parts of one vector space (each space has its own index; see
+``newsloom.stories.cluster``). When one of the two parts belongs to a story that spans spaces,
+the whole stories are made one (``StoryClusterer.union``), and ``merges`` records that story-level
+merge; two parts of one story merge without a story-level record.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ def _cross_scores(cl: StoryClusterer, a: StoryState, b: StoryState) -> np.ndarra
 def merge_candidates(cl: StoryClusterer, centroid_min: float = 0.8, margin: float = 0.1,
                      neighbours: int = 5) -> list[tuple[int, int, float]]:
     """(younger id, older id, mean cross score) for live pairs that pass both tests."""
-    if cl._index is None:
+    if not cl._indexes:
         return []
     out = []
     # Only a story that changed since the last pass can have converged with another one; this
@@ -53,7 +58,13 @@ def merge_candidates(cl: StoryClusterer, centroid_min: float = 0.8, margin: floa
         c = a.centroid()
         if c is None or not a.member_vecs:
             continue
-        for oid in sorted(label for label, _ in cl._index.query(c, neighbours + 1)):
+        index = cl._indexes.get(a.space)
+        if index is None:
+            continue
+        # a converged neighbour is very close (centroid cosine >= centroid_min): a narrow
+        # HNSW beam finds it, at half the cost of the join search's (a pass runs every
+        # maintain_every articles over every story that grew)
+        for oid in sorted(label for label, _ in index.query(c, neighbours + 1, ef=48)):
             b = cl.stories[oid]
             # each unordered pair once; and only live, comparable stories
             if oid == sid or (oid < sid and oid in dirty) or b.closed or b.merged_into is not None or not b.member_vecs:
@@ -63,15 +74,18 @@ def merge_candidates(cl: StoryClusterer, centroid_min: float = 0.8, margin: floa
                 continue
             cross = _cross_scores(cl, a, b)
             mean = float(cross.mean())
-            if mean >= cl.threshold and float(cross.min()) >= cl.threshold - margin:
+            threshold = cl.threshold_for(a.space)
+            if mean >= threshold and float(cross.min()) >= threshold - margin:
                 young, old = (a, b) if (a.first_seq, a.id) > (b.first_seq, b.id) else (b, a)
                 out.append((young.id, old.id, mean))
     return out
 
 
 def merge_stories(cl: StoryClusterer, young_id: int, old_id: int) -> None:
-    """Merge story ``young_id`` into ``old_id`` (both live)."""
+    """Merge story part ``young_id`` into ``old_id`` (both live, of one space)."""
     young, old = cl.stories[young_id], cl.stories[old_id]
+    if young.space != old.space:
+        raise ValueError(f"parts {young_id} and {old_id} are in different vector spaces")
     old.count += young.count
     old.langs.update(young.langs)
     if young.centroid_sum is not None:
@@ -82,18 +96,24 @@ def merge_stories(cl: StoryClusterer, young_id: int, old_id: int) -> None:
             old.first_time = t if old.first_time is None else min(old.first_time, t)
             old.last_time = t if old.last_time is None else max(old.last_time, t)
     old.last_seq = max(old.last_seq, young.last_seq)
-    for aid, vec, sig in zip(young.member_ids, young.member_vecs, young.member_sig):
-        cl._keep(old, aid, vec, sig)
+    if young.title_sum is not None:
+        old.title_sum = young.title_sum.copy() if old.title_sum is None else old.title_sum + young.title_sum
+        old.title_count += young.title_count
+    for aid, vec, sig, title in zip(young.member_ids, young.member_vecs, young.member_sig, young.member_titles):
+        cl._keep(old, aid, vec, sig, title)
     if old.last_time is not None:
         heapq.heappush(cl._time_heap, (old.last_time, old.id))
     heapq.heappush(cl._seq_heap, (old.last_seq, old.id))
     cl._close(young)
     young.merged_into = old.id
-    cl.merges.append((young.id, old.id))
+    cl.union(young.id, old.id)  # records (merged story, into) when they were two stories
     cl._dirty.add(old.id)  # it changed: re-checked on the next pass
     centroid = old.centroid()
-    if centroid is not None and cl._index is not None:
-        cl._index.upsert(old.id, centroid)
+    if centroid is not None and old.space in cl._indexes:
+        cl._indexes[old.space].upsert(old.id, centroid)
+    title = old.title_centroid()
+    if title is not None and old.space in cl._titles:
+        cl._titles[old.space].upsert(old.id, title)
 
 
 def merge_converging(cl: StoryClusterer, centroid_min: float = 0.8, margin: float = 0.1) -> list[tuple[int, int]]:

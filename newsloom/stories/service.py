@@ -2,6 +2,14 @@
 story's record (headlines, languages, countries, sources, timeline, facets) and its lineage
 marks up to date in the store.
 
+Articles are embedded by the default model (USE-m3) where it covers their language, else by
+e5-small; an article can also get an e5-small vector of its title, the space all share, so an
+article of one space can join a story of the other (see ``newsloom.stories.cluster``; the
+clusterer asks for the title when the article starts a story part, tries to join another
+space's story, or is among a part's first members). Each
+vector is stored under its model key ("use-m3", "e5-small", "e5-small:title"), and replay and
+rebuild reuse them.
+
 The clusterer's state lives in memory. At start-up it is rebuilt by replaying stored articles
 in arrival order with their stored embeddings, which gives the same stories as the original
 stream (the clusterer is deterministic); ``rebuild`` does the same from scratch for the whole
@@ -11,8 +19,9 @@ archive (``newsloom stories rebuild``).
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,8 +36,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("newsloom.stories")
 
-# Lineage is recomputed over a story's members when it grows; past this size only the newest
-# members are re-marked against the earlier ones (lineage of old members no longer changes).
+# Lineage of a story up to this size is recomputed whole when it grows (an early-dated report
+# arriving late can still become the "first"); past it, a new article is marked against the
+# story's earliest _LINEAGE_MAX // 2 reports by time (the likely originals: a late wire copy of
+# the first report is still found) and its newest _LINEAGE_MAX // 2, and the marks of the
+# others are kept: bounded cost per article however big the story grows.
 _LINEAGE_MAX = 200
 ENTITY_KEYS_AS_NAMES = True
 FALLBACK_MODEL = "e5-small"
@@ -37,40 +49,57 @@ FALLBACK_LEAD_CHARS = 300
 # MEANTIME in the e5 space (as if no language were covered): BCubed F1 0.898 at 0.70 (recall
 # 0.82), 0.990 at 0.60, 0.984 at 0.50 (precision 0.97).
 FALLBACK_THRESHOLD = 0.60
+# The key of the e5-small title vectors in the store: the space every article shares, through
+# which an article joins a story of the other space (see newsloom.stories.cluster).
+TITLE_MODEL = "e5-small:title"
+# A language code reserved for local use (ISO 639-2 "qaa"), never a real one: an embedder that
+# claims it covers every language, so nothing is ever routed to the fallback.
+_NO_LANGUAGE = "qaa"
 
 
 class StoryService:
-    def __init__(self, store: Store, settings: Settings, replay: bool = True) -> None:
+    """Embeds stored articles, clusters them into stories and keeps the stories' records.
+
+    ``force_fallback``: languages routed to the fallback embedder (e5-small) even where the
+    default one covers them. For measuring the bridges between spaces: it simulates languages
+    the default embedder lacks with languages a benchmark has gold stories for
+    (``newsloom bench stories``'s ``run(..., force_fallback=...)``, ``benchmarks/stories.py
+    --pipeline --force-e5 nl``). The routing decided when an article was added is kept in the
+    store (its embedding's model key), so replay and rebuild follow it whatever this is then.
+    """
+
+    def __init__(self, store: Store, settings: Settings, replay: bool = True,
+                 force_fallback: Iterable[str] = ()) -> None:
         from newsloom.analyse.embed import get_embedder
 
         self.store = store
         self.settings = settings
         self.embedder = get_embedder(settings.embedder, threads=settings.embed_threads)
         self.model = self.embedder.name
-        self._fallback = None  # e5-small, loaded on the first article the default does not cover
-        # one clusterer per vector space: spaces are not comparable, so an article in a language
-        # the default embedder does not cover is clustered among the other such articles (e5)
-        self.clusterers: dict[str, StoryClusterer] = {}
-        self._merges_seen: dict[str, int] = {}
+        self.force_fallback = frozenset(x.strip().lower() for x in force_fallback if x.strip())
+        self._fallback = None  # e5-small, loaded on the first article that needs it
+        # Title vectors are only needed where articles can land in two spaces: a default
+        # embedder that covers every language (and no forcing) puts everything in one.
+        self.bridging = settings.story_bridges and self.model != FALLBACK_MODEL and (
+            bool(self.force_fallback) or not self.embedder.covers(_NO_LANGUAGE))
+        self.clusterer = self._new_clusterer()
+        self._merges_seen = 0
         if replay:
             self._replay()
 
     @property
-    def clusterer(self) -> "StoryClusterer":
-        """The default space's clusterer."""
-        return self._clusterer(self.model)
+    def clusterers(self) -> dict[str, "StoryClusterer"]:
+        """One clusterer holds every space (kept as a mapping for callers that count stories)."""
+        return {"stories": self.clusterer}
 
-    def _clusterer(self, model: str) -> "StoryClusterer":
+    def _new_clusterer(self) -> "StoryClusterer":
         from newsloom.stories.cluster import StoryClusterer
 
-        if model not in self.clusterers:
-            window = timedelta(days=self.settings.story_window_days)
-            if model == FALLBACK_MODEL and model != self.model:
-                self.clusterers[model] = StoryClusterer(threshold=FALLBACK_THRESHOLD, window=window)
-            else:
-                self.clusterers[model] = StoryClusterer(window=window)
-            self._merges_seen[model] = 0
-        return self.clusterers[model]
+        window = timedelta(days=self.settings.story_window_days)
+        thresholds = {FALLBACK_MODEL: FALLBACK_THRESHOLD} if self.model != FALLBACK_MODEL else {}
+        # one clusterer, one candidate index per space (spaces are not comparable); articles
+        # meet across spaces through their title vectors (bridges)
+        return StoryClusterer(window=window, space_thresholds=thresholds)
 
     def _fallback_embedder(self) -> "Embedder":
         from newsloom.analyse.embed import get_embedder
@@ -80,6 +109,12 @@ class StoryService:
         return self._fallback
 
     # --- per article ------------------------------------------------------------------------
+    def route(self, lang: str | None) -> str:
+        """The model that embeds title + lead of an article in ``lang``."""
+        if lang and lang.split("-")[0].lower() in self.force_fallback:
+            return FALLBACK_MODEL
+        return self.model if self.embedder.covers(lang) else FALLBACK_MODEL
+
     def embed(self, articles: list[Article]) -> np.ndarray:
         from newsloom.analyse.embed import article_text
         from newsloom.stories.cluster import DEFAULT_LEAD_CHARS
@@ -90,44 +125,89 @@ class StoryService:
     def embed_routed(self, article: Article) -> tuple[str, np.ndarray]:
         """(model, vector): the default embedder where it covers the language, else e5-small
         on title + a shorter lead (it is ~10x slower per token), mean-centred."""
-        if self.embedder.covers(article.lang):
-            return self.model, self.embed([article])[0]
+        model, vec, _ = self.embed_article(article, title=False)
+        return model, vec
+
+    def embed_article(self, article: Article, title: bool = True) -> tuple[str, np.ndarray, np.ndarray | None]:
+        """(model, vector, title vector): :meth:`embed_routed`, plus for an e5-routed article
+        (when ``title`` and the service bridges spaces) the mean-centred e5-small vector of its
+        title, embedded in the same batch as the lead, which costs nothing extra (the batch is
+        padded to the lead's length anyway). Other articles' titles are embedded only if the
+        clusterer asks for them (:meth:`add`)."""
         from newsloom.analyse.embed import article_text
         from newsloom.stories.similarity import E5, centre_e5
 
-        vec = self._fallback_embedder().embed([article_text(article.title, article.text, FALLBACK_LEAD_CHARS)])[0]
-        return FALLBACK_MODEL, centre_e5({E5: vec})[E5]
+        want_title = title and self.bridging and bool((article.title or "").strip())
+        if self.route(article.lang) != FALLBACK_MODEL:
+            return self.model, self.embed([article])[0], None
+        texts = [article_text(article.title, article.text, FALLBACK_LEAD_CHARS)]
+        if want_title:
+            texts.append(" ".join((article.title or "").split()))
+        vecs = self._fallback_embedder().embed(texts)
+        lead = centre_e5({E5: vecs[0]})[E5]
+        return FALLBACK_MODEL, lead, centre_e5({E5: vecs[1]})[E5] if want_title else None
 
-    def add(self, article: Article, vector: np.ndarray | None = None, model: str | None = None) -> int:
-        """Place a stored article (id set) in a story; returns the story id."""
+    def embed_title(self, article: Article) -> np.ndarray | None:
+        """The mean-centred e5-small vector of the title (the space every article shares)."""
+        from newsloom.stories.similarity import E5, centre_e5
+
+        text = " ".join((article.title or "").split())
+        if not text:
+            return None
+        return centre_e5({E5: self._fallback_embedder().embed([text])[0]})[E5]
+
+    def add(self, article: Article, vector: np.ndarray | None = None, model: str | None = None,
+            title_vector: np.ndarray | None = None) -> int:
+        """Place a stored article (id set) in a story; returns the story id. ``vector`` /
+        ``model`` / ``title_vector``: embeddings already computed (rebuild); what is missing is
+        computed and stored under its model key (the title only if the clusterer needs it)."""
         from newsloom.analyse.entities import extract_entities
         from newsloom.analyse.quotes import extract_quotes
 
         assert article.id is not None
+        title: np.ndarray | Callable[[], np.ndarray | None] | None = title_vector
         if vector is None:
-            model, vector = self.embed_routed(article)
+            model, vector, computed = self.embed_article(article, title=title_vector is None)
+            if computed is not None:
+                title = computed
+                self.store.save_embedding(article.id, TITLE_MODEL, np.asarray(computed, np.float32).tobytes())
+        if title is None and self.bridging:
+            title = self._title_on_demand(article)
         model = model or self.model
         self.store.save_embedding(article.id, model, np.asarray(vector, np.float32).tobytes())
         article.entities = [e.to_dict() for e in extract_entities(article.text or "", article.lang)]
         article.quotes = [q.to_dict() for q in extract_quotes(article.text or "", article.lang)]
-        sid = self._assign(article, vector, model)
+        sid = self._assign(article, vector, model, title)
         article.story_id = sid
         self._refresh(sid, new=article)
-        self._apply_merges(model)
+        self._apply_merges()
         return sid
 
-    def _assign(self, article: Article, vector: np.ndarray, model: str | None = None) -> int:
-        assignment = self._clusterer(model or self.model).add(_item(article, vector))
+    def _title_on_demand(self, article: Article) -> Callable[[], np.ndarray | None]:
+        """The title vector as the clusterer wants it: computed (and stored) only when it is
+        needed, so that replay and rebuild, which find it stored, ask for the same ones."""
+
+        def compute() -> np.ndarray | None:
+            vec = self.embed_title(article)
+            if vec is not None and article.id is not None:
+                self.store.save_embedding(article.id, TITLE_MODEL, np.asarray(vec, np.float32).tobytes())
+            return vec
+
+        return compute
+
+    def _assign(self, article: Article, vector: np.ndarray, model: str | None = None,
+                title_vector: np.ndarray | Callable[[], np.ndarray | None] | None = None) -> int:
+        assignment = self.clusterer.add(_item(article, vector, model or self.model, title_vector))
         if assignment.reason:
             note = f"story: {assignment.reason}"
             if note not in article.notes:
                 article.notes.append(note)
         return assignment.story_id
 
-    def _apply_merges(self, model: str) -> None:
-        clusterer = self._clusterer(model)
-        merges = getattr(clusterer, "merges", [])
-        for young, old in merges[self._merges_seen[model]:]:
+    def _apply_merges(self) -> None:
+        clusterer = self.clusterer
+        merges = clusterer.merges
+        for young, old in merges[self._merges_seen:]:
             into = clusterer.resolve(old)
             with self.store.transaction():
                 for a in self.store.story_articles(young):
@@ -137,50 +217,73 @@ class StoryService:
                 story = self.store.get_story(young)
                 story.merged_into = into
                 self.store.save_story(story)
-        self._merges_seen[model] = len(merges)
+        self._merges_seen = len(merges)
 
     def _refresh(self, sid: int, new: Article | None = None) -> None:
-        """Recompute the story record and lineage from its members and store them."""
+        """Recompute the story record and lineage from its members and store them (see
+        _LINEAGE_MAX for how lineage stays bounded in big stories)."""
         from newsloom.stories.lineage import apply_lineage
         from newsloom.stories.naming import describe_story
 
         members = [a for a in self.store.story_articles(sid) if new is None or a.id != new.id]
         if new is not None:
             members.append(new)
-        focus = members[-_LINEAGE_MAX:]
-        vectors = self._vectors(a.id for a in focus if a.id is not None)
-        before = {a.id: (a.lineage, a.lineage_of) for a in focus}
-        apply_lineage(focus, vectors)
-        story = describe_story(members, vectors, story_id=sid)
+        if len(members) <= _LINEAGE_MAX:
+            focus = members
+            vectors, spaces = self._vectors(a.id for a in focus if a.id is not None)
+            before = {a.id: (a.lineage, a.lineage_of) for a in focus}
+            apply_lineage(focus, vectors, spaces)
+            changed = [a for a in focus if a is new or before.get(a.id) != (a.lineage, a.lineage_of)]
+        else:
+            focus = _lineage_focus(members[:-1] if new is not None else members)
+            if new is not None:
+                focus.append(new)
+            vectors, spaces = self._vectors(a.id for a in focus if a.id is not None)
+            changed = []
+            if new is not None:
+                self._mark_new(new, focus[:-1], vectors, spaces)
+                changed = [new]
+        story = describe_story(members, _one_space(vectors, spaces), story_id=sid)
         with self.store.transaction():
             self.store.save_story(story)
-            for a in focus:
-                if a is new or before.get(a.id) != (a.lineage, a.lineage_of):
-                    self.store.update_article(a)
+            for a in changed:
+                self.store.update_article(a)
 
-    def _vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
-        out = {}
+    @staticmethod
+    def _mark_new(new: Article, others: list[Article], vectors: dict[int, np.ndarray],
+                  spaces: dict[int, str]) -> None:
+        from newsloom.stories.lineage import article_items, mark_new
+
+        items = article_items([*others, new], vectors, spaces)
+        roots = {a.id: a.lineage_of for a in others
+                 if a.id is not None and a.lineage == "copy" and isinstance(a.lineage_of, int)}
+        mark = mark_new(items[-1], items[:-1], roots)
+        new.lineage = mark.lineage
+        new.lineage_of = mark.lineage_of if isinstance(mark.lineage_of, int) else None
+
+    def _vectors(self, ids: Iterable[int]) -> tuple[dict[int, np.ndarray], dict[int, str]]:
+        """Title + lead vectors by article id, and the model (space) of each."""
+        out, spaces = {}, {}
         for i in ids:
-            blob = self.store.get_embedding(i, self.model) or self.store.get_embedding(i, FALLBACK_MODEL)
-            if blob is not None:
-                out[i] = np.frombuffer(blob, dtype=np.float32)
-        return out
+            for model in (self.model, FALLBACK_MODEL):
+                blob = self.store.get_embedding(i, model)
+                if blob is not None:
+                    out[i], spaces[i] = np.frombuffer(blob, dtype=np.float32), model
+                    break
+        return out, spaces
 
-    def _stored_vectors(self) -> dict[int, tuple[str, np.ndarray]]:
-        out: dict[int, tuple[str, np.ndarray]] = {}
-        for model in (FALLBACK_MODEL, self.model):  # the default space wins when both exist
-            for aid, blob in self.store.iter_embeddings(model):
-                out[aid] = (model, np.frombuffer(blob, dtype=np.float32))
-        return out
+    def _stored_vectors(self, model: str) -> dict[int, np.ndarray]:
+        return {aid: np.frombuffer(blob, dtype=np.float32) for aid, blob in self.store.iter_embeddings(model)}
 
     # --- start-up and rebuild -------------------------------------------------------------------
     def _replay(self) -> None:
-        """Rebuild the clusterers' memory from the newest stored articles that have a story.
+        """Rebuild the clusterer's memory from the newest stored articles that have a story.
 
         Only the newest ``story_replay_articles`` (default 20,000) are replayed: older stories
         are closed by the time window anyway, and replaying a large archive at every start
         would cost minutes. The name/number rarity counts then start from that window, so
         later assignments can differ slightly from a full ``rebuild``; ``rebuild`` is exact.
+        Articles stored without a title vector (before bridges existed) replay without one.
         """
         newest = self.store.list_articles(limit=1)
         if not newest or newest[0].id is None:
@@ -193,36 +296,70 @@ class StoryService:
             for model in (self.model, FALLBACK_MODEL):
                 blob = self.store.get_embedding(a.id, model)
                 if blob is not None:
-                    self._clusterer(model).add(_item(a, np.frombuffer(blob, dtype=np.float32)))
+                    title = self.store.get_embedding(a.id, TITLE_MODEL) if self.bridging else None
+                    self.clusterer.add(_item(a, np.frombuffer(blob, dtype=np.float32), model,
+                                             None if title is None else np.frombuffer(title, dtype=np.float32)))
                     n += 1
                     break
-        self._merges_seen = {m: len(getattr(c, "merges", [])) for m, c in self.clusterers.items()}
+        self._merges_seen = len(self.clusterer.merges)
         if n:
             log.info("stories: replayed %d articles", n)
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Forget all stories and re-cluster the whole archive in arrival order (same result as
-        streaming it). Embeddings already stored are reused."""
+        streaming it). Embeddings already stored are reused; missing ones are computed."""
         self.store.clear_stories()
-        self.clusterers, self._merges_seen = {}, {}
-        vectors = self._stored_vectors()
+        self.clusterer, self._merges_seen = self._new_clusterer(), 0
+        vectors: dict[int, tuple[str, np.ndarray]] = {}
+        for model in (FALLBACK_MODEL, self.model):  # the default space wins when both exist
+            vectors.update((aid, (model, v)) for aid, v in self._stored_vectors(model).items())
+        titles = self._stored_vectors(TITLE_MODEL) if self.bridging else {}
         n = 0
         for a in self.store.iter_articles():
             if a.status == "removed":
                 continue
-            model, vec = vectors.get(a.id, (None, None))
+            model, vec = vectors.get(a.id, (None, None))  # type: ignore[arg-type]
             a.story_id, a.lineage, a.lineage_of = None, None, None
-            self.add(a, vec, model)
+            self.add(a, vec, model, titles.get(a.id))  # type: ignore[arg-type]
             n += 1
             if progress:
                 progress(n)
         return n
 
 
-def _item(article: Article, vector: np.ndarray | None) -> "ClusterItem":
-    from newsloom.stories.cluster import make_item
+def _lineage_focus(members: list[Article]) -> list[Article]:
+    """The members a new article of a big story is compared with: the earliest
+    ``_LINEAGE_MAX // 2`` by time (the likely originals) and the newest by arrival, in arrival
+    order."""
+    half = _LINEAGE_MAX // 2
+    by_time = sorted(members, key=lambda a: (_time_key(a), a.id or 0))
+    keep = {id(a) for a in by_time[:half]} | {id(a) for a in members[-half:]}
+    return [a for a in members if id(a) in keep]
+
+
+def _time_key(a: Article) -> tuple[bool, datetime]:
+    t = a.published or a.fetched_at
+    if t is not None and t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    return (t is None, t or datetime.max.replace(tzinfo=UTC))
+
+
+def _one_space(vectors: dict[int, np.ndarray], spaces: dict[int, str]) -> dict[int, np.ndarray]:
+    """The vectors of the story's most common space (naming averages and compares them)."""
+    if not vectors:
+        return vectors
+    counts = Counter(spaces[i] for i in vectors)
+    top = min(counts, key=lambda m: (-counts[m], m))
+    return {i: v for i, v in vectors.items() if spaces[i] == top}
+
+
+def _item(article: Article, vector: np.ndarray | None, space: str | None = None,
+          title_vector: np.ndarray | Callable[[], np.ndarray | None] | None = None) -> "ClusterItem":
+    from newsloom.stories.cluster import DEFAULT_SPACE, make_item
 
     item = make_item(article, vector)
+    item.space = space or DEFAULT_SPACE
+    item.title_vector = title_vector
     if ENTITY_KEYS_AS_NAMES:
         # entity keys are transliterated and canonical across languages ("Путин" = "Putin"),
         # so they let names count across scripts where the surface names cannot match

@@ -146,3 +146,35 @@ def test_odd_articles_get_a_recorded_reason(tmp_path: Path) -> None:
     assert len(flood) == 1  # a flood of identical copies is one story
     story = json.loads(invoke("stories", "show", str(flood.pop()), "--json", "--db", db))
     assert story["article_count"] == 5
+
+
+QUAKE_EN_PADANG = ("Magnitude 6.8 quake in Sumatra kills 12 in Padang", QUAKE_EN[1])
+QUAKE_ID_PADANG = ("Gempa magnitudo 6,8 di Sumatra tewaskan 12 orang di Padang", QUAKE_ID[0][1])
+
+
+def test_uncovered_language_joins_the_story_of_covered_ones(tmp_path: Path, db: str) -> None:
+    """Indonesian is routed to e5-small (USE-m3 lacks it), English to USE-m3: the Indonesian
+    reports of the quake still join the English report's story, through the title space, and
+    say so; the Indonesian report of another event does not."""
+    corpus = tmp_path / "mixed.jsonl"
+    rows = [("q-en", "en", QUAKE_EN_PADANG), ("v-en", "en", VOTE_EN), ("q-id", "id", QUAKE_ID_PADANG),
+            ("v-id", "id", VOTE_ID), ("q-id-2", "id", QUAKE_ID[1])]
+    corpus.write_text("".join(
+        json.dumps({"doc_id": d, "lang": lang, "title": t, "text": x, "date": f"2026-11-17T0{i}:00:00Z",
+                    "url": f"https://news.example.org/{d}"}) + "\n"
+        for i, (d, lang, (t, x)) in enumerate(rows)), encoding="utf-8")
+    invoke("ingest", str(corpus), "--db", db)
+    arts = {a["url"].rsplit("/", 1)[1]: a for a in json.loads(invoke("articles", "list", "--json", "--db", db))}
+    quake, vote = arts["q-en"]["story_id"], arts["v-en"]["story_id"]
+    assert quake != vote
+    assert arts["q-id"]["story_id"] == arts["q-id-2"]["story_id"] == quake
+    assert arts["v-id"]["story_id"] != quake
+    shown = json.loads(invoke("articles", "show", str(arts["q-id"]["id"]), "--json", "--db", db))
+    assert any("across embedding spaces (e5-small -> use-m3)" in n for n in shown["notes"])
+    story = json.loads(invoke("stories", "show", str(quake), "--json", "--db", db))
+    assert set(story["languages"]) == {"en", "id"} and story["article_count"] == 3
+
+    before = {u: a["story_id"] for u, a in arts.items()}
+    invoke("stories", "rebuild", "--db", db)
+    after = json.loads(invoke("articles", "list", "--json", "--db", db))
+    assert {a["url"].rsplit("/", 1)[1]: a["story_id"] for a in after} == before

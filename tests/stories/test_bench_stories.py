@@ -89,8 +89,31 @@ def test_read_corpus_errors(tmp_path: Path) -> None:
 
 
 def test_synthetic_timing_small() -> None:
-    s = synthetic_timing(n_live=300, n_queries=40, dim=32)
+    s = synthetic_timing(n_live=300, n_queries=40, dim=32, bridged=False)
     assert s["queries"] == 40 and s["joined"] >= 15 and s["ms_per_article_mean"] > 0
+    assert s["spaces"] == 1 and s["bridged"] == 0
+
+
+def test_synthetic_timing_two_spaces() -> None:
+    s = synthetic_timing(n_live=400, n_queries=100, dim=32, title_dim=24)
+    # every 10th query is a second-space article whose title matches a default-space story
+    assert s["spaces"] == 2 and s["bridged"] >= 8 and s["joined"] >= 40
+    assert s["cpu_ms_per_article_mean"] > 0
+
+
+def test_meantime_pipeline_with_a_language_forced_to_e5(shared_dir: Path) -> None:
+    """nl routed to e5-small (as a language USE-m3 lacks): the Dutch reports still join the
+    stories of their en/es/it counterparts, through the title space."""
+    from newsloom.bench import stories_pipeline
+
+    corpus = shared_dir / "corpora" / "wikinews-meantime" / "docs.jsonl"
+    if not corpus.is_file():
+        pytest.skip(f"{corpus} not found")
+    r = stories_pipeline.run([corpus], limit=120, force_fallback=["nl"])
+    assert r["force_e5"] == ["nl"] and r["articles_by_space"]["e5-small"] == 30
+    assert r["bridged"] >= 25, stories_pipeline.format_table(r)
+    cross = r["scores"]["cross-language"]["bcubed"]
+    assert cross["precision"] >= 0.99 and cross["f1"] >= 0.95, stories_pipeline.format_table(r)
 
 
 def test_meantime_clustering_quality(shared_dir: Path) -> None:

@@ -115,3 +115,36 @@ def test_headline_prefers_central_original_and_timeline_limit() -> None:
     many = [Article(url=f"https://x/{i}", id=10 + i, title=f"t{i}", lang=f"l{i}", published=T0 + timedelta(minutes=i))
             for i in range(20)]
     assert len(timeline(many, limit=5)) == 5
+
+
+def test_mark_new_compares_with_the_earliest_reports_and_follows_roots() -> None:
+    from newsloom.stories.lineage import mark_new
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(400)]
+
+    def report(i: int) -> LineageItem:
+        text = " ".join(rng.choice(words, 80))
+        return LineageItem(i, text, "en", T0 + timedelta(minutes=i))
+
+    first = LineageItem(1, EN, "en", T0, urls=("https://paper.example/a",))
+    others = [first] + [report(i) for i in range(2, 300)]
+    late = LineageItem(300, EN, "en", T0 + timedelta(days=1))
+    assert mark_new(late, others).lineage == "copy"
+    assert mark_new(late, others).lineage_of == 1
+    # a copy of a copy points to the root
+    copy = LineageItem(2, EN, "en", T0 + timedelta(minutes=1))
+    assert mark_new(late, [copy, *others[2:]], roots={2: 1}).lineage_of == 1
+    # aggregator pages point to the member with their primary URL
+    agg = LineageItem(301, "x", "en", T0 + timedelta(days=2), is_copy=True, primary_url="https://paper.example/a")
+    assert (mark_new(agg, others).lineage, mark_new(agg, others).lineage_of) == ("copy", 1)
+    # never a second "first": an article older than every member compared gets no mark
+    early = LineageItem(302, EN, "en", T0 - timedelta(days=1))
+    assert mark_new(early, others).lineage is None
+    # vectors of different spaces are never compared (translations need one space)
+    base = vec(1)
+    a = LineageItem(10, EN, "en", T0, base, space="use-m3")
+    b = LineageItem(11, IT, "it", T0 + timedelta(hours=1), base, space="e5-small")
+    assert mark_new(b, [a]).lineage is None
+    b.space = "use-m3"
+    assert mark_new(b, [a]).lineage == "translation"
