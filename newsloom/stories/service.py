@@ -116,11 +116,9 @@ class StoryService:
         return self.model if self.embedder.covers(lang) else FALLBACK_MODEL
 
     def embed(self, articles: list[Article]) -> np.ndarray:
-        from newsloom.analyse.embed import article_text
         from newsloom.stories.cluster import DEFAULT_LEAD_CHARS
 
-        texts = [article_text(a.title, a.text, DEFAULT_LEAD_CHARS) for a in articles]
-        return self.embedder.embed(texts)
+        return self.embedder.embed([_lead(a, DEFAULT_LEAD_CHARS) for a in articles])
 
     def embed_routed(self, article: Article) -> tuple[str, np.ndarray]:
         """(model, vector): the default embedder where it covers the language, else e5-small
@@ -134,13 +132,12 @@ class StoryService:
         title, embedded in the same batch as the lead, which costs nothing extra (the batch is
         padded to the lead's length anyway). Other articles' titles are embedded only if the
         clusterer asks for them (:meth:`add`)."""
-        from newsloom.analyse.embed import article_text
         from newsloom.stories.similarity import E5, centre_e5
 
         want_title = title and self.bridging and bool((article.title or "").strip())
         if self.route(article.lang) != FALLBACK_MODEL:
             return self.model, self.embed([article])[0], None
-        texts = [article_text(article.title, article.text, FALLBACK_LEAD_CHARS)]
+        texts = [_lead(article, FALLBACK_LEAD_CHARS)]
         if want_title:
             texts.append(" ".join((article.title or "").split()))
         vecs = self._fallback_embedder().embed(texts)
@@ -351,6 +348,16 @@ def _one_space(vectors: dict[int, np.ndarray], spaces: dict[int, str]) -> dict[i
     counts = Counter(spaces[i] for i in vectors)
     top = min(counts, key=lambda m: (-counts[m], m))
     return {i: v for i, v in vectors.items() if spaces[i] == top}
+
+
+def _lead(article: Article, chars: int) -> str:
+    """Title + the first ``chars`` characters of the body, without site boilerplate sentences
+    (a consent banner or log-in prompt inside a paragraph, which the page cleanup keeps, would
+    pull the vector towards every page of that site: ``newsloom.analyse.boilerplate``)."""
+    from newsloom.analyse.boilerplate import strip_boilerplate
+    from newsloom.analyse.embed import article_text
+
+    return article_text(article.title, strip_boilerplate(article.text or ""), chars)
 
 
 def _item(article: Article, vector: np.ndarray | None, space: str | None = None,

@@ -133,3 +133,13 @@ def test_bridges_can_be_switched_off(store: Store) -> None:
     # each space keeps to itself, and no title vectors are computed or stored
     assert sids[0] != sids[1]
     assert all(store.get_embedding(a.id, TITLE_MODEL) is None for a in arts)  # type: ignore[arg-type]
+
+
+def test_boilerplate_sentences_do_not_reach_the_story_vector(store: Store) -> None:
+    service = StoryService(store, settings(store), replay=False)
+    banner = ("Wir verwenden auf unserer Webseite Cookies und pseudonyme Analysetechniken, um unseren "
+              "Internetauftritt zu verbessern. Bitte aktivieren Sie JavaScript in Ihrem Browser. ")
+    clean = Article(url="https://news.example/a", title=VOTE_EN[0], text=VOTE_EN[1], lang="en")
+    dirty = Article(url="https://news.example/b", title=VOTE_EN[0], text=banner + VOTE_EN[1], lang="en")
+    a, b = service.embed([clean, dirty])
+    assert float(a @ b) > 0.999
