@@ -80,14 +80,24 @@ def _sort_key(pair: tuple[int, LineageItem]) -> tuple[int, datetime, int]:
     return (t is None, t or datetime.max.replace(tzinfo=UTC), i)
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    """When a later article is a copy, rewrite or translation of an earlier one."""
+
+    copy_min: float = 0.7  # word 3-gram resemblance of a copy...
+    contain_min: float = 0.85  # ...or the share of the later text found in the earlier one
+    rewrite_min: float = 0.2  # containment of a rewrite
+    translation_cos: float = 0.8  # embedding cosine of a translation...
+    translation_names: float = 0.3  # ...with this name Jaccard...
+    translation_numbers: float = 0.5  # ...and this number Jaccard
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
 def assign_lineage(
     items: Sequence[LineageItem],
-    copy_min: float = 0.7,
-    contain_min: float = 0.85,
-    rewrite_min: float = 0.2,
-    translation_cos: float = 0.8,
-    translation_names: float = 0.3,
-    translation_numbers: float = 0.5,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
     max_compare: int = 200,
 ) -> dict[int, LineageMark]:
     """Marks for the articles of one story, by article id (see the module doc)."""
@@ -113,8 +123,7 @@ def assign_lineage(
         earlier = ordered[:pos]
         if len(earlier) > max_compare:
             earlier = earlier[: max_compare // 2] + earlier[-(max_compare // 2):]
-        marks[aid] = _mark(it, earlier, sh, root, copy_min, contain_min, rewrite_min,
-                           translation_cos, translation_names, translation_numbers)
+        marks[aid] = _mark(it, earlier, sh, root, thresholds)
         if marks[aid].lineage == "copy" and isinstance(marks[aid].lineage_of, int):
             root[aid] = marks[aid].lineage_of  # type: ignore[assignment]
     return marks
@@ -124,12 +133,7 @@ def mark_new(
     item: LineageItem,
     others: Sequence[LineageItem],
     roots: Mapping[int, int] | None = None,
-    copy_min: float = 0.7,
-    contain_min: float = 0.85,
-    rewrite_min: float = 0.2,
-    translation_cos: float = 0.8,
-    translation_names: float = 0.3,
-    translation_numbers: float = 0.5,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> LineageMark:
     """The mark of one new article of a story whose other members are already marked.
 
@@ -149,13 +153,11 @@ def mark_new(
         return LineageMark(None)
     sh = {o.article_id: _shingles(o.text) for o in earlier}
     sh[item.article_id] = _shingles(item.text)
-    return _mark(item, earlier, sh, roots or {}, copy_min, contain_min, rewrite_min,
-                 translation_cos, translation_names, translation_numbers)
+    return _mark(item, earlier, sh, roots or {}, thresholds)
 
 
 def _mark(it: LineageItem, earlier: Sequence[LineageItem], sh: Mapping[int, frozenset[int]],
-          root: Mapping[int, int], copy_min: float, contain_min: float, rewrite_min: float,
-          tr_cos: float, tr_names: float, tr_numbers: float) -> LineageMark:
+          root: Mapping[int, int], th: Thresholds) -> LineageMark:
     mine = sh[it.article_id]
     if it.duplicate_of is not None and any(e.article_id == it.duplicate_of for e in earlier):
         return LineageMark("copy", root.get(it.duplicate_of, it.duplicate_of), 1.0)
@@ -173,16 +175,16 @@ def _mark(it: LineageItem, earlier: Sequence[LineageItem], sh: Mapping[int, froz
             inter = len(mine & theirs)
             resemblance = inter / len(mine | theirs)
             containment = inter / len(mine)
-            if resemblance >= copy_min or containment >= contain_min:
+            if resemblance >= th.copy_min or containment >= th.contain_min:
                 score = max(resemblance, containment)
                 if best_copy is None or score > best_copy[0]:
                     best_copy = (score, root.get(e.article_id, e.article_id))
-            elif containment >= rewrite_min and (best_rewrite is None or containment > best_rewrite[0]):
+            elif containment >= th.rewrite_min and (best_rewrite is None or containment > best_rewrite[0]):
                 best_rewrite = (containment, e.article_id)
         elif cross and it.vector is not None and e.vector is not None and it.space == e.space \
                 and it.vector.shape == e.vector.shape:
             cos = float(it.vector @ e.vector)
-            if cos >= tr_cos and _parallel(it, e, tr_names, tr_numbers) and (best_tr is None or cos > best_tr[0]):
+            if cos >= th.translation_cos and _parallel(it, e, th.translation_names, th.translation_numbers) and (best_tr is None or cos > best_tr[0]):
                 best_tr = (cos, e.article_id)
     for kind, best in (("copy", best_copy), ("translation", best_tr), ("rewrite", best_rewrite)):
         if best is not None:
