@@ -178,3 +178,19 @@ def test_uncovered_language_joins_the_story_of_covered_ones(tmp_path: Path, db: 
     invoke("stories", "rebuild", "--db", db)
     after = json.loads(invoke("articles", "list", "--json", "--db", db))
     assert {a["url"].rsplit("/", 1)[1]: a["story_id"] for a in after} == before
+
+
+def test_bench_stories_cli_with_a_language_forced_to_e5(tmp_path: Path) -> None:
+    corpus = tmp_path / "tiny.jsonl"
+    docs = [("q-en", "quake", "en", QUAKE_EN), ("v-en", "vote", "en", VOTE_EN),
+            ("q-es", "quake", "es", QUAKE_ES), ("v-es", "vote", "es", VOTE_ES)]
+    corpus.write_text("".join(
+        json.dumps({"doc_id": d, "story_id": s, "lang": lang, "title": t, "text": x,
+                    "date": f"2026-11-{17 + i}"}) + "\n"
+        for i, (d, s, lang, (t, x)) in enumerate(docs)), encoding="utf-8")
+    out = json.loads(invoke("bench", "stories", "--corpus", str(corpus), "--force-e5", "es", "--json"))
+    assert out["force_e5"] == ["es"] and out["articles_by_space"] == {"use-m3": 2, "e5-small": 2}
+    # both Spanish reports crossed into the story their English counterpart started
+    assert out["bridged"] == 2
+    table = invoke("bench", "stories", "--corpus", str(corpus), "--force-e5", "es")
+    assert "forced to e5-small: es" in table and "BCubed" in table
