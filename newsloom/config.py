@@ -52,9 +52,10 @@ class Settings:
     min_text_chars: int = 200
     near_duplicate_threshold: float = 0.8
     minhash_perms: int = 128
-    # newest articles kept in the in-memory near-duplicate index (~2 KB each); 0 = all.
-    # Exact duplicates are found through the store at any age.
-    near_duplicate_window: int = 0
+    # newest articles kept in the in-memory near-duplicate index (~2 KB each: 200,000 is
+    # ~400 MB and weeks of a large source list); 0 = all. Exact duplicates and known URLs are
+    # found through the store at any age.
+    near_duplicate_window: int = 200_000
     # stories
     stories: bool = True  # weave articles into stories (embedding + clustering) as they arrive
     story_window_days: float = 3.0  # a story not updated for this long is closed

@@ -57,8 +57,8 @@ class DedupeResult:
 class Deduper:
     """Dedupe decisions against a :class:`~newsloom.store.base.Store`.
 
-    Uses only ``find_article_by_url``, ``find_article_by_hash``, ``get_article`` and
-    ``iter_articles`` of the store; keeps an in-memory LSH index (about 2 KB per article,
+    Uses only ``find_article_by_url``, ``find_article_by_hash``, ``get_article``,
+    ``iter_articles`` and ``list_articles`` of the store; keeps an in-memory LSH index (about 2 KB per article,
     bounded by ``settings.near_duplicate_window``).
     """
 
@@ -80,14 +80,22 @@ class Deduper:
 
     # --- index maintenance ------------------------------------------------------------------
     def rebuild(self) -> int:
-        """(Re)build the index from every stored article; returns how many were indexed."""
+        """(Re)build the index from the stored articles (the newest ``near_duplicate_window`` of
+        them when that is set); returns how many were indexed."""
         self._parent.clear()
         self.stale = []
         self.index = NearDupIndex(
             self.index.threshold, self.index.num_perm, max_items=self.index.max_items
         )
         indexed = 0
-        for art in self.store.iter_articles():
+        after = 0
+        if self.index.max_items:
+            # only the newest window can stay in the index: start there instead of reading (and
+            # evicting) the whole archive, which would make start-up grow with the archive
+            newest = self.store.list_articles(limit=1)
+            if newest and newest[0].id is not None:
+                after = max(0, newest[0].id - self.index.max_items)
+        for art in self.store.iter_articles(after_id=after):
             if art.id is None or art.status == "removed":
                 continue
             if art.duplicate_of is not None:

@@ -52,9 +52,14 @@ class FakeStore:
                 return copy.deepcopy(art)
         return None
 
-    def iter_articles(self, batch: int = 500) -> Iterator[Article]:
+    def iter_articles(self, batch: int = 500, after_id: int = 0) -> Iterator[Article]:
         for art_id in sorted(self.articles):
-            yield copy.deepcopy(self.articles[art_id])
+            if art_id > after_id:
+                yield copy.deepcopy(self.articles[art_id])
+
+    def list_articles(self, limit: int = 50) -> list[Article]:
+        """Newest first, as the real stores list them."""
+        return [copy.deepcopy(self.articles[i]) for i in sorted(self.articles, reverse=True)[:limit]]
 
 
 VOCAB = [f"w{i}" for i in range(5000)]

@@ -241,6 +241,7 @@ def test_only_base_store_lookups_are_used() -> None:
                 "find_article_by_hash",
                 "get_article",
                 "iter_articles",
+                "list_articles",
                 "add_article",
                 "articles",
                 "lookups",
@@ -271,3 +272,22 @@ def test_window_setting_bounds_the_index() -> None:
         3,
         4,
     ]
+
+
+def test_windowed_rebuild_reads_only_the_newest_articles() -> None:
+    store = FakeStore()
+    d = Deduper(store, Settings(near_duplicate_window=0))
+    for i in range(6):
+        ingest(d, store, art(f"https://s{i}.com/a", text=text_of(words(500 + i))))
+    seen: list[int] = []
+    real = store.iter_articles
+
+    def spy(batch: int = 500, after_id: int = 0) -> Iterator[Article]:
+        seen.append(after_id)
+        return real(batch=batch, after_id=after_id)
+
+    store.iter_articles = spy  # type: ignore[method-assign]
+    # start-up no longer grows with the archive: only the newest window is read
+    assert sorted(Deduper(store, Settings(near_duplicate_window=2)).index._sigs) == [5, 6]
+    assert seen == [4]
+    assert len(Deduper(store, Settings(near_duplicate_window=0)).index) == 6 and seen[-1] == 0
