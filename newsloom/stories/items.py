@@ -74,6 +74,7 @@ class StoryState:
     title_sum: np.ndarray | None = None  # sum of the members' title vectors (shared space)
     title_count: int = 0
     member_titles: list[np.ndarray | None] = field(default_factory=list)  # parallel to member_ids
+    member_langs: list[str | None] = field(default_factory=list)  # parallel to member_ids
 
     def centroid(self) -> np.ndarray | None:
         if self.centroid_sum is None:

@@ -99,8 +99,10 @@ def merge_stories(cl: StoryClusterer, young_id: int, old_id: int) -> None:
     if young.title_sum is not None:
         old.title_sum = young.title_sum.copy() if old.title_sum is None else old.title_sum + young.title_sum
         old.title_count += young.title_count
-    for aid, vec, sig, title in zip(young.member_ids, young.member_vecs, young.member_sig, young.member_titles):
-        cl._keep(old, aid, vec, sig, title)
+    langs = young.member_langs or [None] * len(young.member_ids)
+    for aid, vec, sig, title, lang in zip(young.member_ids, young.member_vecs, young.member_sig,
+                                          young.member_titles, langs):
+        cl._keep(old, aid, vec, sig, title, lang)
     if old.last_time is not None:
         heapq.heappush(cl._time_heap, (old.last_time, old.id))
     heapq.heappush(cl._seq_heap, (old.last_seq, old.id))

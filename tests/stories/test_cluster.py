@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -249,3 +250,27 @@ def test_rebuild_from_store_equals_streaming() -> None:
     _, rebuilt = rebuild_from_store(_FakeStore(arts, vectors))
     assert {k: v.story_id for k, v in rebuilt.items()} == streamed
     assert len(set(streamed.values())) == 6
+
+
+def with_cosine(base: np.ndarray, cos: float, seed: int = 7) -> np.ndarray:
+    """A unit vector at exactly ``cos`` from unit ``base``."""
+    rng = np.random.default_rng(seed)
+    other = rng.normal(size=base.shape)
+    other -= (other @ base) * base
+    other /= np.linalg.norm(other)
+    return (cos * base + math.sqrt(1 - cos * cos) * other).astype(np.float32)
+
+
+@pytest.mark.parametrize("lang, joins", [("en", False), ("es", True), (None, False)])
+def test_cross_language_allowance(lang: str | None, joins: bool) -> None:
+    base = unit(np.random.default_rng(3).normal(size=64)).astype(np.float32)
+    c = StoryClusterer(threshold=0.70, cross_language_bonus=0.06)
+    c.add(ClusterItem(1, base, lang="en", published=T0, n_words=50))
+    # 0.66 is below the threshold within a language; across languages the embedding's language
+    # gap is allowed for (0.66 + 0.06 >= 0.70); an unknown language gets no allowance
+    a = c.add(ClusterItem(2, with_cosine(base, 0.66), lang=lang, published=T0, n_words=50))
+    assert (not a.is_new_story) is joins
+    # with no allowance, nothing joins
+    c0 = StoryClusterer(threshold=0.70, cross_language_bonus=0.0)
+    c0.add(ClusterItem(1, base, lang="en", published=T0, n_words=50))
+    assert c0.add(ClusterItem(2, with_cosine(base, 0.66), lang="es", published=T0, n_words=50)).is_new_story
