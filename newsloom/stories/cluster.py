@@ -374,9 +374,14 @@ class StoryClusterer:
         if not s.member_vecs:
             return 0.0
         cos = np.stack(s.member_vecs) @ vec if len(s.member_vecs) > 1 else np.array([float(s.member_vecs[0] @ vec)])
+        threshold = self.threshold_for(s.space)
         if lang and self.cross_language_bonus and s.member_langs:
+            # the allowance is only worth computing when it could lift a member over the bound
+            w = self.name_weight + self.number_weight
+            if (float(np.max(cos)) + self.cross_language_bonus + w) / (1.0 + w) < threshold:
+                return 0.0
             cos = cos + np.array([self._bonus(lang, m) for m in s.member_langs], dtype=cos.dtype)
-        return self._top_k_score(cos, s.member_sig, sig, self.threshold_for(s.space))
+        return self._top_k_score(cos, s.member_sig, sig, threshold)
 
     def _top_k_score(self, cos: Any, member_sig: list[Any], sig: Any, threshold: float) -> float:
         # Cheap bound: even full name and number agreement cannot lift the best member over
