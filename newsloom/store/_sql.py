@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
@@ -36,6 +36,8 @@ from newsloom.store.base import Store
 T = TypeVar("T")
 
 _SELECT = {m: ", ".join(["id", *codec.columns(m)]) for m in codec.KINDS}
+# ids per "IN (...)" statement: under SQLite's default limit of bound parameters (999 before 3.32)
+_IN_CHUNK = 500
 _ARTICLE_COLS = ", ".join(f"a.{c}" for c in ["id", *codec.columns(Article)])
 
 
@@ -355,6 +357,19 @@ class SQLStore(Store):
     def story_articles(self, story_id: int) -> list[Article]:
         return self._articles("a.story_id = ?", [story_id], "ORDER BY a.id")
 
+    def story_member_times(self, story_id: int) -> list[tuple[int, datetime | None]]:
+        sql = "SELECT id, published, fetched_at FROM articles WHERE story_id = ? ORDER BY id"
+        return [(int(r["id"]), codec.parse_dt(r["published"]) or codec.parse_dt(r["fetched_at"]))
+                for r in self._rows(sql, [story_id])]
+
+    def get_articles(self, article_ids: Iterable[int]) -> list[Article]:
+        ids = sorted({int(i) for i in article_ids})
+        out: list[Article] = []
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start:start + _IN_CHUNK]
+            out += self._articles(f"a.id IN ({', '.join('?' * len(chunk))})", chunk, "ORDER BY a.id")
+        return out
+
     def clear_stories(self) -> None:
         with self._write(f"{self.url}: clear stories"):
             self._execute(
@@ -380,6 +395,21 @@ class SQLStore(Store):
         sql = "SELECT vector FROM embeddings WHERE article_id = ? AND model = ?"
         row = self._one(sql, [article_id, model])
         return None if row is None else bytes(row["vector"])
+
+    def get_embeddings(self, article_ids: Iterable[int], models: Sequence[str]) -> dict[int, tuple[str, bytes]]:
+        ids, models = list(dict.fromkeys(int(i) for i in article_ids)), list(models)
+        rank = {m: r for r, m in enumerate(models)}
+        best: dict[int, tuple[int, str, bytes]] = {}
+        # chunks keep the statement under SQLite's bound-parameter limit
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start:start + _IN_CHUNK]
+            sql = (f"SELECT article_id, model, vector FROM embeddings WHERE article_id IN "
+                   f"({', '.join('?' * len(chunk))}) AND model IN ({', '.join('?' * len(models))})")
+            for row in self._rows(sql, [*chunk, *models]):
+                aid, r = int(row["article_id"]), rank[row["model"]]
+                if aid not in best or r < best[aid][0]:
+                    best[aid] = (r, row["model"], bytes(row["vector"]))
+        return {aid: (best[aid][1], best[aid][2]) for aid in ids if aid in best}
 
     def iter_embeddings(self, model: str, batch: int = 1000) -> Iterator[tuple[int, bytes]]:
         if batch < 1:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
+from newsloom.errors import NotFoundError
 from newsloom.models import (
     Article,
     Feed,
@@ -164,6 +165,24 @@ class Store(abc.ABC):
     def story_articles(self, story_id: int) -> list[Article]:
         """Articles whose story_id is this story, in arrival order."""
 
+    def story_member_times(self, story_id: int) -> list[tuple[int, datetime | None]]:
+        """``(id, published or else fetched_at)`` of the story's articles, in arrival order: what
+        picking a big story's lineage focus needs, without reading every member whole. This
+        default reads them whole; SQL stores read the two columns."""
+        return [(a.id, a.published or a.fetched_at) for a in self.story_articles(story_id)
+                if a.id is not None]
+
+    def get_articles(self, article_ids: Iterable[int]) -> list[Article]:
+        """The stored articles among ``article_ids``, in id order (unknown ids are skipped).
+        This default asks one at a time; SQL stores read them in a few queries."""
+        out = []
+        for aid in sorted(set(article_ids)):
+            try:
+                out.append(self.get_article(aid))
+            except NotFoundError:
+                continue
+        return out
+
     @abc.abstractmethod
     def clear_stories(self) -> None:
         """Delete all stories and unset story_id/lineage on articles (for ``stories rebuild``)."""
@@ -173,6 +192,19 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def get_embedding(self, article_id: int, model: str) -> bytes | None: ...
+
+    def get_embeddings(self, article_ids: Iterable[int], models: Sequence[str]) -> dict[int, tuple[str, bytes]]:
+        """For each article id that has one, ``(model, vector)`` of the first of ``models`` (in
+        that order of preference) stored for it. This default asks one at a time; SQL stores
+        read them in a few queries."""
+        out: dict[int, tuple[str, bytes]] = {}
+        for aid in dict.fromkeys(article_ids):
+            for model in models:
+                blob = self.get_embedding(aid, model)
+                if blob is not None:
+                    out[aid] = (model, blob)
+                    break
+        return out
 
     def iter_embeddings(self, model: str, batch: int = 1000) -> Iterator[tuple[int, bytes]]:
         """(article_id, vector) of every stored embedding of ``model``, in article id order, to

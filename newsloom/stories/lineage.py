@@ -13,7 +13,7 @@ Marks (``Article.lineage`` / ``Article.lineage_of``):
 - ``None``: an independent report of the same story.
 
 Each mark points to an *earlier* article (``lineage_of``); a copy of a copy points to the root.
-Shingles are compared exactly (plain sets): a story holds a handful to a few hundred articles,
+Shingles are compared exactly (sorted arrays of hashes): a story holds a handful to a few hundred articles,
 so an LSH index (``newsloom.dedupe``) would cost more than it saves here.
 
 Embeddings are compared only within one vector space (``LineageItem.space``): a story can hold
@@ -26,7 +26,7 @@ the likely originals, and its most recent ones), leaving the others' marks as th
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -52,6 +52,7 @@ class LineageItem:
     is_copy: bool = False  # an aggregator page (extract/dedupe decided)
     primary_url: str | None = None
     duplicate_of: int | None = None
+    shingles: np.ndarray | None = None  # of ``text``, when known already (else computed)
 
 
 @dataclass
@@ -61,11 +62,19 @@ class LineageMark:
     score: float = 0.0  # the overlap or similarity that decided the mark
 
 
-def _shingles(text: str, n: int = 3) -> frozenset[int]:
+def _shingles(text: str, n: int = 3) -> np.ndarray:
+    """The hashed word ``n``-grams of ``text``, sorted and unique: a few kB per article (a
+    frozenset of the same would take ~8x more), so a service can keep thousands cached."""
     words = _WORD.findall(text.casefold())
     if len(words) < n:
-        return frozenset([hash(" ".join(words))]) if words else frozenset()
-    return frozenset(hash(" ".join(words[i:i + n])) for i in range(len(words) - n + 1))
+        grams = [hash(" ".join(words))] if words else []
+    else:
+        grams = [hash(" ".join(words[i:i + n])) for i in range(len(words) - n + 1)]
+    return np.unique(np.array(grams, dtype=np.int64))
+
+
+def _item_shingles(it: LineageItem) -> np.ndarray:
+    return it.shingles if it.shingles is not None else _shingles(it.text)
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -103,7 +112,7 @@ def assign_lineage(
     """Marks for the articles of one story, by article id (see the module doc)."""
     ordered = [it for _, it in sorted(enumerate(items), key=_sort_key)]
     by_url = {u: it.article_id for it in ordered for u in it.urls if u}
-    sh = {it.article_id: _shingles(it.text) for it in ordered}
+    sh = {it.article_id: _item_shingles(it) for it in ordered}
     marks: dict[int, LineageMark] = {}
     root: dict[int, int] = {}  # copy -> its original, so copies of copies point to the root
     first_done = False
@@ -148,15 +157,18 @@ def mark_new(
             return LineageMark("copy", item.primary_url, 1.0)
         return LineageMark("copy", (roots or {}).get(target, target), 1.0)
     key = _sort_key((len(others), item))
-    earlier = [o for i, o in enumerate(others) if _sort_key((i, o))[:2] <= key[:2] and o.article_id != item.article_id]
+    # in time order, as assign_lineage walks them: ties between equally good originals go to
+    # the earliest, so marking one new article gives what re-marking the whole story would
+    earlier = [o for i, o in sorted(enumerate(others), key=_sort_key)
+               if _sort_key((i, o))[:2] <= key[:2] and o.article_id != item.article_id]
     if not earlier:
         return LineageMark(None)
-    sh = {o.article_id: _shingles(o.text) for o in earlier}
-    sh[item.article_id] = _shingles(item.text)
+    sh = {o.article_id: _item_shingles(o) for o in earlier}
+    sh[item.article_id] = _item_shingles(item)
     return _mark(item, earlier, sh, roots or {}, thresholds)
 
 
-def _mark(it: LineageItem, earlier: Sequence[LineageItem], sh: Mapping[int, frozenset[int]],
+def _mark(it: LineageItem, earlier: Sequence[LineageItem], sh: Mapping[int, np.ndarray],
           root: Mapping[int, int], th: Thresholds) -> LineageMark:
     mine = sh[it.article_id]
     if it.duplicate_of is not None and any(e.article_id == it.duplicate_of for e in earlier):
@@ -171,10 +183,10 @@ def _mark(it: LineageItem, earlier: Sequence[LineageItem], sh: Mapping[int, froz
         # an unknown language counts as the same: text overlap then decides, and two texts in
         # different languages share no shingles anyway
         cross = bool(it.lang and e.lang and it.lang != e.lang)
-        if not cross and mine and theirs:
-            inter = len(mine & theirs)
-            resemblance = inter / len(mine | theirs)
-            containment = inter / len(mine)
+        if not cross and mine.size and theirs.size:
+            inter = np.intersect1d(mine, theirs, assume_unique=True).size
+            resemblance = inter / (mine.size + theirs.size - inter)
+            containment = inter / mine.size
             if resemblance >= th.copy_min or containment >= th.contain_min:
                 score = max(resemblance, containment)
                 if best_copy is None or score > best_copy[0]:
@@ -206,22 +218,46 @@ def _parallel(a: LineageItem, b: LineageItem, min_names: float, min_numbers: flo
     return not several or _jaccard(a.numbers, b.numbers) >= min_numbers
 
 
-def article_items(articles: Sequence[Article], vectors: Mapping[int, np.ndarray] | None = None,
-                  spaces: Mapping[int, str] | None = None) -> list[LineageItem]:
-    """Lineage items from stored articles (ids set); ``vectors`` and their ``spaces`` (model
-    names) by article id."""
+Signals = tuple[frozenset[str], frozenset[str], np.ndarray]
+SignalCache = MutableMapping[tuple[int, object], Signals]
+
+
+def article_signals(a: Article, cache: SignalCache | None = None) -> Signals:
+    """(numbers and years, names, shingles) of a stored article, through ``cache`` when given:
+    keyed by id and content, so an article whose text changed is read again. Computing them is
+    most of the cost of marking a story's members, and a growing story compares the same
+    members again at every new article."""
     from newsloom.analyse.features import extract_signals
 
+    key = (a.id or 0, hash((a.title, a.text, a.lang)))  # µs per article, against ms to extract
+    if cache is not None and (hit := cache.get(key)) is not None:
+        return hit
+    sig = extract_signals(a.title, a.text, a.lang)
+    out = (frozenset(sig.numbers) | frozenset(sig.years), frozenset(sig.names),
+           _shingles(_item_text(a)))
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
+def _item_text(a: Article) -> str:
+    return f"{a.title or ''}\n{a.text or ''}"
+
+
+def article_items(articles: Sequence[Article], vectors: Mapping[int, np.ndarray] | None = None,
+                  spaces: Mapping[int, str] | None = None, cache: SignalCache | None = None) -> list[LineageItem]:
+    """Lineage items from stored articles (ids set); ``vectors`` and their ``spaces`` (model
+    names) by article id; ``cache``: see :func:`article_signals`."""
     out = []
     for a in articles:
         if a.id is None:
             continue
-        sig = extract_signals(a.title, a.text, a.lang)
+        numbers, names, shingles = article_signals(a, cache)
         out.append(LineageItem(
-            article_id=a.id, text=f"{a.title or ''}\n{a.text or ''}", lang=a.lang,
+            article_id=a.id, text=_item_text(a), lang=a.lang, shingles=shingles,
             time=a.published or a.fetched_at, vector=(vectors or {}).get(a.id), space=(spaces or {}).get(a.id),
-            numbers=frozenset(sig.numbers) | frozenset(sig.years),
-            names=frozenset(sig.names),
+            numbers=numbers,
+            names=names,
             urls=tuple(u for u in (a.url, a.canonical_url) if u),
             is_copy=a.is_copy, primary_url=a.primary_url, duplicate_of=a.duplicate_of,
         ))
@@ -229,11 +265,11 @@ def article_items(articles: Sequence[Article], vectors: Mapping[int, np.ndarray]
 
 
 def apply_lineage(articles: Sequence[Article], vectors: Mapping[int, np.ndarray] | None = None,
-                  spaces: Mapping[int, str] | None = None) -> dict[int, LineageMark]:
+                  spaces: Mapping[int, str] | None = None, cache: SignalCache | None = None) -> dict[int, LineageMark]:
     """Compute the marks and set ``lineage`` / ``lineage_of`` on the articles (in place).
     ``Article.lineage_of`` holds ids only: a copy whose primary source is not stored keeps
     ``lineage_of=None`` and its ``primary_url``."""
-    marks = assign_lineage(article_items(articles, vectors, spaces))
+    marks = assign_lineage(article_items(articles, vectors, spaces, cache))
     for a in articles:
         m = marks.get(a.id) if a.id is not None else None
         if m is not None:

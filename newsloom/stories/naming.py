@@ -20,6 +20,7 @@ from newsloom.errors import StoryError
 from newsloom.models import Article, Story
 
 _TIMELINE_MAX = 12
+_FACETS_MAX = 20  # names and quotes kept in a story's record
 
 
 def _when(a: Article) -> datetime:
@@ -103,7 +104,7 @@ def timeline(articles: Sequence[Article], limit: int = _TIMELINE_MAX) -> list[di
     return sorted(keep, key=lambda e: (e["at"], e["article_id"] or 0))
 
 
-def _facets(articles: Sequence[Article], limit: int = 20) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _facets(articles: Sequence[Article], limit: int = _FACETS_MAX) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     ents: Counter[tuple[str, str]] = Counter()
     for a in articles:
         for e in a.entities:
@@ -157,3 +158,60 @@ def describe_story(
         entities=entities,
         quotes=quotes,
     )
+
+
+def extend_story(story: Story, new: Article) -> Story:
+    """``story`` (a stored record) with one more article, computed from the new article alone:
+    what a big story's record can afford at every arrival (see ``StoryService._refresh``, which
+    recomputes it whole with :func:`describe_story` as it grows by a few percent).
+
+    Exact: the count, first-seen and last-updated times, countries, sources, a new language
+    (with the new article's title as its headline and a "first report in" timeline entry), and
+    quotes while there is room. Approximate until the next whole recompute: the order of
+    languages (by count), name counts past the 20 kept, the most central headline of a
+    language, and the timeline's firsts from a new country or source."""
+    if new.status == "removed":
+        return story
+    when = _when(new)
+    story.article_count += 1
+    if story.first_seen is None or when < story.first_seen:
+        story.first_seen, story.first_article_id = when, new.id
+    story.last_updated = when if story.last_updated is None else max(story.last_updated, when)
+    story.countries = sorted({*story.countries, *([new.country] if new.country else [])})
+    story.sources = sorted({*story.sources, *([new.source] if new.source else [])})
+    lang = new.lang or "und"
+    if new.lang and new.lang not in story.languages:
+        story.languages = [*story.languages, new.lang]
+    if lang not in story.headlines and (new.title or (new.text or "").strip()):
+        story.headlines = {**story.headlines, lang: (new.title or "").strip() or _opening(new.text or "")}
+        entry = {"at": when.astimezone(UTC).isoformat(), "article_id": new.id, "lang": new.lang,
+                 "title": new.title or _opening(new.text or ""), "source": new.source,
+                 "country": new.country, "why": f"first report in {lang}"}
+        story.timeline = _with_first(story.timeline, entry)
+    counts = {(str(e["text"]), str(e.get("type") or "")): int(e.get("count") or 0) for e in story.entities}
+    for e in new.entities:
+        if e.get("text"):
+            key = (str(e["text"]), str(e.get("type") or ""))
+            counts[key] = counts.get(key, 0) + int(e.get("count") or 1)
+    story.entities = [{"text": t, "type": ty, "count": n} for (t, ty), n in
+                      sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:_FACETS_MAX]]
+    seen = {str(q.get("text") or "").casefold().strip() for q in story.quotes}
+    for q in new.quotes:
+        key = str(q.get("text") or "").casefold().strip()
+        if key and key not in seen and len(story.quotes) < _FACETS_MAX:
+            seen.add(key)
+            story.quotes = [*story.quotes, {**q, "article_id": new.id}]
+    return story
+
+
+def _with_first(entries: list[dict[str, Any]], entry: dict[str, Any], limit: int = _TIMELINE_MAX) -> list[dict[str, Any]]:
+    """The timeline with a language's first report added; when full, the latest entry that is
+    not a language first makes room (language firsts always make the cut, as in :func:`timeline`)."""
+    out = [*entries, entry]
+    while len(out) > limit:
+        notable = [i for i, e in enumerate(out) if not str(e.get("why", "")).startswith("first report")]
+        if not notable:
+            break
+        out.pop(max(notable, key=lambda i: (out[i].get("at") or "", i)))
+    out = out[:limit] if len(out) > limit else out
+    return sorted(out, key=lambda e: (e.get("at") or "", e.get("article_id") or 0))

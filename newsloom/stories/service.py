@@ -19,7 +19,7 @@ archive (``newsloom stories rebuild``).
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from newsloom.config import Settings
+from newsloom.errors import NotFoundError
 from newsloom.models import Article, Story
 from newsloom.store.base import Store
 
@@ -42,6 +43,10 @@ log = logging.getLogger("newsloom.stories")
 # the first report is still found) and its newest _LINEAGE_MAX // 2, and the marks of the
 # others are kept: bounded cost per article however big the story grows.
 _LINEAGE_MAX = 200
+# A big story's record is recomputed whole each time it has grown by this share (5%: amortised,
+# a few members' worth of reading per new article); in between, it is extended from each new
+# article (see StoryService._refresh_big).
+_RECORD_GROWTH = 0.05
 ENTITY_KEYS_AS_NAMES = True
 FALLBACK_MODEL = "e5-small"
 FALLBACK_LEAD_CHARS = 300
@@ -84,6 +89,12 @@ class StoryService:
             bool(self.force_fallback) or not self.embedder.covers(_NO_LANGUAGE))
         self.clusterer = self._new_clusterer()
         self._merges_seen = 0
+        # names, numbers and shingles of recently marked articles (lineage compares a story's
+        # members again at each new article): ~4 kB an article, so ~40 MB
+        self._signals: _LRU = _LRU(10_000)
+        # story id -> its article count when its record was last recomputed whole (stories
+        # past _LINEAGE_MAX only; see _refresh_big)
+        self._described: dict[int, int] = {}
         if replay:
             self._replay()
 
@@ -217,22 +228,30 @@ class StoryService:
         self._merges_seen = len(merges)
 
     def _refresh(self, sid: int, new: Article | None = None) -> None:
-        """Recompute the story record and lineage from its members and store them (see
-        _LINEAGE_MAX for how lineage stays bounded in big stories)."""
+        """Recompute the story record and lineage from its members and store them.
+
+        Lineage: a new article that is the story's latest report (the usual case when news
+        streams in) is marked against the members before it and the others keep their marks,
+        which is what re-marking the whole story would give (a mark depends only on earlier
+        reports); an earlier-dated late arrival, which can become the "first" and change
+        later marks, re-marks the whole story. Past _LINEAGE_MAX members, see there."""
         from newsloom.stories.lineage import apply_lineage
         from newsloom.stories.naming import describe_story
 
+        if new is not None and self._refresh_big(sid, new):
+            return
         members = [a for a in self.store.story_articles(sid) if new is None or a.id != new.id]
         if new is not None:
             members.append(new)
-        if len(members) <= _LINEAGE_MAX:
+        if len(members) <= _LINEAGE_MAX and (new is None or not _is_latest(new, members[:-1])):
             focus = members
             vectors, spaces = self._vectors(a.id for a in focus if a.id is not None)
             before = {a.id: (a.lineage, a.lineage_of) for a in focus}
-            apply_lineage(focus, vectors, spaces)
+            apply_lineage(focus, vectors, spaces, self._signals)
             changed = [a for a in focus if a is new or before.get(a.id) != (a.lineage, a.lineage_of)]
         else:
-            focus = _lineage_focus(members[:-1] if new is not None else members)
+            others = members[:-1] if new is not None else members
+            focus = others if len(members) <= _LINEAGE_MAX else _lineage_focus(others)
             if new is not None:
                 focus.append(new)
             vectors, spaces = self._vectors(a.id for a in focus if a.id is not None)
@@ -241,17 +260,48 @@ class StoryService:
                 self._mark_new(new, focus[:-1], vectors, spaces)
                 changed = [new]
         story = describe_story(members, _one_space(vectors, spaces), story_id=sid)
+        if len(members) > _LINEAGE_MAX:
+            self._described[sid] = story.article_count
         with self.store.transaction():
             self.store.save_story(story)
             for a in changed:
                 self.store.update_article(a)
 
-    @staticmethod
-    def _mark_new(new: Article, others: list[Article], vectors: dict[int, np.ndarray],
+    def _refresh_big(self, sid: int, new: Article) -> bool:
+        """A new article of a story past _LINEAGE_MAX members, at a cost that does not grow
+        with the story: its lineage mark against the story's focus (read whole: at most
+        _LINEAGE_MAX articles; the other members only as (id, time)), and the stored record
+        extended from the new article alone (``naming.extend_story``). The record is
+        recomputed whole (False: the caller does it) when the story has grown by
+        _RECORD_GROWTH since it last was, or was not yet in this process. Measured on one
+        story growing to 1,600 articles: 166 ms per article on average before, see README."""
+        from newsloom.stories.naming import extend_story
+
+        described = self._described.get(sid)
+        if described is None:
+            return False
+        times = [(i, t) for i, t in self.store.story_member_times(sid) if i != new.id]
+        if len(times) + 1 <= _LINEAGE_MAX or len(times) + 1 >= described * (1 + _RECORD_GROWTH):
+            return False
+        try:
+            story = self.store.get_story(sid)
+        except NotFoundError:
+            return False
+        focus_ids = _focus_ids(times)
+        focus = [*self.store.get_articles(focus_ids), new]
+        vectors, spaces = self._vectors(a.id for a in focus if a.id is not None)
+        self._mark_new(new, focus[:-1], vectors, spaces)
+        story = extend_story(story, new)
+        with self.store.transaction():
+            self.store.save_story(story)
+            self.store.update_article(new)
+        return True
+
+    def _mark_new(self, new: Article, others: list[Article], vectors: dict[int, np.ndarray],
                   spaces: dict[int, str]) -> None:
         from newsloom.stories.lineage import article_items, mark_new
 
-        items = article_items([*others, new], vectors, spaces)
+        items = article_items([*others, new], vectors, spaces, self._signals)
         roots = {a.id: a.lineage_of for a in others
                  if a.id is not None and a.lineage == "copy" and isinstance(a.lineage_of, int)}
         mark = mark_new(items[-1], items[:-1], roots)
@@ -261,12 +311,8 @@ class StoryService:
     def _vectors(self, ids: Iterable[int]) -> tuple[dict[int, np.ndarray], dict[int, str]]:
         """Title + lead vectors by article id, and the model (space) of each."""
         out, spaces = {}, {}
-        for i in ids:
-            for model in (self.model, FALLBACK_MODEL):
-                blob = self.store.get_embedding(i, model)
-                if blob is not None:
-                    out[i], spaces[i] = np.frombuffer(blob, dtype=np.float32), model
-                    break
+        for i, (model, blob) in self.store.get_embeddings(ids, (self.model, FALLBACK_MODEL)).items():
+            out[i], spaces[i] = np.frombuffer(blob, dtype=np.float32), model
         return out, spaces
 
     def _stored_vectors(self, model: str) -> dict[int, np.ndarray]:
@@ -324,18 +370,61 @@ class StoryService:
         return n
 
 
+class _LRU(OrderedDict):  # type: ignore[type-arg]
+    """A dict that forgets its least recently used entries past ``size`` (functools.lru_cache
+    wraps a function; the lineage code wants a mapping it can be handed)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def get(self, key: object, default: object = None) -> object:
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        return default
+
+    def __setitem__(self, key: object, value: object) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        if len(self) > self.size:
+            self.popitem(last=False)
+
+
+def _is_latest(new: Article, others: list[Article]) -> bool:
+    """Whether ``new`` can be marked on its own (see ``StoryService._refresh``): no member is
+    later in time, the story has its "first" already, and no member is an aggregator copy
+    still waiting for its primary source (which ``new`` could be)."""
+    if not any(a.lineage == "first" for a in others):
+        return False
+    urls = {u for u in (new.url, new.canonical_url) if u}
+    if any(a.is_copy and a.lineage_of is None and a.primary_url in urls for a in others):
+        return False
+    key = _time_key(new)
+    return all(_time_key(a) <= key for a in others)
+
+
 def _lineage_focus(members: list[Article]) -> list[Article]:
     """The members a new article of a big story is compared with: the earliest
     ``_LINEAGE_MAX // 2`` by time (the likely originals) and the newest by arrival, in arrival
     order."""
+    keep = set(_focus_ids([(a.id or 0, a.published or a.fetched_at) for a in members]))
+    return [a for a in members if (a.id or 0) in keep]
+
+
+def _focus_ids(times: list[tuple[int, datetime | None]]) -> list[int]:
+    """:func:`_lineage_focus` on ``(id, time)`` pairs in arrival order: the ids to read."""
     half = _LINEAGE_MAX // 2
-    by_time = sorted(members, key=lambda a: (_time_key(a), a.id or 0))
-    keep = {id(a) for a in by_time[:half]} | {id(a) for a in members[-half:]}
-    return [a for a in members if id(a) in keep]
+    by_time = sorted(times, key=lambda it: (_when_key(it[1]), it[0]))
+    keep = {i for i, _ in by_time[:half]} | {i for i, _ in times[-half:]}
+    return [i for i, _ in times if i in keep]
 
 
 def _time_key(a: Article) -> tuple[bool, datetime]:
-    t = a.published or a.fetched_at
+    return _when_key(a.published or a.fetched_at)
+
+
+def _when_key(t: datetime | None) -> tuple[bool, datetime]:
     if t is not None and t.tzinfo is None:
         t = t.replace(tzinfo=UTC)
     return (t is None, t or datetime.max.replace(tzinfo=UTC))

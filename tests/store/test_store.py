@@ -579,6 +579,41 @@ def test_embeddings(store: Store) -> None:
         store.save_embedding(a.id, "use-m3", [0.1, 0.2])  # type: ignore[arg-type]
 
 
+def test_story_member_times_and_get_articles(store: Store) -> None:
+    s = store.save_story(Story(headlines={"en": "x"}))
+    a = store.add_article(Article(url="https://m.example/1", published=T0, story_id=s.id))
+    b = store.add_article(Article(url="https://m.example/2", story_id=s.id))  # no published
+    store.add_article(Article(url="https://m.example/3"))
+    times = store.story_member_times(s.id)  # type: ignore[arg-type]
+    assert [i for i, _ in times] == [a.id, b.id]
+    assert times[0][1] == T0 and times[1][1] == store.get_article(b.id).fetched_at  # type: ignore[arg-type]
+    assert times[1][1] is not None and times[1][1].tzinfo is not None
+    got = store.get_articles([b.id, 4242, a.id, b.id])  # type: ignore[list-item]
+    assert [x.id for x in got] == [a.id, b.id] and got[0].url == "https://m.example/1"
+    assert store.get_articles([]) == []
+
+
+def test_get_embeddings_reads_many_with_model_preference(store: Store) -> None:
+    ids = [store.add_article(Article(url=f"https://e.example/m{i}")).id for i in range(1203)]
+    for n, aid in enumerate(ids):  # more ids than one IN (...) chunk holds
+        if n % 3 == 0:
+            store.save_embedding(aid, "use-m3", struct.pack("f", n))  # type: ignore[arg-type]
+        if n % 2 == 0:
+            store.save_embedding(aid, "e5-small", struct.pack("f", -n))  # type: ignore[arg-type]
+    got = store.get_embeddings([*ids, 99999, ids[0]], ["use-m3", "e5-small"])  # type: ignore[list-item]
+    want = {}
+    for n, aid in enumerate(ids):
+        if n % 3 == 0:
+            want[aid] = ("use-m3", struct.pack("f", n))
+        elif n % 2 == 0:
+            want[aid] = ("e5-small", struct.pack("f", -n))
+    assert got == want
+    assert list(got) == [aid for aid in ids if aid in want]  # in the order asked
+    assert store.get_embeddings([], ["use-m3"]) == {}
+    assert store.get_embeddings(ids[:3], ["e5-small"]) == {ids[0]: ("e5-small", struct.pack("f", 0)),  # type: ignore[dict-item]
+                                                          ids[2]: ("e5-small", struct.pack("f", -2))}
+
+
 def test_state(store: Store) -> None:
     assert store.get_state("cursor") is None
     store.set_state("cursor", "42")
