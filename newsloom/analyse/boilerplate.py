@@ -9,9 +9,11 @@ and away from other reports of the same event.
 
 :func:`split_sentences` cuts a text into sentences; :func:`boilerplate_sentence` says why one is
 site furniture (cookie/consent and tracking notices, log-in/subscribe/paywall prompts, "enable
-JavaScript" and broken-player notices, share/follow prompts, newsletter prompts, comment-form
-and error-report prompts, captcha pages, copyright lines); :func:`strip_boilerplate` drops those
-sentences and inline photo credits ("Foto: Name/dpa", "© Reuters"). The patterns are phrases any
+JavaScript" and broken-player notices, share/follow prompts, newsletter and alert prompts,
+"click here" prompts, comment-form and error-report prompts, captcha pages, syndication
+disclaimers, copyright lines); :func:`strip_boilerplate` drops those sentences and inline photo
+credits ("Foto: Name/dpa", "© Reuters"), and drops a text whole when it is mostly log-in or
+disclaimer sentences (a wall: the rest of it describes the wall). The patterns are phrases any
 news site prints (second person, "our website", imperatives), in en, de, fr, es, it, pt, pl, tr,
 ru, ar, nl; a sentence that merely mentions cookies or subscriptions as news survives because
 it lacks those addressing phrases.
@@ -131,7 +133,13 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|zaloguj się|zarejestruj się|wykup (?:dostęp|subskrypcj|prenumerat)"
             r"|(?:giriş yap|üye ol|abone ol)(?:ın|un)?\b"
             r"|войдите|зарегистрируйтесь|подпишитесь|авторизуйтесь"
-            r"|سجل الدخول|اشترك (?:الآن|في)|inloggen|log in om",
+            r"|سجل الدخول|اشترك (?:الآن|في)|inloggen|log in om"
+            # what a log-in wall or a subscription pitch says about itself
+            r"|une fois connecté|utilisateurs (?:enregistrés|inscrits)|registered users"
+            r"|(?:als )?registrierte[rn]? (?:nutzer|leser)"
+            r"|(?:your|la tua|la vostra|votre|tu|ihr|ваша) (?:subscription|iscrizione|abonnement|suscripción|abo|"
+            r"подписка)\b.{0,60}(?:fund|financ|finanzi|позволя|ermöglich|permet|permite)"
+            r"|support(?:ing)? (?:real|quality) journalism|sostenere il vero giornalismo",
             _L,
         ),
     ),
@@ -143,7 +151,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"подпиш|abone)"
             r"|(?:sign|subscri|get|join|iscriv|inscri|abonn|suscr|bestell|подпиш).{0,60}?"
             r"(?:newsletter|infolettre|boletín|boletim|рассылк|bülten)"
-            r"|(?:sign up|subscribe|get|receive)\b.{0,40}\balerts\b|(?:in|to) your inbox",
+            r"|(?:sign up|subscribe|get|receive|send)\b.{0,40}\balerts\b|(?:in|to) your inbox"
+            r"|ne (?:ratez|manquez) (?:aucun|plus|rien).{0,60}alerte",
             _L,
         ),
     ),
@@ -154,9 +163,10 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r".{0,30}javascript|javascript (?:is )?(?:disabled|deaktiviert|désactivé|required|erforderlich)"
             r"|your browser (?:does not|doesn't|is not)|(?:update|upgrade) your browser"
             r"|browser (?:wird nicht|unterstützt)|navigateur (?:ne|n'est)|rafraîchir votre navigateur"
-            r"|video (?:could not|couldn't|failed to) (?:be )?load|vidéo n'a pas pu|(?:dieses|das) video"
+            r"|video (?:has )?(?:could not|couldn't|failed to) (?:be )?load|vidéo n'a pas pu|(?:dieses|das) video"
             r" (?:kann|konnte) nicht"
-            r"|ziel speichern unter|rechten maustaste|right-click",
+            r"|ziel speichern unter|rechten maustaste|right-click"
+            r"|tap here to see other videos|(?:try )?refresh(?:ing)? your browser",
             _L,
         ),
     ),
@@ -181,6 +191,28 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|signaler une erreur|contactez-nous|contáctenos|contattaci|segnala (?:un )?errore"
             r"|kommentare geben .{0,40}meinung|comments? (?:are|is) (?:closed|moderated)"
             r"|(?:leave|post) a comment|redaktioneller hinweis",
+            _L,
+        ),
+    ),
+    (
+        "click/read-more prompt",
+        re.compile(
+            # short sentences only: a long one that says "click here" carries article text too
+            r"^(?=.{0,160}$).*?(?:\bclick here\b|cliquez ici|klicken sie hier|haga clic aquí|clicca qui"
+            r"|kliknij tutaj)"
+            r"|visit \S+(?: \S+){0,3} homepage|visita la home page"
+            r"|(?:lesen|finden) sie (?:hier|hier mehr)\W*$"
+            r"|^(?:weitere|mehr) (?:nachrichten|artikel|infos)\b.{0,60}\bhier\W*$",
+            _L,
+        ),
+    ),
+    (
+        "disclaimer",
+        re.compile(
+            # syndication networks' disclaimers (MENAFN, Zawya: "provides the information 'as is'")
+            r"[\"“”'‘’]\s*as is\s*[\"“”'‘’]\s*without|without (?:any )?warrant(?:y|ies) of any kind"
+            r"|كما هي.{0,5} (?:دون|بدون) (?:أي )?(?:تعهدات|ضمانات)|إخلاء (?:ل)?مسؤولي|مزود المقال"
+            r"|alle angaben ohne gewähr",
             _L,
         ),
     ),
@@ -215,7 +247,8 @@ _MAX_BOILERPLATE_CHARS = 500
 _FURNITURE = re.compile(
     r"\+\+\+[^+]{0,40}\+\+\+|\bimage \d+ of\s*/?\s*\d+|\bcaption close\b|\bback to gallery\b"
     r"|\bin dieser galerie:?\s*\d+ bilder?|\brubriklistenbild:?|\b(?:jetzt teilen|teilen sie jetzt)\b:?"
-    r"|\b(?:kindly )?share this(?: story| too| article)?\b:?|\bview offers?\b",
+    r"|\b(?:kindly )?share this(?: story| too| article)?\b:?|\bview offers?\b|\bback to video\b"
+    r"|اشترك لتصلك أهم الأخبار",
     _I,
 )
 # Where a photo credit starts: a label ("Foto:", "(Image source:", "Bild:") or a © sign.
@@ -286,7 +319,8 @@ _BUTTON = re.compile(
     r"|mehr (?:erfahren|informationen)|weitere informationen|alle akzeptieren|akzeptieren|schließen"
     r"|en savoir plus|j'accepte|tout accepter|fermer|más información|aceptar|acepto|cerrar"
     r"|ulteriori informazioni|accetta(?: tutti)?|chiudi|saiba mais|aceitar|daha fazla bilgi|tamam|kabul et"
-    r"|dowiedz się więcej|akceptuję|zamknij|подробнее|принять|закрыть|المزيد|موافق",
+    r"|dowiedz się więcej|akceptuję|zamknij|подробнее|принять|закрыть|المزيد|موافق"
+    r"|sign (?:up|in)|log ?in|subscribe(?: now)?|register|article content|apprendre (?:encore )?plus",
     _L,
 )
 
@@ -322,7 +356,8 @@ def boilerplate_start(text: str) -> int | None:
 
 
 # Substrings without which _FURNITURE cannot match: most sentences skip the regex.
-_FURNITURE_HINTS = ("+++", "image", "caption", "gallery", "galerie", "rubriklistenbild", "teilen", "share", "offer")
+_FURNITURE_HINTS = ("+++", "image", "caption", "gallery", "galerie", "rubriklistenbild", "teilen", "share", "offer",
+                    "back to video", "اشترك")
 
 
 def strip_inline(sentence: str) -> str:
@@ -340,20 +375,42 @@ def strip_inline(sentence: str) -> str:
 DEFAULT_CHECK_CHARS = 4000
 
 
+# A text whose checked sentences are mostly boilerplate, several of them log-in, paywall,
+# captcha or disclaimer sentences, is a wall standing in for the article, and its other
+# sentences describe the wall ("La Mittelbayerische propose plusieurs millions d'articles sur
+# son site"): nothing of it is kept. A consent banner alone does not make a wall: it sits above
+# the article, and a short lead under a long banner must survive. Of the 3,083 distinct
+# SemEval-2022 dev and Wikinews texts this empties one that kept text before (a French log-in
+# wall: 8 of its 11 sentences are prompts, the other 3 describe the archive behind it).
+_WALL_KINDS = frozenset({"log-in/subscribe prompt", "captcha/blocked page", "disclaimer"})
+_WALL_MIN_SENTENCES = 4
+_WALL_SHARE = 2 / 3
+
+
 def clean_sentences(text: str, check_chars: int | None = DEFAULT_CHECK_CHARS) -> list[str]:
     """The sentences of ``text`` that are article text: boilerplate sentences dropped, inline
-    credits removed, fragments left with no letters dropped. Sentences that start past
-    ``check_chars`` characters (None: no limit) are kept as they are."""
+    credits removed, fragments left with no letters dropped; none at all for a wall page (see
+    _WALL_SHARE). Sentences that start past ``check_chars`` characters (None: no limit) are kept
+    as they are."""
     out = []
-    seen = 0
+    seen = checked = dropped = walled = 0
     for s in split_sentences(text):
         seen += len(s) + 1
         if check_chars is not None and seen - len(s) > check_chars:
             out.append(s)
             continue
         s = strip_inline(s)
-        if any(ch.isalpha() for ch in s) and not boilerplate_sentence(s):
+        if not any(ch.isalpha() for ch in s):
+            continue
+        checked += 1
+        reason = boilerplate_sentence(s)
+        if reason is None:
             out.append(s)
+        else:
+            dropped += 1
+            walled += reason in _WALL_KINDS
+    if walled >= _WALL_MIN_SENTENCES and dropped >= _WALL_SHARE * checked:
+        return []  # a log-in wall or disclaimer page: what is left is the wall's text
     return out
 
 

@@ -149,9 +149,39 @@ def _lang_key(lang: str | None) -> str:
     return code if code in SUPPORTED_LANGS else "*"
 
 
-def _lookup(words: list[str]) -> tuple[str, str] | None:
-    """Gazetteer type and key of a whole word sequence, Russian case endings included."""
-    return _lookup_joined(" ".join(words))
+def _lookup(words: list[str], lang: str = "*") -> tuple[str, str] | None:
+    """Gazetteer type and key of a whole word sequence, Russian and German case endings
+    included."""
+    joined = " ".join(words)
+    hit = _lookup_joined(joined)
+    if hit is None and lang == "de":
+        hit = _lookup_de(joined)
+    return hit
+
+
+# German adjective endings: "der Europäischen Union", "der Deutschen Bank", "des Europäischen Rates".
+_DE_ADJ_END = re.compile(r"(?<=[^\W\d_]{3})(?:en|er|es|em)$")
+
+
+@lru_cache(maxsize=65536)
+def _lookup_de(joined: str) -> tuple[str, str] | None:
+    """The gazetteer entry of a German inflected form: adjectives of an organisation's name back
+    to the nominative ("Europäischen Union" -> "european union", so it meets the English "EU")
+    and the genitive -s/-es of a place or organisation dropped ("Polens", "Deutschlands",
+    "des Bundestages"). Without it these became unknown capitalised runs: no key shared with
+    other languages, and "Polens Präsidentschaftswahlen" read as a person."""
+    words = joined.split(" ")
+    if len(words) > 1:
+        base = " ".join([_DE_ADJ_END.sub("e", w) for w in words[:-1]] + words[-1:])
+        if base != joined and (hit := _lookup_joined(base)) and hit[0] != "MISC":
+            return hit
+    last = words[-1]
+    for end in ("es", "s"):
+        if last.endswith(end) and len(last) - len(end) >= 3:
+            hit = _lookup_joined(" ".join(words[:-1] + [last[: -len(end)]]))
+            if hit and hit[0] in ("LOC", "ORG"):
+                return hit
+    return None
 
 
 @lru_cache(maxsize=65536)
@@ -249,7 +279,7 @@ def _title_case_lines(text: str) -> set[int]:
 
 def _classify(words: list[str], person_hint: bool, lang: str) -> tuple[str, str] | None:
     lex = _lexicon()
-    hit = _lookup(words)
+    hit = _lookup(words, lang)
     if hit:
         return hit
     norm = normalise(" ".join(words))
@@ -262,7 +292,7 @@ def _classify(words: list[str], person_hint: bool, lang: str) -> tuple[str, str]
     if _has_kw(words, lex.lockw, lang in ("de", "nl", "*")):
         return "LOC", norm
     if 2 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words) and \
-            not any(_lookup([w]) for w in words):
+            not any(_lookup([w], lang) for w in words):
         return "PER", person_key(" ".join(words))  # two or three plain capitalised words: a name
     return "MISC", norm
 
@@ -271,14 +301,14 @@ def _name_shaped(words: list[str]) -> bool:
     return all(w[:1].isupper() and not w.isupper() for w in words)
 
 
-def _glued_name(head: list[str], rest: list[str], initial: bool) -> bool:
+def _glued_name(head: list[str], rest: list[str], initial: bool, lang: str = "*") -> bool:
     """Is ``rest`` a person's name run on after a place, acronym or capitalised role word?"""
     if _is_first_name(head[-1]):
         return False
     lex = _lexicon()
     if _is_first_name(rest[0]):
-        return bool(_lookup(head)) or head[-1].isupper() or (len(head) == 1 and initial)
-    return len(rest) in (2, 3) and _name_shaped(rest) and bool(_lookup(head) or head[-1].isupper()) \
+        return bool(_lookup(head, lang)) or head[-1].isupper() or (len(head) == 1 and initial)
+    return len(rest) in (2, 3) and _name_shaped(rest) and bool(_lookup(head, lang) or head[-1].isupper()) \
         and not _has_kw(rest, lex.orgkw, False) and not _has_kw(rest, lex.lockw, False)
 
 
@@ -311,7 +341,7 @@ def _mentions(text: str, lk: str) -> tuple[Mention, ...]:
 
     def emit(part: list[int], person_hint: bool, initial: bool) -> None:
         words = [toks[i].text for i in part]
-        known = _lookup(words) is not None or _is_first_name(words[0])
+        known = _lookup(words, lk) is not None or _is_first_name(words[0])
         unsure = not (known or person_hint) and len(words) == 1 and not words[0].isupper() and (
             (initial and words[0].casefold() not in seen_mid) or lk == "de")
         if headline and toks[part[0]].start in headline and not (known or person_hint):
@@ -339,17 +369,17 @@ def _mentions(text: str, lk: str) -> tuple[Mention, ...]:
             idx.pop()
         if not idx:
             continue
-        if _lookup([toks[i].text for i in idx]):
+        if _lookup([toks[i].text for i in idx], lk):
             emit(idx, False, initial)
             continue
         if initial and len(idx) > 2 and toks[idx[1]].text.casefold() in _CONNECTORS and \
-                toks[idx[0]].text.casefold() not in seen_mid and not _lookup([toks[idx[0]].text]):
+                toks[idx[0]].text.casefold() not in seen_mid and not _lookup([toks[idx[0]].text], lk):
             idx = idx[1:]  # "Shares of Acme Holdings": the sentence starts with a common noun
             while idx and not _is_cap(toks[idx[0]].text):
                 idx.pop(0)
             initial = False
         if initial and len(idx) > 1 and not _is_first_name(toks[idx[0]].text) and \
-                toks[idx[0]].text.casefold() not in seen_mid and _lookup([toks[i].text for i in idx[1:]]):
+                toks[idx[0]].text.casefold() not in seen_mid and _lookup([toks[i].text for i in idx[1:]], lk):
             emit(idx[1:], False, False)  # "Crying Russian prisoners": only "Russian" is a name
             continue
         # "России Владимир Путин": a place in the genitive glued to a name that follows it
@@ -374,13 +404,19 @@ def _mentions(text: str, lk: str) -> tuple[Mention, ...]:
             # "России Владимир Путин": a place in the genitive glued to the name after it
             cut = next((j for j in range(1, len(part)) if _glued_name(
                 [toks[i].text for i in part[:j]], [toks[i].text for i in part[j:]],
-                toks[part[0]].initial)), 0)
+                toks[part[0]].initial, lk)), 0)
             if cut:
                 emit(part[:cut], False, initial and part[0] == idx[0])
                 part = part[cut:]
+            if lk == "de" and len(part) > 1 and _lookup([toks[i].text for i in part], lk) is None and \
+                    _lookup_joined(toks[part[-1]].text) is None and _lookup_de(toks[part[-1]].text):
+                # "Regierung Österreichs", "Wahlen Polens": a noun and the place (or body) it
+                # belongs to in the genitive; the place is a name of its own
+                emit(part[:-1], False, initial and part[0] == idx[0])
+                part = part[-1:]
             words = [toks[i].text for i in part]
             is_person = after_title[k] and k == len(parts) - 1 and _name_shaped(words)
-            if len(parts) > 1 and not is_person and len(part) == 1 and not _lookup(words):
+            if len(parts) > 1 and not is_person and len(part) == 1 and not _lookup(words, lk):
                 continue  # "Foreign" of "Foreign Minister": a modifier, not a name
             emit(part, is_person, initial and part[0] == idx[0])
 
@@ -388,7 +424,7 @@ def _mentions(text: str, lk: str) -> tuple[Mention, ...]:
     out: list[Mention] = []
     for a, b, typ, key, unsure in found:
         surface = text[toks[a].start: toks[b].end]
-        if typ == "MISC" and a == b and _lookup([surface]) is None:
+        if typ == "MISC" and a == b and _lookup([surface], lk) is None:
             pk = person_key(surface)
             if pk in per_keys:
                 typ, key = "PER", pk  # "Rudenko" after "Igor Rudenko"

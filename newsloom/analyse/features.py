@@ -42,21 +42,43 @@ def fold(s: str) -> str:
 
 # --- numbers ----------------------------------------------------------------------------------
 
-# 1,000 / 1.000 / 1 000 / 1'000 / 3,5 / 3.5 / 40% ; \d also matches Arabic-Indic digits.
+# Letters that may touch a number in running text: Arabic script glues clitics and units to it
+# ("لـ107", "بـ٦ مدن", "٢٤ساعة", "2020م"), Chinese, Japanese and Korean write units and counters
+# against it ("2020年", "3人", "10월"). A Latin/Cyrillic/Greek letter next to digits makes a code
+# ("A320", "MH17", "G7") that is not a quantity, so only those block a number.
+_GLUED_SCRIPTS = (
+    "\u0620-\u064a\u066e-\u06d3\u06d5\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff"  # Arabic, tatweel
+    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"  # kana, CJK ideographs, Hangul
+)
+_BLOCKING = rf"[^\W{_GLUED_SCRIPTS}]"
+# 1,000 / 1.000 / 1 000 / 1'000 / 3,5 / 3.5 / 40% ; \d also matches Arabic-Indic and Persian
+# digits, and the Arabic separators are read too: ٬ groups thousands, ٫ is the decimal point,
+# ٪ the percent sign.
 _NUM = re.compile(
-    r"(?<![\w.,])(\d{1,3}(?:[.,\u00a0\u202f' ]\d{3})+|\d+)(?:([.,])(\d+))?(?!\w)\s*(%|per ?cent|prozent|por ?ciento|pour ?cent|per ?cento|procent|процент)?",
+    rf"(?<!{_BLOCKING}|[.,\u066b\u066c])(\d{{1,3}}(?:[.,\u00a0\u202f' \u066c]\d{{3}})+|\d+)"
+    rf"(?:([.,\u066b])(\d+))?(?!{_BLOCKING})\s*"
+    r"(%|\u066a|per ?cent|prozent|por ?ciento|pour ?cent|per ?cento|procent|процент"
+    r"|بالمئة|بالمائة|في المئة|في المائة)?",
     re.IGNORECASE,
 )
 
 
+def _ascii_digits(s: str) -> str:
+    """Digits of any script as ASCII ("٢٥", "۲۵" -> "25"): one spelling per number, so an
+    Arabic report and an English one share it."""
+    return "".join(str(unicodedata.digit(c)) for c in s if c.isdigit())
+
+
 def _number_token(int_part: str, sep: str | None, frac: str | None, pct: str | None) -> str | None:
     digits = re.sub(r"\D", "", int_part)
+    if frac is not None:
+        frac = _ascii_digits(frac)
     try:
         value = int(digits)  # int() reads any Unicode decimal digits
     except ValueError:
         return None
     if frac is not None:
-        if len(frac) == 3 and re.fullmatch(r"\d{1,3}", int_part):
+        if sep != "\u066b" and len(frac) == 3 and re.fullmatch(r"\d{1,3}", int_part):
             # "1,000" / "1.000": a group separator in every language we meet, not a decimal.
             value = value * 1000 + int(frac)
             token = str(value)

@@ -181,3 +181,18 @@ def test_empty_and_lowercase_text() -> None:
 def test_to_dict_round_trip() -> None:
     e = extract_entities("Officials in Kyiv waited.", "en")[0]
     assert e.to_dict() == {"text": "Kyiv", "type": "LOC", "count": 1, "key": "kyiv"}
+
+
+def test_german_inflected_names_meet_their_keys() -> None:
+    """Adjective endings and the genitive -s do not hide a gazetteer name in German."""
+    got = {e.key: e.type for e in extract_entities(
+        "Die Kommission der Europäischen Union und Vertreter der Deutschen Bank trafen sich "
+        "am Rand der Wahlen Polens mit der Regierung Österreichs.", "de")}
+    assert got.get("european union") == "ORG" and got.get("deutsche bank") == "ORG"
+    assert got.get("poland") == "LOC" and got.get("austria") == "LOC"
+    assert "europaischen union" not in got
+
+
+def test_german_genitive_place_is_not_read_as_a_person() -> None:
+    got = ents("Der Reporter sprach über Polens Präsidentschaftswahlen.", "de")
+    assert all(e.type != "PER" for e in got.values()), got

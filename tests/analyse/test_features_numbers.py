@@ -1,0 +1,39 @@
+"""Number tokens across scripts (newsloom.analyse.features.extract_numbers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsloom.analyse.features import extract_numbers, extract_signals
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Arabic glues clitics and units to numbers: the number is still read.
+        ("ارتفاع وفيات كورونا لـ107 أشخاص", {"107"}),
+        ("فتح باب التسجيل لحجز ١٣٥٩ وحدة بـ٦٠ مدينة", {"1359", "60"}),
+        ("حظر التجوال الشامل (٢٤ساعة)", {"24"}),
+        ("في عام 2020م", {"2020"}),
+        # Arabic separators and percent: ٫ decimal point, ٬ thousands, ٪ percent sign.
+        ("إيداع ٢٫٧ مليار ريال", {"2.7"}),
+        ("1٬359 وحدة", {"1359"}),
+        ("بنسبة ٢٨٪", {"28%"}),
+        ("بنسبة 83 بالمئة", {"83%"}),
+        ("۱۳۹۹ سال", {"1399"}),  # Persian digits
+        # Chinese / Korean counters.
+        ("2020年3月", {"2020"}),
+        ("2020년", {"2020"}),
+        # Latin text as before: codes are not quantities, separators as written.
+        ("A320, MH17 and G7 leaders; COVID-19", {"19"}),
+        ("1,000 people, 3,5 % and 40 per cent", {"1000", "3.5%", "40%"}),
+    ],
+)
+def test_numbers(text: str, expected: set[str]) -> None:
+    assert extract_numbers(text) == expected
+
+
+def test_arabic_and_latin_reports_share_their_numbers() -> None:
+    ar = extract_signals("آخر موعد لحجز ١٣٥٩ شقة", "بنسبة ٢٨٪ من 2٬700 طلب", "ar")
+    en = extract_signals("Last day to book 1,359 flats", "28% of 2,700 applications", "en")
+    assert ar.numbers & en.numbers == {"1359", "28%", "2700"}
