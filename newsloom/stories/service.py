@@ -333,17 +333,33 @@ class StoryService:
             return
         after = max(0, newest[0].id - self.settings.story_replay_articles)
         n = 0
+        batch: list[Article] = []
+
+        def flush() -> int:
+            # one query per 500 articles for their vectors (and one for titles), not one each:
+            # on PostgreSQL the round trips were most of the start-up time
+            ids = [a.id for a in batch if a.id is not None]
+            vecs = self.store.get_embeddings(ids, (self.model, FALLBACK_MODEL))
+            titles = self.store.get_embeddings(ids, (TITLE_MODEL,)) if self.bridging else {}
+            done = 0
+            for a in batch:
+                if a.id not in vecs:
+                    continue
+                model, blob = vecs[a.id]
+                title = titles.get(a.id)
+                self.clusterer.add(_item(a, np.frombuffer(blob, dtype=np.float32), model,
+                                         None if title is None else np.frombuffer(title[1], dtype=np.float32)))
+                done += 1
+            batch.clear()
+            return done
+
         for a in self.store.iter_articles(after_id=after):
             if a.story_id is None or a.id is None:
                 continue
-            for model in (self.model, FALLBACK_MODEL):
-                blob = self.store.get_embedding(a.id, model)
-                if blob is not None:
-                    title = self.store.get_embedding(a.id, TITLE_MODEL) if self.bridging else None
-                    self.clusterer.add(_item(a, np.frombuffer(blob, dtype=np.float32), model,
-                                             None if title is None else np.frombuffer(title, dtype=np.float32)))
-                    n += 1
-                    break
+            batch.append(a)
+            if len(batch) >= 500:
+                n += flush()
+        n += flush()
         self._merges_seen = len(self.clusterer.merges)
         if n:
             log.info("stories: replayed %d articles", n)

@@ -139,3 +139,23 @@ def test_extend_story_keeps_language_firsts_in_a_full_timeline() -> None:
     assert [q["text"] for q in out.quotes] == ["Leave now", "Nous partons"]  # the same quote once
     # a removed article changes nothing
     assert extend_story(out, Article(url="https://x.example", status="removed", lang="it")).article_count == 21
+
+
+def test_start_up_replay_reads_vectors_in_batches_and_rebuilds_the_same_memory(store: Store) -> None:
+    svc = service(store)
+    rng = np.random.default_rng(11)
+    events = [v / np.linalg.norm(v) for v in rng.normal(size=(40, 512))]
+    for i in range(620):  # more than one batch of 500
+        a = store.add_article(Article(url=f"https://r.example/{i}", title=f"Event {i % 40} report",
+                                      text=f"Report {i} about event {i % 40}.", lang="en",
+                                      published=T0 + timedelta(minutes=i)))
+        v = events[i % 40] + 0.2 * rng.normal(size=512) / np.sqrt(512)
+        svc.add(a, (v / np.linalg.norm(v)).astype(np.float32), svc.model)
+    calls = []
+    real = store.get_embedding
+    store.get_embedding = lambda *a: calls.append(a) or real(*a)  # type: ignore[method-assign]
+    again = StoryService(store, Settings.load(stories=True, story_bridges=False))
+    assert calls == []  # no per-article reads
+    streamed = {a.id: a.story_id for a in store.iter_articles()}
+    assert len(set(streamed.values())) == 40
+    assert {aid: again.clusterer.resolve(again.clusterer.story_of(aid)) for aid in streamed} == streamed  # type: ignore[arg-type]
