@@ -41,6 +41,8 @@ already has a live part in the article's own space is not bridged to: the articl
 with it on the stronger evidence and did not match. Part-to-story links form a union-find
 (``StoryState.story``): a bridged part points to the story it joined, a merged part to the
 part it was merged into, and a story id is the root of its chain (the oldest part's id).
+Two stories that started separately in different spaces are joined later by maintenance when
+their members' titles agree (``newsloom.stories.maintenance.merge_across_spaces``).
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ from newsloom.stories.items import (  # noqa: F401 - the item types stay importa
 
 # Before the web there were no online news; such dates are parser accidents (epoch zero etc.).
 _EARLIEST_PLAUSIBLE = datetime(1991, 1, 1, tzinfo=UTC)
-_STATE_VERSION = 3
+_STATE_VERSION = 4  # 4: cross_space_merge
 # Body characters embedded after the title (newsloom.analyse.embed.article_text). Measured on
 # MEANTIME + Primer (BCubed F1): 800 chars 0.995 / 0.983, 2,000 chars 0.997 / 0.981 at 2.5x the
 # embedding time; the lead carries the event, the tail drifts into background.
@@ -106,7 +108,9 @@ class StoryClusterer:
     bridging off. A part keeps the title vectors of its first ``title_members`` members (what
     it is about, as its first reports tell it): a bridge is scored on the best ``top_k`` of
     them, so more would add little, and an article joining a part that has them all needs no
-    title vector at all.
+    title vector at all. ``cross_space_merge``: maintenance also makes one story of two that
+    started separately in different spaces when their members' titles agree (see
+    ``newsloom.stories.maintenance``).
     """
 
     def __init__(
@@ -127,6 +131,7 @@ class StoryClusterer:
         bridge_candidates: int = 5,
         title_members: int = 4,
         cross_language_bonus: float = CROSS_LANGUAGE_BONUS,
+        cross_space_merge: bool = True,
     ) -> None:
         for thr in [threshold, *(space_thresholds or {}).values()] + \
                 ([] if bridge_threshold is None else [bridge_threshold]):
@@ -140,6 +145,9 @@ class StoryClusterer:
         self.bridge_candidates = bridge_candidates
         self.title_members = title_members
         self.cross_language_bonus = cross_language_bonus
+        # maintenance also joins two stories of different spaces whose titles agree (see
+        # newsloom.stories.maintenance); needs bridge_threshold
+        self.cross_space_merge = cross_space_merge
         self.window = window
         self.window_items = window_items
         self.name_weight = name_weight

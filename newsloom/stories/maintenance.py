@@ -19,18 +19,60 @@ Merges are between parts of one vector space (each space has its own index; see
 ``newsloom.stories.cluster``). When one of the two parts belongs to a story that spans spaces,
 the whole stories are made one (``StoryClusterer.union``), and ``merges`` records that story-level
 merge; two parts of one story merge without a story-level record.
+
+Across spaces (``StoryClusterer.cross_space_merge``). A Ukrainian story (e5-small) and an English
+one (USE-m3) about one event can both start before either could bridge to the other: the first
+English report's title was too unlike the first Ukrainian one's (the bridge compares with what
+the other story holds *then*), one of them had no title, or the title index missed it. Their
+parts are never compared in a space of their own, so the merge above cannot join them. For a
+part that changed, ``cross_space_candidates`` looks in the *other* spaces' title indexes (the e5
+title space every article shares) for live parts of another story, and ``merge_across_spaces``
+joins the two *stories* (``union``: each part stays in its space) when their members agree by
+title, on the bridge's scale (title cosine + the IDF-weighted name and number overlaps, see
+``StoryClusterer._bridge``) and at least as strictly as a bridge:
+
+- the mean score over every cross pair of titled members, times a date-gap factor between the
+  two parts' *first* reports, reaches ``bridge_threshold`` (a bridge needs only the mean of an
+  article's best ``top_k`` pairs, and takes the gap from its part's whole span), AND
+- no cross pair falls more than ``CROSS_SPACE_MARGIN`` below it, AND
+- the two stories have no live parts in a common space: there they meet on the stronger
+  evidence (title + lead), as a bridge is refused to a story that has a live part in the
+  article's own space.
+
+A part that already holds a report of another event (a wrong join or merge in its own space)
+brings it along, as it would have had the bridge succeeded. Only live parts are compared, so on
+a sparse archive (MEANTIME: one date per story, years apart) most parts close before the next
+pass; in a live stream, passes come far more often than stories close.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
 from newsloom.models import Article
 from newsloom.stories.cluster import Assignment, StoryClusterer, StoryState, make_item
+from newsloom.stories.items import _BRIDGE_HALF_LIFE_DAYS
+
+log = logging.getLogger("newsloom.stories")
+
+# How far below bridge_threshold one cross pair of member titles may fall in a cross-space
+# merge (the mean must reach it). Measured by replaying the bench stores (stored embeddings) of
+# MEANTIME with nl, it, es, en, es+it or en+nl routed to e5-small and MEANTIME + Primer with fr,
+# it or en, maintenance every 50, 10 and 1 articles: with the grace below, 0.05 rejected no
+# wrong merge that 0.10 let through and lost 1-2 right ones per run.
+CROSS_SPACE_MARGIN = 0.10
+# Grace of the date-gap factor between two parts' first reports (then halving every
+# _BRIDGE_HALF_LIFE_DAYS, as a bridge's). Same replays: at the bridge's 2 days the only wrong
+# merges joined MEANTIME's two A380 stories (the delivery, then the first commercial flight;
+# first reports two days apart, one part already mixed in its own space) at title scores
+# 0.62-0.64; at 1 day (factor 0.91 there) none, and no right merge was lost.
+CROSS_SPACE_GRACE = timedelta(days=1)
 
 
 def _cross_scores(cl: StoryClusterer, a: StoryState, b: StoryState) -> np.ndarray:
@@ -42,15 +84,23 @@ def _cross_scores(cl: StoryClusterer, a: StoryState, b: StoryState) -> np.ndarra
     return out
 
 
+def _take_dirty(cl: StoryClusterer) -> list[int]:
+    """The parts changed since the last pass, sorted, and a fresh dirty set. Only a part that
+    changed can have converged with another one; this keeps a pass proportional to recent
+    activity, not to the number of live stories."""
+    dirty, cl._dirty = sorted(cl._dirty), set()
+    return dirty
+
+
 def merge_candidates(cl: StoryClusterer, centroid_min: float = 0.8, margin: float = 0.1,
-                     neighbours: int = 5) -> list[tuple[int, int, float]]:
-    """(younger id, older id, mean cross score) for live pairs that pass both tests."""
+                     neighbours: int = 5, dirty: list[int] | None = None) -> list[tuple[int, int, float]]:
+    """(younger id, older id, mean cross score) for live pairs of one space that pass both
+    tests. ``dirty``: the sorted parts to look from (default: taken from the clusterer)."""
+    if dirty is None:
+        dirty = _take_dirty(cl)
     if not cl._indexes:
         return []
     out = []
-    # Only a story that changed since the last pass can have converged with another one; this
-    # keeps a pass proportional to recent activity, not to the number of live stories.
-    dirty, cl._dirty = sorted(cl._dirty), set()
     for sid in dirty:
         a = cl.stories[sid]
         if a.closed or a.merged_into is not None:
@@ -119,10 +169,14 @@ def merge_stories(cl: StoryClusterer, young_id: int, old_id: int) -> None:
 
 
 def merge_converging(cl: StoryClusterer, centroid_min: float = 0.8, margin: float = 0.1) -> list[tuple[int, int]]:
-    """Merge every converged pair (best pairs first); returns the (merged, into) id pairs."""
+    """Merge every converged pair of one space (best pairs first), then join the stories whose
+    parts in different spaces agree by title (``merge_across_spaces``, when
+    ``cl.cross_space_merge``); returns the (merged, into) id pairs: parts for the first, story
+    roots for the second."""
+    dirty = _take_dirty(cl)
     done: list[tuple[int, int]] = []
     touched: set[int] = set()
-    cands = {(y, o): m for y, o, m in merge_candidates(cl, centroid_min, margin)}
+    cands = {(y, o): m for y, o, m in merge_candidates(cl, centroid_min, margin, dirty=dirty)}
     for (young, old), _ in sorted(cands.items(), key=lambda x: (-x[1], x[0])):
         # a story changed by an earlier merge this round is re-checked next round, not now
         if young in touched or old in touched:
@@ -130,6 +184,120 @@ def merge_converging(cl: StoryClusterer, centroid_min: float = 0.8, margin: floa
         merge_stories(cl, young, old)
         touched.update((young, old))
         done.append((young, old))
+    if cl.cross_space_merge and cl.bridge_threshold is not None:
+        # after the merges of one space: those rest on stronger evidence (title + lead)
+        done += merge_across_spaces(cl, dirty)
+    return done
+
+
+# --- across spaces ----------------------------------------------------------------------------
+def _live_titled(s: StoryState | None) -> bool:
+    return s is not None and not s.closed and s.merged_into is None and s.title_count > 0
+
+
+def _live_spaces(cl: StoryClusterer, root: int) -> set[str]:
+    """The spaces in which story ``root`` has a live part."""
+    out = set()
+    for pid in [root, *cl._linked.get(root, ())]:
+        p = cl.stories[pid]
+        if not p.closed and p.merged_into is None and p.centroid_sum is not None:
+            out.add(p.space)
+    return out
+
+
+def _start_gap_factor(a: StoryState, b: StoryState) -> float:
+    """A date-gap factor like the bridge's (``newsloom.stories.items._gap_factor``), taken
+    between the two parts' *first* reports, with a shorter grace (``CROSS_SPACE_GRACE``): the
+    titles compared are those of their first members, and the first reports of one event in
+    two languages come close together. Stricter than the bridge's gap from a part's whole
+    span: a long-running story cannot absorb the next event of its kind."""
+    if a.first_time is None or b.first_time is None:
+        return 1.0
+    gap = abs(a.first_time - b.first_time) - CROSS_SPACE_GRACE
+    if gap.total_seconds() <= 0:
+        return 1.0
+    return 0.5 ** (gap.total_seconds() / 86400 / _BRIDGE_HALF_LIFE_DAYS)
+
+
+def title_agreement(cl: StoryClusterer, a: StoryState, b: StoryState) -> tuple[float, float] | None:
+    """(mean, min) over every cross pair of titled members of parts ``a`` and ``b`` of the
+    bridge's pair score (title cosine + IDF name and number overlaps), times the date-gap
+    factor; None when no titles, or when even full name and number agreement could not lift
+    the mean to ``bridge_threshold`` (most candidates: skips the per-pair signal work)."""
+    ta = [(t, sig) for t, sig in zip(a.member_titles, a.member_sig) if t is not None]
+    tb = [(t, sig) for t, sig in zip(b.member_titles, b.member_sig) if t is not None]
+    if not ta or not tb or cl.bridge_threshold is None:
+        return None
+    cos = np.stack([t for t, _ in ta]) @ np.stack([t for t, _ in tb]).T
+    gap = _start_gap_factor(a, b)
+    w = cl.name_weight + cl.number_weight
+    # a pair score never exceeds (cos + w) / (1 + w), so neither does the mean
+    if gap * (float(cos.mean()) + w) / (1.0 + w) < cl.bridge_threshold:
+        return None
+    scores = np.array([[cl._pair_from_cos(float(cos[i, j]), sa, sb) for j, (_, sb) in enumerate(tb)]
+                       for i, (_, sa) in enumerate(ta)])
+    return gap * float(scores.mean()), gap * float(scores.min())
+
+
+def cross_space_candidates(cl: StoryClusterer, dirty: Iterable[int],
+                           margin: float = CROSS_SPACE_MARGIN) -> list[tuple[int, int, float]]:
+    """(part, part of another space, title score) for the pairs of live parts of different
+    stories that pass the tests of the module doc, each pair once (lower id first), looking
+    from the ``dirty`` parts only."""
+    threshold = cl.bridge_threshold
+    if threshold is None or len(cl._titles) < 2:
+        return []
+    out: list[tuple[int, int, float]] = []
+    seen: set[tuple[int, int]] = set()
+    for sid in sorted(dirty):
+        a = cl.stories.get(sid)
+        if a is None or not _live_titled(a):
+            continue
+        centre = a.title_centroid()
+        if centre is None:
+            continue
+        for space in sorted(cl._titles):
+            if space == a.space:
+                continue
+            found = cl._titles[space].query(centre, cl.bridge_candidates)
+            for oid in sorted(label for label, _ in found):
+                b = cl.stories[oid]
+                pair = (min(sid, oid), max(sid, oid))
+                if pair in seen or not _live_titled(b):
+                    continue
+                seen.add(pair)
+                ra, rb = cl.resolve(sid), cl.resolve(oid)
+                if ra == rb or _live_spaces(cl, ra) & _live_spaces(cl, rb):
+                    continue
+                agreement = title_agreement(cl, a, b)
+                if agreement is None:
+                    continue
+                mean, low = agreement
+                if mean >= threshold and low >= threshold - margin:
+                    out.append((*pair, mean))
+    return out
+
+
+def merge_across_spaces(cl: StoryClusterer, dirty: Iterable[int],
+                        margin: float = CROSS_SPACE_MARGIN) -> list[tuple[int, int]]:
+    """Join the stories of every pair ``cross_space_candidates`` finds (best pairs first, ties
+    by id); returns the (merged story, into) pairs ``union`` recorded in ``cl.merges``."""
+    done: list[tuple[int, int]] = []
+    touched: set[int] = set()
+    for a, b, score in sorted(cross_space_candidates(cl, dirty, margin), key=lambda x: (-x[2], x[0], x[1])):
+        ra, rb = cl.resolve(a), cl.resolve(b)
+        if ra in touched or rb in touched:
+            # a story joined another this round: looked at again next round, as it is now
+            cl._dirty.update((a, b))
+            continue
+        merged = cl.union(a, b)
+        if merged is None:
+            continue
+        touched.update((ra, rb))
+        done.append(merged)
+        log.debug("stories: story %d joined story %d across embedding spaces (%s part %d, %s part %d) "
+                  "by title: score %.3f >= %.2f", merged[0], merged[1], cl.stories[a].space, a,
+                  cl.stories[b].space, b, score, cl.bridge_threshold)
     return done
 
 
