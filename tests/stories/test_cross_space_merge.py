@@ -5,7 +5,6 @@ the clusterer, then a fake embedder through StoryService and the store."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +13,6 @@ import pytest
 
 from newsloom.config import Settings
 from newsloom.models import Article
-from newsloom.store import open_store
 from newsloom.store.base import Store
 from newsloom.stories.cluster import ClusterItem, StoryClusterer, StoryState
 from newsloom.stories.maintenance import (
@@ -257,12 +255,6 @@ class FakeEmbedder:
             noise = np.random.default_rng(zlib.crc32(t.encode())).standard_normal(self.dim)
             out.append(unit(self.base["title" if t in TITLES else "lead", event] + 0.04 * noise))
         return np.stack(out)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with open_store(f"sqlite:///{tmp_path / 'stories.db'}") as s:
-        yield s
 
 
 @pytest.fixture

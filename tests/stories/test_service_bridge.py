@@ -5,16 +5,12 @@ a story too big to re-mark whole."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
-import pytest
 
 from newsloom.config import Settings
 from newsloom.models import Article
-from newsloom.store import open_store
 from newsloom.store.base import Store
 from newsloom.stories.naming import describe_story
 from newsloom.stories.service import _LINEAGE_MAX, FALLBACK_MODEL, TITLE_MODEL, StoryService
@@ -41,12 +37,6 @@ VOTE_ES = ("El Senado de Chile aprueba la reforma de pensiones tras 10 años de 
            "poniendo fin a una década de debate sobre el sistema privado creado en 1981. La ministra del "
            "Trabajo, Jeannette Jara, dijo que la reforma elevará las pensiones más bajas en un 25 por ciento. "
            "El proyecto pasa ahora al presidente Boric.")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with open_store(f"sqlite:///{tmp_path / 'stories.db'}") as s:
-        yield s
 
 
 def settings(store: Store) -> Settings:

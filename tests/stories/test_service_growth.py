@@ -4,16 +4,13 @@ the record exactly in its counts, times, languages, countries and sources)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from newsloom.config import Settings
 from newsloom.models import Article, Story
-from newsloom.store import open_store
 from newsloom.store.base import Store
 from newsloom.stories import naming
 from newsloom.stories.lineage import apply_lineage
@@ -24,12 +21,6 @@ T0 = datetime(2026, 11, 17, 8, tzinfo=UTC)
 BASE = ("The river burst its banks at Kellerton on Monday night after 140 millimetres of rain fell in "
         "24 hours, flooding 300 homes, the regional fire service said. Mayor Ilse Brandt asked residents "
         "of the lower town to leave. Rail traffic between Kellerton and Ostheim was stopped.")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with open_store(f"sqlite:///{tmp_path / 'growth.db'}") as s:
-        yield s
 
 
 def service(store: Store) -> StoryService:
