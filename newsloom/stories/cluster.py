@@ -96,6 +96,12 @@ BRIDGE_THRESHOLD = 0.60
 # languages. Measured on MEANTIME + Primer (BCubed F1 overall / cross-language, cross-language
 # precision): 0 0.983 / 0.930 (1.000); 0.04 0.984 / 0.936; 0.06 0.985 / 0.942 (1.000); 0.08
 # 0.985 / 0.940 (0.993); 0.10 0.984 / 0.934 (0.982). MEANTIME alone 0.998 -> 1.000 from 0.06.
+# Checked on another corpus, SemEval-2022 dev (USE-m3 cosine of title + lead): same-story pairs
+# across languages sit 0.02 (mean) to 0.05 (median) below same-story pairs in one language, and
+# different-story pairs show no gap (0.316 vs 0.317), so the allowance also lifts unrelated
+# cross-language pairs: pooled ROC-AUC of the raw cosine 0.918 at 0, 0.918 at 0.04, 0.917 at
+# 0.06. It is the top of the safe range, kept for the stories' measured gain; the clusterer
+# applies it only where it can lift a candidate over the bound (see _story_score).
 CROSS_LANGUAGE_BONUS = 0.06
 
 
