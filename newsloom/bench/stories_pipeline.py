@@ -12,6 +12,12 @@ environment variable ``NEWSLOOM_FORCE_E5=nl,it`` for ``newsloom bench stories``,
 ``benchmarks/stories.py --pipeline --force-e5 nl``) routes those languages to the fallback
 embedder (e5-small), as Ukrainian or Hindi are, so the result shows how well articles meet across
 the two vector spaces (bridges) on a corpus that has gold stories for them.
+
+Lineage: the ``lineage`` section counts the marks by kind (:func:`lineage_scores`); a
+translation mark is counted as right when it points to an earlier article of the same gold story
+in another language (a precision proxy: the gold says nothing about which of a story's reports
+translate which). Translation recall is reported only where the corpus says which documents are
+translations (:func:`gold_translations`).
 """
 
 from __future__ import annotations
@@ -46,10 +52,12 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
     if not order:
         raise BenchError(f"{', '.join(map(str, corpora))}: no documents")
     items: dict[str, IngestItem] = {}
-    for path in corpora:
+    file_of: dict[str, int] = {}
+    for fi, path in enumerate(corpora):
         for it in iter_file(Path(path)):
             if isinstance(it, IngestItem) and it.article is not None and it.article.doc_id not in items:
                 items[it.article.doc_id] = it
+                file_of[it.article.doc_id] = fi
 
     if force_fallback is None:
         force_fallback = [x for x in os.environ.get(FORCE_ENV, "").split(",") if x.strip()]
@@ -93,6 +101,9 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
                 bridged += any("across embedding spaces" in n for n in a.notes)
             for model in (service.model, "e5-small"):
                 spaces[model] = sum(1 for _ in store.iter_embeddings(model))
+            marks = _stored_marks(store, service.model, article_of)
+            # stored by the embedding step (e5-routed articles), the clusterer or lineage
+            titles = sum(1 for _ in store.iter_embeddings("e5-small:title"))
 
     pred, gold, langs = [], [], []
     for i, row in enumerate(order):
@@ -112,7 +123,9 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
         "force_e5": force,
         "articles_by_space": dict(spaces),
         "bridged": bridged,
+        "title_vectors": titles,
         "scores": scores(pred, gold, langs),
+        "lineage": lineage_scores(order, marks, *gold_translations(order, file_of)),
         "model_load_s": load_s,
         "stage_ms_per_article": stage_ms,
         "end_to_end_articles_per_s": n / total_s,
@@ -120,12 +133,132 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
     }
 
 
+def _stored_marks(store: Any, default_model: str, article_of: dict[str, int | None]) -> dict[str, dict[str, Any]]:
+    """The stored lineage mark of each streamed document, by doc id: kind, the doc id it points
+    to, and the vector space of both (for counting marks across spaces)."""
+    doc_of = {aid: d for d, aid in article_of.items() if aid is not None}
+    space = {i: m for i, (m, _) in store.get_embeddings(list(doc_of), (default_model, "e5-small")).items()}
+    out: dict[str, dict[str, Any]] = {}
+    for a in store.iter_articles():
+        d = doc_of.get(a.id)
+        if d is None:
+            continue
+        out[d] = {"kind": a.lineage, "of": doc_of.get(a.lineage_of) if a.lineage_of is not None else None,
+                  "space": space.get(a.id), "of_space": space.get(a.lineage_of)}
+    return out
+
+
+def gold_translations(rows: list[dict[str, Any]], file_of: dict[str, int] | None = None
+                      ) -> tuple[dict[str, bool], str]:
+    """Which documents the gold says are translations, by doc id, and how that was decided.
+
+    Rows with a boolean ``is_translation`` field (MEANTIME has one: its es/it/nl documents are
+    human translations of the English one) say so themselves. Otherwise a corpus file whose
+    every gold story has two or more documents, each in a different language, is taken as a
+    parallel corpus: in each story, every document after the first in stream order is a
+    translation. Anything else (Primer: mostly one-document stories, and its cross-language
+    pairs are mostly independent reports) is unknown: left out, so no recall is reported
+    for it. A translation whose story has no earlier document in another language in the
+    stream (``--limit``) cannot be marked and is left out too."""
+    file_of = file_of or {}
+    by_file: dict[int, dict[Any, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        by_file[file_of.get(r["doc_id"], 0)][r["story_id"]].append(r)
+    gold: dict[str, bool] = {}
+    how: set[str] = set()
+    for stories in by_file.values():
+        parallel = all(len(docs) >= 2 and len({d.get("lang") for d in docs}) == len(docs)
+                       for docs in stories.values())
+        for docs in stories.values():
+            for pos, r in enumerate(docs):
+                flag = r.get("is_translation")
+                if isinstance(flag, bool):
+                    how.add("the corpus's is_translation field")
+                elif parallel:
+                    how.add("parallel corpus (every gold story: one document per language; all but the first are translations)")
+                    flag = pos > 0
+                else:
+                    continue
+                earlier = any(e.get("lang") != r.get("lang") for e in docs[:pos])
+                if not flag or earlier:
+                    gold[r["doc_id"]] = flag
+    return gold, "; ".join(sorted(how)) or "unknown (no recall)"
+
+
+def lineage_scores(rows: list[dict[str, Any]], marks: dict[str, dict[str, Any]],
+                   gold: dict[str, bool] | None = None, gold_note: str = "") -> dict[str, Any]:
+    """Counts of the stored lineage marks by kind; for translation marks, how many point to the
+    same gold story in another language (``translation_right``: a precision proxy), how many
+    join two vector spaces, and, for documents in ``gold`` (see :func:`gold_translations`),
+    translation recall overall and per language."""
+    story = {r["doc_id"]: r["story_id"] for r in rows}
+    lang = {r["doc_id"]: r.get("lang") or "?" for r in rows}
+    kinds: dict[str, int] = defaultdict(int)
+    tr = right = cross_space = cross_right = 0
+    per_lang: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for d in (r["doc_id"] for r in rows):
+        m = marks.get(d)
+        kind = m["kind"] if m else None
+        kinds[str(kind) if kind else "none"] += 1
+        if kind != "translation":
+            continue
+        of = m["of"]  # type: ignore[index]
+        ok = of is not None and story.get(of) == story[d] and lang.get(of) != lang[d]
+        tr, right = tr + 1, right + ok
+        per_lang[lang[d]]["marked"] += 1
+        per_lang[lang[d]]["right"] += ok
+        if m["space"] and m["of_space"] and m["space"] != m["of_space"]:  # type: ignore[index]
+            cross_space, cross_right = cross_space + 1, cross_right + ok
+    out: dict[str, Any] = {
+        "marks": dict(sorted(kinds.items())),
+        "translation_marks": tr,
+        "translation_right": right,
+        "translation_precision": right / tr if tr else None,
+        "translation_cross_space": cross_space,
+        "translation_cross_space_right": cross_right,
+        "gold": gold_note,
+    }
+    if gold:
+        found: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for d, is_tr in gold.items():
+            if not is_tr:
+                continue
+            m = marks.get(d) or {}
+            hit = m.get("kind") == "translation" and story.get(m.get("of")) == story[d] and lang.get(m.get("of")) != lang[d]
+            for key in ("all", lang[d]):
+                found[key][0] += 1
+                found[key][1] += hit
+        out["translation_recall"] = {k: {"gold": n, "found": h, "recall": h / n if n else None}
+                                     for k, (n, h) in sorted(found.items())}
+    for k, v in per_lang.items():
+        per_lang[k] = dict(v)  # type: ignore[assignment]
+    out["translation_marks_by_language"] = dict(sorted(per_lang.items()))
+    return out
+
+
+def format_lineage(lin: dict[str, Any]) -> list[str]:
+    """Lines of the lineage section of the table."""
+    p = lin.get("translation_precision")
+    rows = ["", f"lineage marks: {', '.join(f'{k} {v}' for k, v in lin['marks'].items())}",
+            f"translation marks: {lin['translation_marks']}, {lin['translation_right']} to the same gold story "
+            f"in another language (precision proxy {'n/a' if p is None else f'{p:.3f}'}); across vector spaces: "
+            f"{lin['translation_cross_space']} ({lin['translation_cross_space_right']} right)",
+            f"translation gold: {lin['gold']}"]
+    rec = lin.get("translation_recall")
+    if rec:
+        rows += ["", "| translations of | gold | marked right | recall |", "|---|---:|---:|---:|"]
+        for k, v in rec.items():
+            r = v["recall"]
+            rows.append(f"| {k} | {v['gold']} | {v['found']} | {'n/a' if r is None else f'{r:.3f}'} |")
+    return rows
+
+
 def _instrument(service: Any, timers: dict[str, float]) -> None:
     """Time the embedding and the clustering step inside the real service. The clusterer asks
     for an article's title vector only when it needs it (inside the cluster step): that time
     is counted as embedding, not clustering."""
     embed, title, assign = service.embed_article, service.embed_title, service._assign
-    title_key = "  embed e5-small title (when the clusterer needs it)"
+    title_key = "  embed e5-small title (when the clusterer or lineage needs it)"
 
     def timed_embed(article: Any, *args: Any, **kw: Any) -> Any:
         t = time.perf_counter()
@@ -163,7 +296,8 @@ def format_table(result: dict[str, Any]) -> str:
     rows = [f"{result['documents']} documents, {result['gold_stories']} gold stories, "
             f"{result['predicted_stories']} predicted; outcomes {result['outcomes']}",
             f"articles by space {result.get('articles_by_space')}; forced to e5-small: "
-            f"{','.join(result.get('force_e5') or []) or 'none'}; joined across spaces: {result.get('bridged')}", "",
+            f"{','.join(result.get('force_e5') or []) or 'none'}; joined across spaces: {result.get('bridged')}; "
+            f"e5-small title vectors stored: {result.get('title_vectors')}", "",
             "| subset | n | BCubed P | BCubed R | BCubed F1 | pairwise P | pairwise R | pairwise F1 |",
             "|---|---:|---:|---:|---:|---:|---:|---:|"]
 
@@ -176,6 +310,8 @@ def format_table(result: dict[str, Any]) -> str:
 
     for name, d in s.items():
         rows.append(line(name, d))
+    if result.get("lineage"):
+        rows += format_lineage(result["lineage"])
     rows += ["", "| stage | ms/article |", "|---|---:|"]
     for k, v in result["stage_ms_per_article"].items():
         rows.append(f"| {k} | {v:.1f} |")

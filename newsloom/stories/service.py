@@ -247,7 +247,7 @@ class StoryService:
             focus = members
             vectors, spaces = self._vectors(a.id for a in focus if a.id is not None)
             before = {a.id: (a.lineage, a.lineage_of) for a in focus}
-            apply_lineage(focus, vectors, spaces, self._signals)
+            apply_lineage(focus, vectors, spaces, self._signals, self._lineage_titles(focus, spaces))
             changed = [a for a in focus if a is new or before.get(a.id) != (a.lineage, a.lineage_of)]
         else:
             others = members[:-1] if new is not None else members
@@ -301,7 +301,8 @@ class StoryService:
                   spaces: dict[int, str]) -> None:
         from newsloom.stories.lineage import article_items, mark_new
 
-        items = article_items([*others, new], vectors, spaces, self._signals)
+        items = article_items([*others, new], vectors, spaces, self._signals,
+                              self._lineage_titles([*others, new], spaces))
         roots = {a.id: a.lineage_of for a in others
                  if a.id is not None and a.lineage == "copy" and isinstance(a.lineage_of, int)}
         mark = mark_new(items[-1], items[:-1], roots)
@@ -314,6 +315,34 @@ class StoryService:
         for i, (model, blob) in self.store.get_embeddings(ids, (self.model, FALLBACK_MODEL)).items():
             out[i], spaces[i] = np.frombuffer(blob, dtype=np.float32), model
         return out, spaces
+
+    def _lineage_titles(self, articles: list[Article], spaces: dict[int, str]
+                        ) -> dict[int, "np.ndarray | Callable[[], np.ndarray | None]"]:
+        """e5-small title vectors for translations across spaces (see ``lineage``), by article
+        id: only when the articles are in more than one space (else none is needed, and no
+        query is made); the stored ones, and for the others (USE-routed articles whose title
+        the clusterer never asked for) a function that embeds and stores the title when the
+        lineage code first needs it. Lineage bounds how many it asks for per article, and a
+        vector computed here is used as it is stored (float32), so streaming and a rebuild
+        (which finds it stored) compare the same numbers."""
+        if len(set(spaces.values())) < 2:
+            return {}
+        ids = [a.id for a in articles if a.id is not None]
+        out: dict[int, np.ndarray | Callable[[], np.ndarray | None]] = {
+            i: np.frombuffer(blob, dtype=np.float32) for i, (_, blob) in self.store.get_embeddings(ids, (TITLE_MODEL,)).items()}
+        for a in articles:
+            if a.id is not None and a.id not in out:
+                out[a.id] = self._stored_title_on_demand(a)
+        return out
+
+    def _stored_title_on_demand(self, article: Article) -> Callable[[], np.ndarray | None]:
+        compute = self._title_on_demand(article)
+
+        def as_stored() -> np.ndarray | None:
+            vec = compute()
+            return None if vec is None else np.asarray(vec, dtype=np.float32)
+
+        return as_stored
 
     def _stored_vectors(self, model: str) -> dict[int, np.ndarray]:
         return {aid: np.frombuffer(blob, dtype=np.float32) for aid, blob in self.store.iter_embeddings(model)}

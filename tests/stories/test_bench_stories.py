@@ -114,6 +114,61 @@ def test_meantime_pipeline_with_a_language_forced_to_e5(shared_dir: Path) -> Non
     assert r["bridged"] >= 25, stories_pipeline.format_table(r)
     cross = r["scores"]["cross-language"]["bcubed"]
     assert cross["precision"] >= 0.99 and cross["f1"] >= 0.95, stories_pipeline.format_table(r)
+    # the Dutch translations are marked as such across the two spaces, through their titles
+    lin = r["lineage"]
+    assert lin["gold"] == "the corpus's is_translation field"
+    assert lin["translation_precision"] == 1.0, stories_pipeline.format_table(r)
+    assert lin["translation_recall"]["nl"]["recall"] >= 0.7, stories_pipeline.format_table(r)
+    assert lin["translation_cross_space"] == lin["translation_recall"]["nl"]["found"]
+    assert "translations of" in stories_pipeline.format_table(r)
+
+
+def test_gold_translations_from_the_field_or_a_parallel_corpus() -> None:
+    from newsloom.bench.stories_pipeline import gold_translations
+
+    def row(doc: str, story: str, lang: str, **kw: object) -> dict:
+        return {"doc_id": doc, "story_id": story, "lang": lang, **kw}
+
+    flagged = [row("a", "s", "en", is_translation=False), row("b", "s", "nl", is_translation=True),
+               row("c", "t", "nl", is_translation=True)]  # its original is not in the stream
+    gold, how = gold_translations(flagged)
+    assert gold == {"a": False, "b": True} and "is_translation" in how
+    parallel = [row("a", "s", "en"), row("b", "s", "fr"), row("c", "t", "fr"), row("d", "t", "en")]
+    gold, how = gold_translations(parallel)
+    assert gold == {"a": False, "b": True, "c": False, "d": True} and how.startswith("parallel corpus")
+    # two languages in one story but also single-document stories (Primer): unknown
+    mixed = [*parallel, row("e", "u", "en")]
+    assert gold_translations(mixed) == ({}, "unknown (no recall)")
+    # the same rows split over two files: the parallel one still counts
+    gold, _ = gold_translations(mixed, {"e": 1})
+    assert gold["b"] is True and "e" not in gold
+    # a story with two documents in one language is not parallel
+    assert gold_translations([row("a", "s", "en"), row("b", "s", "en")])[0] == {}
+
+
+def test_lineage_scores_hand_computed() -> None:
+    from newsloom.bench.stories_pipeline import format_lineage, lineage_scores
+
+    rows = [{"doc_id": d, "story_id": s, "lang": lang} for d, s, lang in
+            [("a", "s", "en"), ("b", "s", "nl"), ("c", "s", "it"), ("d", "t", "nl"), ("e", "t", "en")]]
+    marks = {"a": {"kind": "first", "of": None, "space": "use-m3", "of_space": None},
+             "b": {"kind": "translation", "of": "a", "space": "e5-small", "of_space": "use-m3"},
+             "c": {"kind": None, "of": None, "space": "use-m3", "of_space": None},
+             "d": {"kind": "translation", "of": "c", "space": "e5-small", "of_space": "use-m3"},  # wrong story
+             "e": {"kind": "copy", "of": "d", "space": "use-m3", "of_space": "e5-small"}}
+    lin = lineage_scores(rows, marks, {"a": False, "b": True, "c": True}, "test")
+    assert lin["marks"] == {"copy": 1, "first": 1, "none": 1, "translation": 2}
+    assert (lin["translation_marks"], lin["translation_right"], lin["translation_precision"]) == (2, 1, 0.5)
+    assert (lin["translation_cross_space"], lin["translation_cross_space_right"]) == (2, 1)
+    assert lin["translation_recall"]["all"] == {"gold": 2, "found": 1, "recall": 0.5}
+    assert lin["translation_recall"]["it"]["recall"] == 0.0
+    assert lin["translation_marks_by_language"]["nl"] == {"marked": 2, "right": 1}
+    text = "\n".join(format_lineage(lin))
+    assert "precision proxy 0.500" in text and "| nl | 1 | 1 | 1.000 |" in text
+    # no gold, no marks: no recall, no division by zero
+    empty = lineage_scores(rows, {})
+    assert empty["translation_precision"] is None and "translation_recall" not in empty
+    assert "n/a" in "\n".join(format_lineage(empty))
 
 
 def test_meantime_clustering_quality(shared_dir: Path) -> None:
