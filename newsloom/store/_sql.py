@@ -357,9 +357,9 @@ class SQLStore(Store):
     def story_articles(self, story_id: int) -> list[Article]:
         return self._articles("a.story_id = ?", [story_id], "ORDER BY a.id")
 
-    def story_member_times(self, story_id: int) -> list[tuple[int, datetime | None]]:
+    def story_member_times(self, story_id: int) -> list[tuple[int, datetime | None, datetime | None]]:
         sql = "SELECT id, published, fetched_at FROM articles WHERE story_id = ? ORDER BY id"
-        return [(int(r["id"]), codec.parse_dt(r["published"]) or codec.parse_dt(r["fetched_at"]))
+        return [(int(r["id"]), codec.parse_dt(r["published"]), codec.parse_dt(r["fetched_at"]))
                 for r in self._rows(sql, [story_id])]
 
     def get_articles(self, article_ids: Iterable[int]) -> list[Article]:

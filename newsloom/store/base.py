@@ -165,11 +165,11 @@ class Store(abc.ABC):
     def story_articles(self, story_id: int) -> list[Article]:
         """Articles whose story_id is this story, in arrival order."""
 
-    def story_member_times(self, story_id: int) -> list[tuple[int, datetime | None]]:
-        """``(id, published or else fetched_at)`` of the story's articles, in arrival order: what
+    def story_member_times(self, story_id: int) -> list[tuple[int, datetime | None, datetime | None]]:
+        """``(id, published, fetched_at)`` of the story's articles, in arrival order: what
         picking a big story's lineage focus needs, without reading every member whole. This
-        default reads them whole; SQL stores read the two columns."""
-        return [(a.id, a.published or a.fetched_at) for a in self.story_articles(story_id)
+        default reads them whole; SQL stores read the columns."""
+        return [(a.id, a.published, a.fetched_at) for a in self.story_articles(story_id)
                 if a.id is not None]
 
     def get_articles(self, article_ids: Iterable[int]) -> list[Article]:

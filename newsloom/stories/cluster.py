@@ -74,9 +74,8 @@ from newsloom.stories.items import (  # noqa: F401 - the item types stay importa
     _why,
     make_item,
 )
+from newsloom.stories.naming import EARLIEST_PLAUSIBLE
 
-# Before the web there were no online news; such dates are parser accidents (epoch zero etc.).
-_EARLIEST_PLAUSIBLE = datetime(1991, 1, 1, tzinfo=UTC)
 _STATE_VERSION = 4  # 4: cross_space_merge
 # Body characters embedded after the title (newsloom.analyse.embed.article_text). Measured on
 # MEANTIME + Primer (BCubed F1): 800 chars 0.995 / 0.983, 2,000 chars 0.997 / 0.981 at 2.5x the
@@ -303,7 +302,7 @@ class StoryClusterer:
     # --- internals ---------------------------------------------------------------------------
     def _effective_time(self, item: ClusterItem) -> tuple[datetime | None, str | None]:
         pub, arr = _utc(item.published), _utc(item.arrival)
-        if pub is not None and pub < _EARLIEST_PLAUSIBLE:
+        if pub is not None and pub < EARLIEST_PLAUSIBLE:
             return arr, f"published {pub.date()} is implausibly old: using arrival time"
         if pub is not None and arr is not None and pub > arr:
             return arr, f"published {pub.isoformat()} is after arrival (clock skew): clamped to arrival"

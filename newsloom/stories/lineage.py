@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from newsloom.models import Article
+from newsloom.stories.naming import effective_time
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MIN_LEN_RATIO = 0.75
@@ -309,7 +310,7 @@ def article_items(articles: Sequence[Article], vectors: Mapping[int, np.ndarray]
         numbers, names, shingles = article_signals(a, cache)
         out.append(LineageItem(
             article_id=a.id, text=_item_text(a), lang=a.lang, shingles=shingles,
-            time=a.published or a.fetched_at, vector=(vectors or {}).get(a.id), space=(spaces or {}).get(a.id),
+            time=effective_time(a.published, a.fetched_at), vector=(vectors or {}).get(a.id), space=(spaces or {}).get(a.id),
             numbers=numbers,
             names=names,
             urls=tuple(u for u in (a.url, a.canonical_url) if u),

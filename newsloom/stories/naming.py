@@ -23,9 +23,33 @@ _TIMELINE_MAX = 12
 _FACETS_MAX = 20  # names and quotes kept in a story's record
 
 
+# Before the web there were no online news; such dates are parser accidents (epoch zero etc.).
+EARLIEST_PLAUSIBLE = datetime(1991, 1, 1, tzinfo=UTC)
+
+
+def effective_time(published: datetime | None, fetched_at: datetime | None) -> datetime | None:
+    """When an article appeared, for ordering a story (first report, lineage, timeline, first
+    seen and last updated): its published time, unless that is implausibly old (before 1991) or
+    later than when it was fetched (a wrong clock or time zone: a page cannot be read before it
+    is published), and then its fetch time. The clusterer applies the same rules and records
+    the reason (``StoryClusterer._effective_time``)."""
+    pub, got = _utc(published), _utc(fetched_at)
+    if pub is not None and pub < EARLIEST_PLAUSIBLE:
+        pub = None
+    if pub is not None and got is not None and pub > got:
+        return got
+    return pub if pub is not None else got
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    return None if t is None else (t.replace(tzinfo=UTC) if t.tzinfo is None else t)
+
+
 def _when(a: Article) -> datetime:
-    t = a.published or a.fetched_at
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
+    t = effective_time(a.published, a.fetched_at)
+    if t is None:  # an article not stored yet, with no plausible date: it counts as now
+        t = datetime.now(UTC)
+    return t
 
 
 def _is_original(a: Article) -> bool:

@@ -29,6 +29,7 @@ import numpy as np
 from newsloom.config import Settings
 from newsloom.errors import NotFoundError
 from newsloom.models import Article, Story
+from newsloom.stories.naming import effective_time
 from newsloom.store.base import Store
 
 if TYPE_CHECKING:
@@ -280,7 +281,7 @@ class StoryService:
         described = self._described.get(sid)
         if described is None:
             return False
-        times = [(i, t) for i, t in self.store.story_member_times(sid) if i != new.id]
+        times = [(i, effective_time(p, f)) for i, p, f in self.store.story_member_times(sid) if i != new.id]
         if len(times) + 1 <= _LINEAGE_MAX or len(times) + 1 >= described * (1 + _RECORD_GROWTH):
             return False
         try:
@@ -453,7 +454,7 @@ def _lineage_focus(members: list[Article]) -> list[Article]:
     """The members a new article of a big story is compared with: the earliest
     ``_LINEAGE_MAX // 2`` by time (the likely originals) and the newest by arrival, in arrival
     order."""
-    keep = set(_focus_ids([(a.id or 0, a.published or a.fetched_at) for a in members]))
+    keep = set(_focus_ids([(a.id or 0, effective_time(a.published, a.fetched_at)) for a in members]))
     return [a for a in members if (a.id or 0) in keep]
 
 
@@ -466,7 +467,7 @@ def _focus_ids(times: list[tuple[int, datetime | None]]) -> list[int]:
 
 
 def _time_key(a: Article) -> tuple[bool, datetime]:
-    return _when_key(a.published or a.fetched_at)
+    return _when_key(effective_time(a.published, a.fetched_at))
 
 
 def _when_key(t: datetime | None) -> tuple[bool, datetime]:

@@ -585,9 +585,10 @@ def test_story_member_times_and_get_articles(store: Store) -> None:
     b = store.add_article(Article(url="https://m.example/2", story_id=s.id))  # no published
     store.add_article(Article(url="https://m.example/3"))
     times = store.story_member_times(s.id)  # type: ignore[arg-type]
-    assert [i for i, _ in times] == [a.id, b.id]
-    assert times[0][1] == T0 and times[1][1] == store.get_article(b.id).fetched_at  # type: ignore[arg-type]
-    assert times[1][1] is not None and times[1][1].tzinfo is not None
+    assert [i for i, _, _ in times] == [a.id, b.id]
+    assert times[0][1] == T0 and times[1][1] is None
+    assert times[1][2] == store.get_article(b.id).fetched_at  # type: ignore[arg-type]
+    assert times[1][2] is not None and times[1][2].tzinfo is not None
     got = store.get_articles([b.id, 4242, a.id, b.id])  # type: ignore[list-item]
     assert [x.id for x in got] == [a.id, b.id] and got[0].url == "https://m.example/1"
     assert store.get_articles([]) == []

@@ -40,7 +40,7 @@ class Stream:
         self.n += 1
         a = self.store.add_article(Article(url=kw.pop("url", f"https://s{self.n % 9}.example/{self.n}"),  # type: ignore[arg-type]
                                            title=str(kw.pop("title", f"Flood report {self.n}")), text=text,
-                                           lang=lang, published=T0 + timedelta(minutes=minutes),
+                                           lang=lang, published=kw.pop("published", T0 + timedelta(minutes=minutes)),
                                            source=f"s{self.n % 9}.example", **kw))  # type: ignore[arg-type]
         v = self.base + 0.2 * self.rng.normal(size=512) / np.sqrt(512)
         self.svc.add(a, (v / np.linalg.norm(v)).astype(np.float32), self.svc.model)
@@ -150,3 +150,21 @@ def test_start_up_replay_reads_vectors_in_batches_and_rebuilds_the_same_memory(s
     streamed = {a.id: a.story_id for a in store.iter_articles()}
     assert len(set(streamed.values())) == 40
     assert {aid: again.clusterer.resolve(again.clusterer.story_of(aid)) for aid in streamed} == streamed  # type: ignore[arg-type]
+
+
+def test_skewed_dates_do_not_order_a_story(store: Store) -> None:
+    """A report dated in the future of when it was fetched (a wrong clock or time zone) or before
+    the web counts from its fetch time: it neither stays `first` forever by a 1970 date nor
+    makes the story look updated in 2031."""
+    svc = service(store)
+    s = Stream(store, svc)
+    now = datetime.now(UTC)
+    epoch = s.add(BASE, 0, published=datetime(1970, 1, 1, tzinfo=UTC), url="https://epoch.example/1")
+    future = s.add(BASE + " More to follow.", 0, published=datetime(2031, 1, 1, tzinfo=UTC),
+                   url="https://future.example/1")
+    story = store.get_story(store.get_article(epoch.id).story_id)  # type: ignore[arg-type]
+    assert story.last_updated is not None and story.last_updated < now + timedelta(minutes=5)
+    assert story.first_seen is not None and story.first_seen.year >= 2026
+    marks = {a.url: (a.lineage, a.lineage_of) for a in store.story_articles(story.id)}  # type: ignore[arg-type]
+    assert marks["https://epoch.example/1"] == ("first", None)  # fetched first, so first
+    assert marks["https://future.example/1"] == ("copy", epoch.id)
