@@ -160,8 +160,8 @@ def test_skewed_dates_do_not_order_a_story(store: Store) -> None:
     s = Stream(store, svc)
     now = datetime.now(UTC)
     epoch = s.add(BASE, 0, published=datetime(1970, 1, 1, tzinfo=UTC), url="https://epoch.example/1")
-    future = s.add(BASE + " More to follow.", 0, published=datetime(2031, 1, 1, tzinfo=UTC),
-                   url="https://future.example/1")
+    s.add(BASE + " More to follow.", 0, published=datetime(2031, 1, 1, tzinfo=UTC),
+          url="https://future.example/1")
     story = store.get_story(store.get_article(epoch.id).story_id)  # type: ignore[arg-type]
     assert story.last_updated is not None and story.last_updated < now + timedelta(minutes=5)
     assert story.first_seen is not None and story.first_seen.year >= 2026
