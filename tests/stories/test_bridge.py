@@ -12,23 +12,13 @@ from newsloom.errors import StoryError
 from newsloom.stories.cluster import ClusterItem, StoryClusterer, StoryState, _gap_factor
 from newsloom.stories.maintenance import merge_stories
 
+from space_worlds import DIMS, TITLE_DIM, BaseWorld, unit  # noqa: E402,F401 - tests/stories is on sys.path
+
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
-DIMS = {"a": 64, "b": 48}  # two incomparable spaces (e.g. USE-m3 and e5-small)
-TITLE_DIM = 32
 
 
-def unit(v: np.ndarray) -> np.ndarray:
-    return (v / np.linalg.norm(v)).astype(np.float32)
-
-
-class World:
+class World(BaseWorld):
     """Events, each with a direction per space and one in the title space."""
-
-    def __init__(self, n_events: int = 4, seed: int = 0) -> None:
-        self.rng = np.random.default_rng(seed)
-        self.own = {s: [unit(self.rng.standard_normal(d)) for _ in range(n_events)] for s, d in DIMS.items()}
-        self.title = [unit(self.rng.standard_normal(TITLE_DIM)) for _ in range(n_events)]
-        self.n = 0
 
     def item(self, event: int, space: str, hours: float, title_event: int | None = None,
              own_noise: float = 0.03, title_noise: float = 0.05, names: frozenset[str] | None = None,

@@ -22,13 +22,9 @@ from newsloom.stories.maintenance import (
 )
 from newsloom.stories.service import FALLBACK_MODEL, TITLE_MODEL, StoryService
 
+from space_worlds import DIMS, TITLE_DIM, BaseWorld, unit  # noqa: E402,F401 - tests/stories is on sys.path
+
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
-DIMS = {"a": 64, "b": 48}  # two incomparable spaces (say USE-m3 and e5-small)
-TITLE_DIM = 32
-
-
-def unit(v: np.ndarray) -> np.ndarray:
-    return (v / np.linalg.norm(v)).astype(np.float32)
 
 
 def at_cos(base: np.ndarray, cos: float, rng: np.random.Generator) -> np.ndarray:
@@ -38,14 +34,8 @@ def at_cos(base: np.ndarray, cos: float, rng: np.random.Generator) -> np.ndarray
     return unit(cos * base + np.sqrt(1 - cos * cos) * r)
 
 
-class World:
+class World(BaseWorld):
     """Events, each with a direction per space and one in the title space (as test_bridge)."""
-
-    def __init__(self, n_events: int = 4, seed: int = 0) -> None:
-        self.rng = np.random.default_rng(seed)
-        self.own = {s: [unit(self.rng.standard_normal(d)) for _ in range(n_events)] for s, d in DIMS.items()}
-        self.title = [unit(self.rng.standard_normal(TITLE_DIM)) for _ in range(n_events)]
-        self.n = 0
 
     def item(self, event: int, space: str, hours: float, title: np.ndarray | None | str = "event",
              names: frozenset[str] | None = None, numbers: frozenset[str] | None = None) -> ClusterItem:
