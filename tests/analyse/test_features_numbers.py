@@ -37,3 +37,19 @@ def test_arabic_and_latin_reports_share_their_numbers() -> None:
     ar = extract_signals("آخر موعد لحجز ١٣٥٩ شقة", "بنسبة ٢٨٪ من 2٬700 طلب", "ar")
     en = extract_signals("Last day to book 1,359 flats", "28% of 2,700 applications", "en")
     assert ar.numbers & en.numbers == {"1359", "28%", "2700"}
+
+
+@pytest.mark.parametrize(("text", "lang", "expected"), [
+    ("GM seeks $16.6 billion in loans", "en", {"16600000000"}),
+    ("GM busca 16.600 millones de $ de préstamo", "es", {"16600000000"}),
+    ("GM demande 16,6 milliards de dollars", "fr", {"16600000000"}),
+    ("GM will 16,6 Milliarden Dollar", "de", {"16600000000"}),
+    ("3 million people, 23 thousand homes", "en", {"3000000", "23000"}),
+    ("23 mil personas", "es", {"23000"}),
+    ("1,5 billones de euros", "es", {"1500000000000"}),  # a long-scale billion
+    ("2 Billionen Euro Schulden", "de", {"2000000000000"}),
+    ("12 млрд рублей и 3,5 млн", "ru", {"12000000000", "3500000"}),
+    ("a military base, 40 milestones", "en", {"40"}),  # a word that merely starts like a scale
+])
+def test_scale_words_give_the_whole_amount(text: str, lang: str, expected: set[str]) -> None:
+    assert extract_numbers(text, lang) == expected
