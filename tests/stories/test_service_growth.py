@@ -168,3 +168,6 @@ def test_skewed_dates_do_not_order_a_story(store: Store) -> None:
     marks = {a.url: (a.lineage, a.lineage_of) for a in store.story_articles(story.id)}  # type: ignore[arg-type]
     assert marks["https://epoch.example/1"] == ("first", None)  # fetched first, so first
     assert marks["https://future.example/1"] == ("copy", epoch.id)
+    notes = {a.url: " ".join(a.notes) for a in store.story_articles(story.id)}  # type: ignore[arg-type]
+    assert "clock skew" in notes["https://future.example/1"]
+    assert "implausibly old" in notes["https://epoch.example/1"]
