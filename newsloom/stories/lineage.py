@@ -194,7 +194,9 @@ def _mark(it: LineageItem, earlier: Sequence[LineageItem], sh: Mapping[int, np.n
         return LineageMark("copy", root.get(it.duplicate_of, it.duplicate_of), 1.0)
     best_copy: tuple[float, int] | None = None
     best_rewrite: tuple[float, int] | None = None
-    best_tr: tuple[float, int] | None = None
+    # (same space, cosine, id): a match by the title + lead embedding beats one by title alone
+    # (the stronger evidence, and the two cosines are on different scales)
+    best_tr: tuple[bool, float, int] | None = None
     cross_space = 0  # earlier reports in another space compared by title so far
     for e in earlier:
         if e.is_copy:
@@ -215,15 +217,17 @@ def _mark(it: LineageItem, earlier: Sequence[LineageItem], sh: Mapping[int, np.n
                 best_rewrite = (containment, e.article_id)
         elif cross and _same_space(it, e):
             cos = float(it.vector @ e.vector)  # type: ignore[operator]
-            if cos >= th.translation_cos and _parallel(it, e, th.translation_names, th.translation_numbers) and (best_tr is None or cos > best_tr[0]):
-                best_tr = (cos, e.article_id)
+            if cos >= th.translation_cos and _parallel(it, e, th.translation_names, th.translation_numbers) \
+                    and (best_tr is None or (True, cos) > best_tr[:2]):
+                best_tr = (True, cos, e.article_id)
         elif cross and cross_space < th.cross_space_candidates \
                 and _parallel(it, e, th.translation_names, th.translation_numbers):
             cross_space += 1
             cos = _title_cos(it, e)
-            if cos is not None and cos >= th.translation_title_cos and (best_tr is None or cos > best_tr[0]):
-                best_tr = (cos, e.article_id)
-    for kind, best in (("copy", best_copy), ("translation", best_tr), ("rewrite", best_rewrite)):
+            if cos is not None and cos >= th.translation_title_cos and (best_tr is None or (False, cos) > best_tr[:2]):
+                best_tr = (False, cos, e.article_id)
+    translation = None if best_tr is None else best_tr[1:]
+    for kind, best in (("copy", best_copy), ("translation", translation), ("rewrite", best_rewrite)):
         if best is not None:
             return LineageMark(kind, best[1], round(best[0], 4))
     return LineageMark(None)

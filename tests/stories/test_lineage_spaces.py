@@ -72,6 +72,20 @@ def test_translation_across_spaces_by_title() -> None:
     assert assign_lineage([item(1, EN, "en", 0, "use-m3", None), item(2, IT, "nl", 1, "e5-small", t)])[2].lineage is None
 
 
+def test_a_match_in_the_same_space_beats_a_closer_title_match() -> None:
+    """Title + lead in one space is the stronger evidence: an Italian article whose English
+    original is in its own space at cosine ~0.85 is marked against it, not against an earlier
+    Dutch version in the other space whose title is closer still."""
+    t = unit(1)
+    nl = item(1, EN, "nl", 0, "e5-small", t, dim=16)
+    en = item(2, EN, "en", 1, "use-m3", unit(50, t, 0.05))
+    it = LineageItem(3, IT, "it", T0 + timedelta(hours=2), unit(3, en.vector, 0.6, dim=32), space="use-m3",
+                     numbers=NUMS, names=NAMES, title_vector=t)
+    assert 0.8 <= float(it.vector @ en.vector) < 0.9  # type: ignore[operator]
+    m = assign_lineage([nl, en, it])
+    assert (m[3].lineage, m[3].lineage_of) == ("translation", 2)
+
+
 def test_title_computed_only_for_candidates_that_pass_the_cheap_tests() -> None:
     t = unit(1)
     independent = Lazy(unit(4, t, 0.01))
