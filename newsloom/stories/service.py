@@ -190,7 +190,9 @@ class StoryService:
         article.story_id = sid
         self._refresh(sid, new=article)
         self._apply_merges()
-        return sid
+        # the maintenance pass this article triggered may have merged its story into another
+        article.story_id = self.clusterer.resolve(sid)
+        return article.story_id
 
     def _title_on_demand(self, article: Article) -> Callable[[], np.ndarray | None]:
         """The title vector as the clusterer wants it: computed (and stored) only when it is

@@ -299,3 +299,24 @@ def test_service_stores_the_cross_space_merge_and_rebuild_agrees(store: Store) -
     assert rebuilt.rebuild() == 5
     assert {a.id: a.story_id for a in store.iter_articles()} == got
     assert store.get_story(en1.id).merged_into == uk1.id  # type: ignore[arg-type]
+
+
+def test_add_returns_the_story_after_the_merge_it_triggered(store: Store) -> None:
+    """When the maintenance pass an article triggers merges its story into an older one, add()
+    returns (and the article holds) the story it ends up in. The merge is made by hand here,
+    as maintenance would make it, to test the service's side alone."""
+    service = StoryService(store, Settings.load(stories=True), replay=False)
+    en1 = stored(store, "q-en", "en", QUAKE_EN, 0)
+    vote = stored(store, "v-en", "en", VOTE_EN, 1)
+    vote2 = stored(store, "v-en-2", "en", VOTE_EN, 2)
+    assert service.add(en1) == en1.id and service.add(vote) == vote.id
+    real = service._apply_merges
+
+    def merge_then_apply() -> None:
+        service.clusterer.union(vote.id, en1.id)  # type: ignore[arg-type]
+        real()
+
+    service._apply_merges = merge_then_apply  # type: ignore[method-assign]
+    assert service.add(vote2) == en1.id
+    assert vote2.story_id == en1.id == store.get_article(vote2.id).story_id  # type: ignore[arg-type]
+    assert store.get_story(vote.id).merged_into == en1.id  # type: ignore[arg-type]
