@@ -193,6 +193,11 @@ def lineage_scores(rows: list[dict[str, Any]], marks: dict[str, dict[str, Any]],
     translation recall overall and per language."""
     story = {r["doc_id"]: r["story_id"] for r in rows}
     lang = {r["doc_id"]: r.get("lang") or "?" for r in rows}
+
+    def points_right(d: str, of: str | None) -> bool:
+        """A translation mark of ``d`` pointing to ``of``: same gold story, another language."""
+        return of is not None and story.get(of) == story[d] and lang.get(of) != lang[d]
+
     kinds: dict[str, int] = defaultdict(int)
     tr = right = cross_space = cross_right = 0
     per_lang: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -202,8 +207,7 @@ def lineage_scores(rows: list[dict[str, Any]], marks: dict[str, dict[str, Any]],
         kinds[str(kind) if kind else "none"] += 1
         if kind != "translation":
             continue
-        of = m["of"]  # type: ignore[index]
-        ok = of is not None and story.get(of) == story[d] and lang.get(of) != lang[d]
+        ok = points_right(d, m["of"])  # type: ignore[index]
         tr, right = tr + 1, right + ok
         per_lang[lang[d]]["marked"] += 1
         per_lang[lang[d]]["right"] += ok
@@ -224,7 +228,7 @@ def lineage_scores(rows: list[dict[str, Any]], marks: dict[str, dict[str, Any]],
             if not is_tr:
                 continue
             m = marks.get(d) or {}
-            hit = m.get("kind") == "translation" and story.get(m.get("of")) == story[d] and lang.get(m.get("of")) != lang[d]
+            hit = m.get("kind") == "translation" and points_right(d, m.get("of"))
             for key in ("all", lang[d]):
                 found[key][0] += 1
                 found[key][1] += hit

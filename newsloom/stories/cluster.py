@@ -470,12 +470,17 @@ class StoryClusterer:
         cos = np.stack([mt for mt, _ in titles]) @ tvec
         return self._top_k_score(cos, [ms for _, ms in titles], sig, self.bridge_threshold or 1.0)
 
-    def _has_live_part(self, root: int, space: str) -> bool:
+    def live_spaces(self, root: int) -> set[str]:
+        """The spaces in which story ``root`` has a live part."""
+        out = set()
         for pid in [root, *self._linked.get(root, ())]:
             p = self.stories[pid]
-            if p.space == space and not p.closed and p.merged_into is None and p.centroid_sum is not None:
-                return True
-        return False
+            if not p.closed and p.merged_into is None and p.centroid_sum is not None:
+                out.add(p.space)
+        return out
+
+    def _has_live_part(self, root: int, space: str) -> bool:
+        return space in self.live_spaces(root)
 
     def _link(self, part_id: int, into: int) -> None:
         """Make part ``part_id`` (a story root) part of story ``into`` (a root)."""

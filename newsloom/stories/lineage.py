@@ -13,8 +13,8 @@ Marks (``Article.lineage`` / ``Article.lineage_of``):
 - ``None``: an independent report of the same story.
 
 Each mark points to an *earlier* article (``lineage_of``); a copy of a copy points to the root.
-Shingles are compared exactly (sorted arrays of hashes): a story holds a handful to a few hundred articles,
-so an LSH index (``newsloom.dedupe``) would cost more than it saves here.
+Shingles are compared exactly (sorted arrays of hashes): a story holds a handful to a few
+hundred articles, so an LSH index (``newsloom.dedupe``) would cost more than it saves here.
 
 Embeddings are compared only within one vector space (``LineageItem.space``): a story can hold
 articles embedded by different models (see ``newsloom.stories.cluster``), whose vectors are not
@@ -23,9 +23,11 @@ article can have (``LineageItem.title_vector``, the space all share): only for t
 ``Thresholds.cross_space_candidates`` earlier reports (in time order) that pass the cheap
 language and :func:`_parallel` tests, so a title the service embeds on demand costs a bounded
 number of embeddings per article, and which reports are compared does not depend on which
-title vectors happen to be stored (streaming and a rebuild give the same marks). A story too big to re-mark whole is marked incrementally: :func:`mark_new` marks one
-new article against a bounded set of earlier ones (the service picks the story's earliest reports,
-the likely originals, and its most recent ones), leaving the others' marks as they are.
+title vectors happen to be stored (streaming and a rebuild give the same marks).
+
+A story too big to re-mark whole is marked incrementally: :func:`mark_new` marks one new article
+against a bounded set of earlier ones (the service picks the story's earliest reports, the likely
+originals, and its most recent ones), leaving the others' marks as they are.
 """
 
 from __future__ import annotations

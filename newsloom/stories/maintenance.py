@@ -195,16 +195,6 @@ def _live_titled(s: StoryState | None) -> bool:
     return s is not None and not s.closed and s.merged_into is None and s.title_count > 0
 
 
-def _live_spaces(cl: StoryClusterer, root: int) -> set[str]:
-    """The spaces in which story ``root`` has a live part."""
-    out = set()
-    for pid in [root, *cl._linked.get(root, ())]:
-        p = cl.stories[pid]
-        if not p.closed and p.merged_into is None and p.centroid_sum is not None:
-            out.add(p.space)
-    return out
-
-
 def _start_gap_factor(a: StoryState, b: StoryState) -> float:
     """A date-gap factor like the bridge's (``newsloom.stories.items._gap_factor``), taken
     between the two parts' *first* reports, with a shorter grace (``CROSS_SPACE_GRACE``): the
@@ -267,7 +257,7 @@ def cross_space_candidates(cl: StoryClusterer, dirty: Iterable[int],
                     continue
                 seen.add(pair)
                 ra, rb = cl.resolve(sid), cl.resolve(oid)
-                if ra == rb or _live_spaces(cl, ra) & _live_spaces(cl, rb):
+                if ra == rb or cl.live_spaces(ra) & cl.live_spaces(rb):
                     continue
                 agreement = title_agreement(cl, a, b)
                 if agreement is None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from newsloom.errors import StoryError
 from newsloom.models import Article, Story
+from newsloom.stories.items import _utc
 
 _TIMELINE_MAX = 12
 _FACETS_MAX = 20  # names and quotes kept in a story's record
@@ -39,10 +40,6 @@ def effective_time(published: datetime | None, fetched_at: datetime | None) -> d
     if pub is not None and got is not None and pub > got:
         return got
     return pub if pub is not None else got
-
-
-def _utc(t: datetime | None) -> datetime | None:
-    return None if t is None else (t.replace(tzinfo=UTC) if t.tzinfo is None else t)
 
 
 def _when(a: Article) -> datetime:
@@ -93,6 +90,12 @@ def _opening(text: str, limit: int = 110) -> str:
     return sentence[:limit].rsplit(" ", 1)[0] + " …"
 
 
+def _entry(a: Article) -> dict[str, Any]:
+    """A timeline entry for article ``a`` (its "why" is added by the caller)."""
+    return {"at": _when(a).isoformat(), "article_id": a.id, "lang": a.lang,
+            "title": a.title or _opening(a.text or ""), "source": a.source, "country": a.country}
+
+
 def timeline(articles: Sequence[Article], limit: int = _TIMELINE_MAX) -> list[dict[str, Any]]:
     """The first report, the first report in each further language, then notable additions
     (first from a new country, then first from a new source), in time order, at most ``limit``."""
@@ -104,8 +107,7 @@ def timeline(articles: Sequence[Article], limit: int = _TIMELINE_MAX) -> list[di
     sources: set[str] = set()
     for a in ordered:
         lang = a.lang or "und"
-        entry = {"at": _when(a).isoformat(), "article_id": a.id, "lang": a.lang, "title": a.title or _opening(a.text or ""),
-                 "source": a.source, "country": a.country}
+        entry = _entry(a)
         if lang not in langs:
             entry["why"] = "first report" if not langs else f"first report in {lang}"
             firsts.append(entry)
@@ -208,10 +210,7 @@ def extend_story(story: Story, new: Article) -> Story:
         story.languages = [*story.languages, new.lang]
     if lang not in story.headlines and (new.title or (new.text or "").strip()):
         story.headlines = {**story.headlines, lang: (new.title or "").strip() or _opening(new.text or "")}
-        entry = {"at": when.astimezone(UTC).isoformat(), "article_id": new.id, "lang": new.lang,
-                 "title": new.title or _opening(new.text or ""), "source": new.source,
-                 "country": new.country, "why": f"first report in {lang}"}
-        story.timeline = _with_first(story.timeline, entry)
+        story.timeline = _with_first(story.timeline, {**_entry(new), "why": f"first report in {lang}"})
     counts = {(str(e["text"]), str(e.get("type") or "")): int(e.get("count") or 0) for e in story.entities}
     for e in new.entities:
         if e.get("text"):
@@ -237,5 +236,5 @@ def _with_first(entries: list[dict[str, Any]], entry: dict[str, Any], limit: int
         if not notable:
             break
         out.pop(max(notable, key=lambda i: (out[i].get("at") or "", i)))
-    out = out[:limit] if len(out) > limit else out
+    out = out[:limit]
     return sorted(out, key=lambda e: (e.get("at") or "", e.get("article_id") or 0))

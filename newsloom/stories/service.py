@@ -276,8 +276,8 @@ class StoryService:
         _LINEAGE_MAX articles; the other members only as (id, time)), and the stored record
         extended from the new article alone (``naming.extend_story``). The record is
         recomputed whole (False: the caller does it) when the story has grown by
-        _RECORD_GROWTH since it last was, or was not yet in this process. Measured on one
-        story growing to 1,600 articles: 166 ms per article on average before, see README."""
+        _RECORD_GROWTH since it last was, or was not yet in this process (measured by
+        benchmarks/story_growth.py; see the README)."""
         from newsloom.stories.naming import extend_story
 
         described = self._described.get(sid)
@@ -326,8 +326,8 @@ class StoryService:
         query is made); the stored ones, and for the others (USE-routed articles whose title
         the clusterer never asked for) a function that embeds and stores the title when the
         lineage code first needs it. Lineage bounds how many it asks for per article, and a
-        vector computed here is used as it is stored (float32), so streaming and a rebuild
-        (which finds it stored) compare the same numbers."""
+        vector computed here is float32 as it is stored, so streaming and a rebuild (which
+        finds it stored) compare the same numbers."""
         if len(set(spaces.values())) < 2:
             return {}
         ids = [a.id for a in articles if a.id is not None]
@@ -335,17 +335,8 @@ class StoryService:
             i: np.frombuffer(blob, dtype=np.float32) for i, (_, blob) in self.store.get_embeddings(ids, (TITLE_MODEL,)).items()}
         for a in articles:
             if a.id is not None and a.id not in out:
-                out[a.id] = self._stored_title_on_demand(a)
+                out[a.id] = self._title_on_demand(a)  # float32, as stored (centre_e5)
         return out
-
-    def _stored_title_on_demand(self, article: Article) -> Callable[[], np.ndarray | None]:
-        compute = self._title_on_demand(article)
-
-        def as_stored() -> np.ndarray | None:
-            vec = compute()
-            return None if vec is None else np.asarray(vec, dtype=np.float32)
-
-        return as_stored
 
     def _stored_vectors(self, model: str) -> dict[int, np.ndarray]:
         return {aid: np.frombuffer(blob, dtype=np.float32) for aid, blob in self.store.iter_embeddings(model)}
@@ -473,8 +464,7 @@ def _time_key(a: Article) -> tuple[bool, datetime]:
 
 
 def _when_key(t: datetime | None) -> tuple[bool, datetime]:
-    if t is not None and t.tzinfo is None:
-        t = t.replace(tzinfo=UTC)
+    """Sort key of an effective time (UTC already, see ``naming.effective_time``): undated last."""
     return (t is None, t or datetime.max.replace(tzinfo=UTC))
 
 
