@@ -1,29 +1,16 @@
-"""CLI commands for stories: list, show, rebuild, and the stories/similarity benchmarks."""
+"""``newsloom stories``: list, show, rebuild."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import click
 from rich.table import Table
 
-from newsloom.cli import (
-    _when,
-    cli,
-    db_option,
-    dump,
-    err,
-    json_option,
-    open_db,
-    out,
-    settings,
-)
-from newsloom.cli_commands import _bench_out, _progress, bench, bench_options
+from newsloom.cli.common import db_option, dump, err, json_option, open_db, out, progress, settings, when
 
 _MARK = {"first": "FIRST", "copy": "copy", "translation": "transl.", "rewrite": "rewrite"}
 
 
-@cli.group()
+@click.group()
 def stories() -> None:
     """Stories across languages: list, show, rebuild."""
 
@@ -71,7 +58,7 @@ def stories_show(story_id: int, as_json: bool) -> None:
         dump(view)
         return
     out.print(f"[bold]story {story.id}[/bold]: {story.article_count} articles, "
-              f"{', '.join(story.languages)}; {_when(story.first_seen)} .. {_when(story.last_updated)}")
+              f"{', '.join(story.languages)}; {when(story.first_seen)} .. {when(story.last_updated)}")
     for lang, headline in story.headlines.items():
         out.print(f"  [{lang}] {headline}", markup=False)
     if story.sources:
@@ -114,51 +101,7 @@ def stories_rebuild() -> None:
 
     with open_db() as store:
         service = StoryService(store, settings(), replay=False)
-        with _progress() as bar:
+        with progress() as bar:
             task = bar.add_task("re-clustering", total=store.count_articles())
             n = service.rebuild(progress=lambda i: bar.update(task, completed=i))
         out.print(f"rebuilt stories from {n} articles: {sum(len(c.stories) for c in service.clusterers.values())} stories")
-
-
-@bench.command("stories")
-@click.option("--corpus", "corpora", required=True, multiple=True,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="JSONL in the shared layout (doc_id, story_id, lang, title, text, date?); repeat to mix.")
-@click.option("--limit", type=int)
-@click.option("--db", "db", help="Store to stream into (default: a fresh temporary SQLite file).")
-@click.option("--synthetic", type=int, default=0,
-              help="Also time the clustering step with this many live stories (e.g. 100000).")
-@click.option("--force-e5", "force_e5", default=None, metavar="LANGS",
-              help="Route these languages (comma-separated, e.g. nl,it) to e5-small as if USE-m3 "
-                   "lacked them, to measure how articles join stories across embedding spaces.")
-@bench_options
-def bench_stories(corpora: tuple[Path, ...], limit: int | None, db: str | None, synthetic: int,
-                  force_e5: str | None, as_json: bool, out_path: Path | None) -> None:
-    """Stream a corpus through the real pipeline into a fresh store; BCubed + pairwise scores."""
-    from newsloom.bench import stories_pipeline
-
-    force = None if force_e5 is None else [x for x in force_e5.split(",") if x.strip()]
-    result = stories_pipeline.run(list(corpora), limit=limit, db=db, force_fallback=force)
-    table = stories_pipeline.format_table(result)
-    if synthetic:
-        from newsloom.bench.stories import synthetic_timing
-
-        timing = synthetic_timing(n_live=synthetic)
-        result["synthetic_clustering"] = timing
-        table += (f"\n\nclustering step with {timing['live_stories']:,} live stories: "
-                  f"{timing['ms_per_article_mean']:.2f} ms/article mean, "
-                  f"p95 {timing['ms_per_article_p95']:.2f} ms")
-    _bench_out(result, table, as_json, out_path)
-
-
-@bench.command("similarity")
-@click.option("--pairs", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV in the SemEval-2022 Task 8 layout (lang1, lang2, text1, text2, Overall).")
-@click.option("--limit", type=int)
-@bench_options
-def bench_similarity(pairs: Path, limit: int | None, as_json: bool, out_path: Path | None) -> None:
-    """Pearson r against human 'Overall' scores and same-story ROC-AUC, per language pair."""
-    from newsloom.bench import similarity
-
-    result = similarity.run(pairs, limit=limit)
-    _bench_out(result, similarity.format_table(result), as_json, out_path)

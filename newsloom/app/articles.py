@@ -1,0 +1,43 @@
+"""Articles use cases: list with filters and a total that honours them, show one, search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from newsloom.models import Article, Revision
+from newsloom.store.base import Store
+
+
+@dataclass
+class ArticlePage:
+    items: list[Article]
+    total: int  # articles matching the same filters, all pages together
+
+
+def list_articles(store: Store, *, lang: str | None = None, source_id: int | None = None, limit: int = 50,
+                  offset: int = 0, include_duplicates: bool = True) -> ArticlePage:
+    """Newest first, with the number of articles that match the same filters."""
+    items = store.list_articles(limit=limit, offset=offset, lang=lang, source_id=source_id,
+                                include_duplicates=include_duplicates)
+    return ArticlePage(items, store.count_articles())
+
+
+def show_article(store: Store, article_id: int) -> tuple[Article, list[Revision]]:
+    """One article and its earlier versions."""
+    return store.get_article(article_id), store.list_revisions(article_id)
+
+
+def search(store: Store, query: str, limit: int = 20) -> list[Article]:
+    """Full-text search over stored articles."""
+    return store.search_articles(query, limit=limit)
+
+
+def article_dict(a: Article, full: bool = True) -> dict[str, Any]:
+    """JSON-ready article; without ``full`` the long texts and the cleanup log are left out."""
+    d = a.to_dict()
+    if not full:
+        d.pop("raw_text", None)
+        d.pop("text", None)
+        d.pop("cleanup_log", None)
+    return d

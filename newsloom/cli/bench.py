@@ -1,0 +1,109 @@
+"""``newsloom bench``: quality and speed benchmarks, one command per engine in ``newsloom/bench/``.
+
+Commands, in order: extraction, pipeline, stories, similarity.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from newsloom.cli.common import err
+
+
+@click.group()
+def bench() -> None:
+    """Quality and speed benchmarks: print a table (or --json), --out FILE keeps the JSON."""
+
+
+def bench_options(fn: Any) -> Any:
+    fn = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON instead of a table.")(fn)
+    return click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Also write the JSON result to this file.")(fn)
+
+
+def _bench_out(result: dict[str, Any], table: str, as_json: bool, out_path: Path | None) -> None:
+    text = json.dumps(result, indent=2, default=str, ensure_ascii=False)
+    if out_path:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(text, encoding="utf-8")
+        err.print(f"wrote {out_path}")
+    click.echo(text if as_json else table)
+
+
+# --- bench extraction ---------------------------------------------------------------------------
+@bench.command("extraction")
+@click.option("--corpus", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder in the AEB layout: html/<id>.html.gz + ground-truth.json")
+@click.option("--limit", type=int)
+@bench_options
+def bench_extraction(corpus: Path, limit: int | None, as_json: bool, out_path: Path | None) -> None:
+    """Score extraction + cleanup with the field's shingle metric."""
+    from newsloom.bench import extraction
+
+    result = extraction.run(corpus, limit=limit)
+    _bench_out(result, extraction.format_table(result), as_json, out_path)
+
+
+# --- bench pipeline -----------------------------------------------------------------------------
+@bench.command("pipeline")
+@click.option("--corpus", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="An AEB-style folder (html/*.html.gz) or any folder of .html pages.")
+@click.option("--repeat", default=3, show_default=True, help="Passes over the pages.")
+@click.option("--workers", default=0, show_default=True, help="Worker processes (0 = one per core).")
+@bench_options
+def bench_pipeline(corpus: Path, repeat: int, workers: int, as_json: bool, out_path: Path | None) -> None:
+    """Ingest throughput: extract + clean + language + dedupe + store, per stage and end to end."""
+    from newsloom.bench import pipeline as bench_pipe
+
+    result = bench_pipe.run(corpus, repeat=repeat, workers=workers)
+    _bench_out(result, bench_pipe.format_table(result), as_json, out_path)
+
+
+# --- bench stories ------------------------------------------------------------------------------
+@bench.command("stories")
+@click.option("--corpus", "corpora", required=True, multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="JSONL in the shared layout (doc_id, story_id, lang, title, text, date?); repeat to mix.")
+@click.option("--limit", type=int)
+@click.option("--db", "db", help="Store to stream into (default: a fresh temporary SQLite file).")
+@click.option("--synthetic", type=int, default=0,
+              help="Also time the clustering step with this many live stories (e.g. 100000).")
+@click.option("--force-e5", "force_e5", default=None, metavar="LANGS",
+              help="Route these languages (comma-separated, e.g. nl,it) to e5-small as if USE-m3 "
+                   "lacked them, to measure how articles join stories across embedding spaces.")
+@bench_options
+def bench_stories(corpora: tuple[Path, ...], limit: int | None, db: str | None, synthetic: int,
+                  force_e5: str | None, as_json: bool, out_path: Path | None) -> None:
+    """Stream a corpus through the real pipeline into a fresh store; BCubed + pairwise scores."""
+    from newsloom.bench import stories_pipeline
+
+    force = None if force_e5 is None else [x for x in force_e5.split(",") if x.strip()]
+    result = stories_pipeline.run(list(corpora), limit=limit, db=db, force_fallback=force)
+    table = stories_pipeline.format_table(result)
+    if synthetic:
+        from newsloom.bench.stories import synthetic_timing
+
+        timing = synthetic_timing(n_live=synthetic)
+        result["synthetic_clustering"] = timing
+        table += (f"\n\nclustering step with {timing['live_stories']:,} live stories: "
+                  f"{timing['ms_per_article_mean']:.2f} ms/article mean, "
+                  f"p95 {timing['ms_per_article_p95']:.2f} ms")
+    _bench_out(result, table, as_json, out_path)
+
+
+# --- bench similarity ---------------------------------------------------------------------------
+@bench.command("similarity")
+@click.option("--pairs", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV in the SemEval-2022 Task 8 layout (lang1, lang2, text1, text2, Overall).")
+@click.option("--limit", type=int)
+@bench_options
+def bench_similarity(pairs: Path, limit: int | None, as_json: bool, out_path: Path | None) -> None:
+    """Pearson r against human 'Overall' scores and same-story ROC-AUC, per language pair."""
+    from newsloom.bench import similarity
+
+    result = similarity.run(pairs, limit=limit)
+    _bench_out(result, similarity.format_table(result), as_json, out_path)
