@@ -31,6 +31,7 @@ from newsloom.models import (
     utcnow,
 )
 from newsloom.store import _codec as codec
+from newsloom.store._reader import ReaderQueries
 from newsloom.store.base import Store
 
 T = TypeVar("T")
@@ -41,7 +42,7 @@ _IN_CHUNK = 500
 _ARTICLE_COLS = ", ".join(f"a.{c}" for c in ["id", *codec.columns(Article)])
 
 
-class SQLStore(Store):
+class SQLStore(ReaderQueries, Store):
     """Shared implementation; subclasses provide the abstract hooks at the bottom."""
 
     url: str
@@ -341,6 +342,7 @@ class SQLStore(Store):
             elif self._update("stories", story.id, values) == 0:
                 # the clusterer names a story after its first article: insert under that id
                 self._insert("stories", {"id": story.id, **values})
+            self._index_story(story)  # the reader's rank and facet rows, same transaction
         return story
 
     def get_story(self, story_id: int) -> Story:
@@ -411,14 +413,14 @@ class SQLStore(Store):
                     best[aid] = (r, row["model"], bytes(row["vector"]))
         return {aid: (best[aid][1], best[aid][2]) for aid in ids if aid in best}
 
-    def iter_embeddings(self, model: str, batch: int = 1000) -> Iterator[tuple[int, bytes]]:
+    def iter_embeddings(self, model: str, batch: int = 1000, after_id: int = 0) -> Iterator[tuple[int, bytes]]:
         if batch < 1:
             raise StoreError(f"iter_embeddings(batch={batch}): batch must be at least 1")
         sql = (
             "SELECT article_id, vector FROM embeddings WHERE model = ? AND article_id > ? "
             "ORDER BY article_id LIMIT ?"
         )
-        last = 0
+        last = after_id
         while True:
             page = self._rows(sql, [model, last, batch])
             for row in page:

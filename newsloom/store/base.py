@@ -44,6 +44,11 @@ class Store(abc.ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def use_reader_connections(self) -> None:
+        """Let reads from other threads run on their own connections (the web app); SQL stores
+        override this. The reader's queries (ranked stories, tokens, counts) are in
+        ``store/_reader.py``, mixed into the SQL stores."""
+
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         """Group several writes into one atomic unit: committed together when the block ends,
         all rolled back if it raises. SQLite and PostgreSQL stores override this; the default
@@ -206,10 +211,11 @@ class Store(abc.ABC):
                     break
         return out
 
-    def iter_embeddings(self, model: str, batch: int = 1000) -> Iterator[tuple[int, bytes]]:
-        """(article_id, vector) of every stored embedding of ``model``, in article id order, to
-        rebuild a vector index. This default walks all articles; SQL stores override it."""
-        for article in self.iter_articles(batch):
+    def iter_embeddings(self, model: str, batch: int = 1000, after_id: int = 0) -> Iterator[tuple[int, bytes]]:
+        """(article_id, vector) of every stored embedding of ``model`` (article id > ``after_id``),
+        in article id order, to rebuild a vector index. This default walks all articles; SQL
+        stores override it."""
+        for article in self.iter_articles(batch, after_id=after_id):
             vector = self.get_embedding(article.id, model) if article.id is not None else None
             if vector is not None:
                 yield article.id, vector  # type: ignore[misc]

@@ -7,6 +7,7 @@ own transaction (a savepoint when nested inside ``Store.transaction()``).
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -74,6 +75,8 @@ class PostgresStore(SQLStore):
         if "connect_timeout" not in conninfo:
             self._connect_kwargs["connect_timeout"] = connect_timeout_s
         self._depth = 0
+        self._pool: Any = None  # psycopg_pool.ConnectionPool once use_reader_connections()
+        self._tx_thread: int | None = None
         self._conn = self._connect()
 
     def _connect(self) -> psycopg.Connection[Any]:
@@ -151,7 +154,36 @@ class PostgresStore(SQLStore):
     def close(self) -> None:
         with self._lock:
             self._closed = True
+            if self._pool is not None:
+                self._pool.close()
             self._conn.close()
+
+    def use_reader_connections(self, max_size: int = 8) -> None:
+        """Serve reads from threads not inside a write transaction from a connection pool
+        (psycopg_pool): web requests read in parallel and never queue behind the writer."""
+        if self._pool is not None:
+            return
+        from psycopg_pool import ConnectionPool
+
+        def configure(conn: psycopg.Connection[Any]) -> None:
+            conn.execute("SET TIME ZONE 'UTC'")
+            if self.schema:
+                conn.execute(pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(self.schema)))
+
+        self._pool = ConnectionPool(
+            self._conninfo, min_size=1, max_size=max_size, open=True, configure=configure,
+            kwargs={"autocommit": True, "row_factory": dict_row, **self._connect_kwargs})
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        if self._pool is None or self._tx_thread == threading.get_ident():
+            return super()._rows(sql, params)
+        if self._closed:
+            raise StoreError(f"{self.url}: the store is closed")
+        try:
+            with self._pool.connection() as conn:
+                return conn.execute(_pg_sql(sql), list(params)).fetchall()
+        except psycopg.Error as exc:
+            raise StoreError(f"{self.url}: query failed ({_first_line(exc)})") from None
 
     # --- hooks ----------------------------------------------------------------------------------
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -160,11 +192,15 @@ class PostgresStore(SQLStore):
     @contextmanager
     def _tx(self) -> Iterator[None]:
         self._depth += 1
+        if self._depth == 1:
+            self._tx_thread = threading.get_ident()
         try:
             with self._conn.transaction():
                 yield
         finally:
             self._depth -= 1
+            if self._depth == 0:
+                self._tx_thread = None
 
     def _classify(self, exc: BaseException) -> str | None:
         if isinstance(exc, pgerrors.UniqueViolation):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -61,6 +62,11 @@ class SQLiteStore(SQLStore):
         self.path = str(path)
         self.url = url or f"sqlite:///{self.path}"
         self._depth = 0
+        self._busy_timeout_s = busy_timeout_s
+        # reader connections (use_reader_connections): one per reading thread
+        self._readers: threading.local | None = None
+        self._reader_conns: list[sqlite3.Connection] = []
+        self._tx_thread: int | None = None
         if self.path != ":memory:":
             try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -145,6 +151,8 @@ class SQLiteStore(SQLStore):
             if self._closed:
                 return
             self._closed = True
+            for reader in self._reader_conns:
+                reader.close()
             try:
                 self._conn.execute("PRAGMA optimize")
             except sqlite3.Error:
@@ -155,20 +163,51 @@ class SQLiteStore(SQLStore):
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._conn.execute(sql, params)
 
+    def use_reader_connections(self) -> None:
+        """Serve reads from threads that are not inside a write transaction on their own
+        connections (one per thread, read-only): with WAL, a reader sees the last commit and
+        never waits for the writer, and web requests do not queue behind each other on the
+        writer's lock. An in-memory database has one connection and keeps it."""
+        if self.path != ":memory:" and self._readers is None:
+            self._readers = threading.local()
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=self._busy_timeout_s, isolation_level=None,
+                                   check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA query_only = ON")
+            self._readers.conn = conn  # type: ignore[union-attr]
+            with self._lock:
+                self._reader_conns.append(conn)
+        return conn
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        if self._readers is None or self._tx_thread == threading.get_ident():
+            return super()._rows(sql, params)  # the writer reads its own uncommitted writes
+        if self._closed:
+            raise StoreError(f"{self.url}: the store is closed")
+        try:
+            return self._reader().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.url}: query failed ({_explain(exc)})") from None
+
     @contextmanager
     def _tx(self) -> Iterator[None]:
         conn = self._conn
         if self._depth == 0:
             conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
+            self._tx_thread = threading.get_ident()
             try:
                 yield
             except BaseException:
-                self._depth = 0
+                self._depth, self._tx_thread = 0, None
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-            self._depth = 0
+            self._depth, self._tx_thread = 0, None
             try:
                 conn.execute("COMMIT")
             except BaseException:

@@ -1,0 +1,204 @@
+"""The reader's queries (web app, API, feeds), shared by SQLite and PostgreSQL: stories ranked by
+breadth and growth with facet filters and keyset pages, related stories, API tokens, counts for
+/metrics.
+
+A story's rank is stored (``stories.score``) and its languages, countries, sources and names are
+stored as rows (``story_tags``) when the story is saved, so the front page is one walk down the
+``(score, id)`` index whatever the page: page 500 costs what page 1 does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from newsloom.models import Story, utcnow
+from newsloom.store import _codec as codec
+
+# Half-life of the rank, in seconds: doubling a story's breadth is worth 12 hours of recency.
+# The score grows with time itself (not decayed at read time), so it can be stored and indexed
+# and the order of two stories never changes while neither grows (the "hot" rank of Reddit).
+RANK_SECONDS = 12 * 3600
+# names of a story kept as tags (for related stories): its most frequent ones
+_NAME_TAGS = 12
+_IN_CHUNK = 500
+
+
+def story_score(story: Story) -> float:
+    """Breadth (distinct sources, and countries and languages counted twice: a second
+    language says more than a fifth outlet) on a log scale, plus recency of the last update:
+    a story that keeps growing keeps its place, one outlet's volume adds nothing."""
+    breadth = len(set(story.sources)) + 2 * len(set(story.countries)) + 2 * len(set(story.languages))
+    when = story.last_updated or story.first_seen
+    t = when.timestamp() if when is not None else 0.0
+    return round(math.log2(1 + breadth) + t / RANK_SECONDS, 6)
+
+
+def story_tags(story: Story) -> list[tuple[str, str]]:
+    tags = {("lang", str(x).lower()) for x in story.languages if x}
+    tags |= {("country", str(x).upper()) for x in story.countries if x}
+    tags |= {("source", str(x)) for x in story.sources if x}
+    names = [str(e.get("text") or "").casefold().strip() for e in story.entities[:_NAME_TAGS]
+             if e.get("type") in ("PER", "LOC", "ORG")]
+    tags |= {("name", n) for n in names if n}
+    return sorted(tags)
+
+
+@dataclass
+class StoryQuery:
+    """What a ranked list of stories is narrowed to. ``after`` is the keyset cursor: the
+    ``(score, id)`` of the last story of the previous page."""
+
+    limit: int = 30
+    after: tuple[float, int] | None = None
+    lang: str | None = None
+    country: str | None = None
+    source: str | None = None
+    since: datetime | None = None
+    # blindspots: stories with none of these languages / countries ...
+    exclude_langs: Sequence[str] = ()
+    exclude_countries: Sequence[str] = ()
+    # ... and at least this many languages / sources
+    min_languages: int = 0
+    min_sources: int = 0
+
+
+class ReaderQueries:
+    """Mixed into ``SQLStore``: uses its ``_rows``, ``_write``, ``_execute``, ``_build`` hooks."""
+
+    _rows: Any
+    _one: Any
+    _write: Any
+    _execute: Any
+    _build: Any
+    _dt_in: Any
+
+    # --- indexing (called from save_story inside its transaction) ---------------------------
+    def _index_story(self, story: Story) -> None:
+        if story.id is None:
+            return
+        self._execute("UPDATE stories SET score = ? WHERE id = ?", [story_score(story), story.id])
+        self._execute("DELETE FROM story_tags WHERE story_id = ?", [story.id])
+        for kind, value in story_tags(story):
+            self._execute("INSERT INTO story_tags (story_id, kind, value) VALUES (?, ?, ?) "
+                          "ON CONFLICT DO NOTHING", [story.id, kind, value])
+
+    def index_stories(self, batch: int = 500) -> int:
+        """Rank and tag stories saved before the reader's migration (score still NULL); returns
+        how many. Cheap when there are none (one indexed query)."""
+        done = 0
+        while True:
+            rows = self._rows(f"SELECT {_story_cols()} FROM stories WHERE score IS NULL "
+                              "ORDER BY id LIMIT ?", [batch])
+            if not rows:
+                return done
+            with self._write("index stories"):
+                for r in rows:
+                    self._index_story(self._build(Story, r))
+            done += len(rows)
+
+    # --- ranked lists ---------------------------------------------------------------------------
+    def rank_stories(self, q: StoryQuery) -> list[tuple[Story, float]]:
+        """Stories (not merged away) best first by score, with their scores, narrowed by ``q``."""
+        conds, params = ["s.merged_into IS NULL", "s.score IS NOT NULL"], []
+        if q.after is not None:
+            conds.append("(s.score < ? OR (s.score = ? AND s.id < ?))")
+            params += [q.after[0], q.after[0], q.after[1]]
+        for kind, value in (("lang", q.lang and q.lang.lower()), ("country", q.country and q.country.upper()),
+                            ("source", q.source)):
+            if value:
+                conds.append("EXISTS (SELECT 1 FROM story_tags t WHERE t.story_id = s.id AND "
+                             "t.kind = ? AND t.value = ?)")
+                params += [kind, value]
+        for kind, values in (("lang", [v.lower() for v in q.exclude_langs]),
+                             ("country", [v.upper() for v in q.exclude_countries])):
+            if values:
+                conds.append("NOT EXISTS (SELECT 1 FROM story_tags t WHERE t.story_id = s.id AND "
+                             f"t.kind = ? AND t.value IN ({', '.join('?' * len(values))}))")
+                params += [kind, *values]
+        for kind, least in (("lang", q.min_languages), ("source", q.min_sources)):
+            if least > 1:
+                conds.append("(SELECT count(*) FROM story_tags t WHERE t.story_id = s.id AND "
+                             "t.kind = ?) >= ?")
+                params += [kind, least]
+        if q.since is not None:
+            conds.append("s.last_updated >= ?")
+            params.append(self._dt_in(codec.to_utc(q.since, "since")))
+        sql = (f"SELECT {_story_cols('s.')}, s.score AS score FROM stories s WHERE {' AND '.join(conds)} "
+               "ORDER BY s.score DESC, s.id DESC LIMIT ?")
+        rows = self._rows(sql, [*params, max(0, int(q.limit))])
+        return [(self._build(Story, r), float(r["score"])) for r in rows]
+
+    def get_stories(self, story_ids: Iterable[int]) -> dict[int, Story]:
+        """The stored stories among ``story_ids`` by id (unknown ids are left out)."""
+        ids = sorted({int(i) for i in story_ids})
+        out: dict[int, Story] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start:start + _IN_CHUNK]
+            sql = f"SELECT {_story_cols()} FROM stories WHERE id IN ({', '.join('?' * len(chunk))})"
+            for r in self._rows(sql, chunk):
+                s = self._build(Story, r)
+                out[int(s.id)] = s  # type: ignore[arg-type]
+        return out
+
+    def related_stories(self, story_id: int, limit: int = 6) -> list[Story]:
+        """Other stories sharing the most names with this one (people, places, organisations)."""
+        sql = (
+            "SELECT t2.story_id AS sid, count(*) AS n FROM story_tags t1 JOIN story_tags t2 "
+            "ON t2.kind = t1.kind AND t2.value = t1.value AND t2.story_id <> t1.story_id "
+            "JOIN stories s ON s.id = t2.story_id AND s.merged_into IS NULL "
+            "WHERE t1.story_id = ? AND t1.kind = 'name' GROUP BY t2.story_id "
+            "HAVING count(*) >= 2 ORDER BY count(*) DESC, max(s.score) DESC LIMIT ?"
+        )
+        ids = [int(r["sid"]) for r in self._rows(sql, [story_id, limit])]
+        found = self.get_stories(ids)
+        return [found[i] for i in ids if i in found]
+
+    def story_facets(self, kind: str, limit: int = 200) -> list[tuple[str, int]]:
+        """The most common values of a story tag kind ('lang', 'country', 'source') with their
+        story counts: the filter menus."""
+        sql = ("SELECT value, count(*) AS n FROM story_tags WHERE kind = ? GROUP BY value "
+               "ORDER BY count(*) DESC, value LIMIT ?")
+        return [(str(r["value"]), int(r["n"])) for r in self._rows(sql, [kind, limit])]
+
+    # --- counts for /metrics and /healthz -------------------------------------------------------
+    def count_stories(self) -> int:
+        return int(self._one("SELECT count(*) AS n FROM stories WHERE merged_into IS NULL")["n"])
+
+    def fetch_outcomes(self) -> dict[str, int]:
+        """Fetch log entries by outcome status (the whole log)."""
+        rows = self._rows("SELECT status, count(*) AS n FROM fetch_log GROUP BY status")
+        return {str(r["status"]): int(r["n"]) for r in rows}
+
+    def oldest_due(self) -> datetime | None:
+        """The earliest next_due among active feeds (how far behind the fetcher is)."""
+        row = self._one("SELECT min(next_due) AS d FROM feeds WHERE active = ?", [True])
+        return codec.parse_dt(row["d"]) if row else None
+
+    # --- API tokens -------------------------------------------------------------------------------
+    def add_api_token(self, name: str, token_hash: str) -> int:
+        with self._write(f"API token {name!r}"):
+            cur = self._execute(
+                "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?, ?, ?) RETURNING id",
+                [codec.strip_nul(name), token_hash, self._dt_in(utcnow())])
+            return int(cur.fetchone()["id"])
+
+    def find_api_token(self, token_hash: str) -> str | None:
+        """The name of the token with this hash, or None."""
+        row = self._one("SELECT name FROM api_tokens WHERE token_hash = ?", [token_hash])
+        return None if row is None else str(row["name"])
+
+    def list_api_tokens(self) -> list[tuple[int, str, datetime | None]]:
+        rows = self._rows("SELECT id, name, created_at FROM api_tokens ORDER BY id")
+        return [(int(r["id"]), str(r["name"]), codec.parse_dt(r["created_at"])) for r in rows]
+
+    def delete_api_token(self, token_id: int) -> bool:
+        with self._write(f"API token {token_id}"):
+            return bool(self._execute("DELETE FROM api_tokens WHERE id = ?", [token_id]).rowcount)
+
+
+def _story_cols(prefix: str = "") -> str:
+    return ", ".join(f"{prefix}{c}" for c in ["id", *codec.columns(Story)])
