@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import run
+from asyncio import run  # each test drives its own event loop (no pytest-asyncio)
 from localserver import LocalServer, Request, closed_port_url
 
 from newsloom.config import Settings

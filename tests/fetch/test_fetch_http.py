@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from conftest import run
+from asyncio import run  # each test drives its own event loop (no pytest-asyncio)
 from localserver import LocalServer, Request, closed_port_url
 
 from newsloom.config import Settings

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 
 import pytest
-from conftest import run
+from asyncio import run  # each test drives its own event loop (no pytest-asyncio)
 from localserver import LocalServer
 
 from newsloom.config import Settings
