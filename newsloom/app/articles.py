@@ -20,7 +20,8 @@ def list_articles(store: Store, *, lang: str | None = None, source_id: int | Non
     """Newest first, with the number of articles that match the same filters."""
     items = store.list_articles(limit=limit, offset=offset, lang=lang, source_id=source_id,
                                 include_duplicates=include_duplicates)
-    return ArticlePage(items, store.count_articles())
+    return ArticlePage(items, store.count_articles(lang=lang, source_id=source_id,
+                                                   include_duplicates=include_duplicates))
 
 
 def show_article(store: Store, article_id: int) -> tuple[Article, list[Revision]]:

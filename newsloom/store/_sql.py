@@ -288,6 +288,14 @@ class SQLStore(ReaderQueries, Store):
         include_duplicates: bool = True,
     ) -> list[Article]:
         self._page(limit, offset)
+        where, params = self._article_filters(lang, source_id, include_duplicates)
+        tail = "ORDER BY a.id DESC LIMIT ? OFFSET ?"
+        return self._articles(where, [*params, limit, offset], tail)
+
+    @staticmethod
+    def _article_filters(lang: str | None, source_id: int | None,
+                         include_duplicates: bool) -> tuple[str, list[Any]]:
+        """The WHERE clause shared by list_articles and count_articles, so a total honours the filters."""
         conds, params = ["1 = 1"], []
         if lang is not None:
             conds.append("a.lang = ?")
@@ -297,11 +305,15 @@ class SQLStore(ReaderQueries, Store):
             params.append(source_id)
         if not include_duplicates:
             conds.append("a.duplicate_of IS NULL")
-        tail = "ORDER BY a.id DESC LIMIT ? OFFSET ?"
-        return self._articles(" AND ".join(conds), [*params, limit, offset], tail)
+        return " AND ".join(conds), params
 
-    def count_articles(self) -> int:
-        return int(self._one("SELECT count(*) AS n FROM articles")["n"])
+    def count_articles(
+        self, lang: str | None = None, source_id: int | None = None, include_duplicates: bool = True
+    ) -> int:
+        if lang is None and source_id is None and include_duplicates:
+            return int(self._one("SELECT count(*) AS n FROM articles")["n"])
+        where, params = self._article_filters(lang, source_id, include_duplicates)
+        return int(self._one(f"SELECT count(*) AS n FROM articles a WHERE {where}", params)["n"])
 
     def iter_articles(self, batch: int = 500, after_id: int = 0) -> Iterator[Article]:
         if batch < 1:

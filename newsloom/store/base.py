@@ -136,7 +136,10 @@ class Store(abc.ABC):
         """Newest first (by id)."""
 
     @abc.abstractmethod
-    def count_articles(self) -> int: ...
+    def count_articles(
+        self, lang: str | None = None, source_id: int | None = None, include_duplicates: bool = True
+    ) -> int:
+        """How many articles ``list_articles`` with the same filters finds over all pages."""
 
     @abc.abstractmethod
     def iter_articles(self, batch: int = 500, after_id: int = 0) -> Iterator[Article]:

@@ -345,6 +345,12 @@ def test_list_count_iter_articles(store: Store) -> None:
     assert len(store.list_articles(include_duplicates=False)) == 7
     assert len(store.list_articles(lang="en", source_id=s2.id, include_duplicates=False)) == 1
     assert len(store.list_articles(lang="en", source_id=s2.id)) == 2
+    # the total a listing shows honours the same filters
+    assert store.count_articles(lang="fr") == 4
+    assert store.count_articles(include_duplicates=False) == 7
+    assert store.count_articles(lang="en", source_id=s2.id, include_duplicates=False) == 1
+    assert store.count_articles(lang="en", source_id=s2.id) == 2
+    assert store.count_articles(lang="xx") == 0
     assert [a.id for a in store.iter_articles(batch=3)] == sorted(newest)
     assert [a.id for a in store.iter_articles()] == sorted(newest)
     with pytest.raises(StoreError, match="negative"):
