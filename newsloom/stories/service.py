@@ -507,27 +507,6 @@ def _item(article: Article, vector: np.ndarray | None, space: str | None = None,
     return item
 
 
-def story_view(store: Store, story: Story) -> dict[str, object]:
-    """A story with its articles grouped by language, for ``stories show`` and the API."""
-    arts = store.story_articles(story.id) if story.id is not None else []
-    by_lang: dict[str, list[dict[str, object]]] = {}
-    for a in arts:
-        by_lang.setdefault(a.lang or "?", []).append({
-            "id": a.id, "title": a.title, "url": a.url, "source": a.source, "country": a.country,
-            "published": a.published.isoformat() if a.published else None,
-            "lineage": a.lineage, "lineage_of": a.lineage_of, "duplicate_of": a.duplicate_of,
-            "is_copy": a.is_copy, "primary_url": a.primary_url,
-        })
-    d = story_dict(story)
-    d["articles_by_language"] = by_lang
-    return d
-
-
-def story_dict(story: Story) -> dict[str, object]:
-    """A story's fields as JSON-ready values (without the centroid vector)."""
-    d: dict[str, object] = {k: v for k, v in story.__dict__.items() if k != "centroid"}
-    for k in ("first_seen", "last_updated"):
-        when = d.get(k)
-        if when is not None:
-            d[k] = when.isoformat()  # type: ignore[attr-defined]
-    return d
+# Presentation moved to the application layer (newsloom.app.stories); kept importable from here
+# until every caller imports it from there.
+from newsloom.app.stories import story_dict, story_view  # noqa: E402,F401
