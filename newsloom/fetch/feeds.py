@@ -5,12 +5,14 @@
 from __future__ import annotations
 
 import calendar
+import codecs
 import json
+import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urldefrag, urljoin
 
 import feedparser
 
@@ -43,13 +45,21 @@ def _gunzip(body: bytes, url: str) -> bytes:
     return out
 
 
-def _absolute(base: str, link: str) -> str | None:
-    """``link`` resolved against ``base``; None unless it is a usable http(s) URL."""
+def _absolute(base: str, link: str | None) -> str | None:
+    """``link`` resolved against ``base``; None unless it is a usable http(s) URL of its own.
+
+    A blank, whitespace or fragment-only link ("#", "#top") would resolve to the feed itself,
+    which is then fetched as if it were an article: such a link is no link."""
+    link = (link or "").strip()
+    if not link or link.startswith("#"):
+        return None
     try:
-        out = urljoin(base, link.strip())
+        out = urljoin(base, link)
     except ValueError:  # e.g. "Invalid IPv6 URL" from a mangled bracket
         return None
-    return out if out.startswith(("http://", "https://")) else None
+    if not out.startswith(("http://", "https://")) or urldefrag(out)[0] == urldefrag(base)[0]:
+        return None
+    return out
 
 
 def _is_json(body: bytes, content_type: str | None) -> bool:
@@ -92,29 +102,97 @@ def _lang(value: str | None) -> str | None:
 _BENIGN_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
 
-def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+_XML_DECL = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])([^"']*)(["'])""", re.I)
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.I)
+_UNICODE = ("utf_8", "utf_16", "utf_32", "utf_8_sig")
+# "&" not starting an entity or character reference: the commonest XML error in real feeds
+_BARE_AMP = re.compile(rb"&(?!(?:#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z_][\w.-]*);)")
+
+
+def _codec(label: str | None) -> str | None:
+    try:
+        return codecs.lookup(label).name.replace("-", "_") if label else None
+    except LookupError:
+        return None
+
+
+def _prefer_utf8(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """Bytes that are valid UTF-8 with multibyte sequences are UTF-8, whatever legacy charset the
+    header or XML declaration names: a feed re-encoded on its way (CMS, CDN) keeps the old label,
+    and legacy text almost never happens to decode as UTF-8 with multibyte sequences."""
+    if body.isascii():
+        return body, content_type
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body, content_type
+    decl = _XML_DECL.match(body)
+    header = _CHARSET.search(content_type or "")
+    labels = [_codec(decl.group(2).decode("ascii", "replace")) if decl else None,
+              _codec(header.group(1)) if header else None]
+    if all(lab is None or lab.startswith(_UNICODE) for lab in labels):
+        return body, content_type
+    if decl:
+        body = decl.group(1) + b"utf-8" + decl.group(3) + body[decl.end():]
+    if content_type:
+        content_type = _CHARSET.sub("charset=utf-8", content_type)
+    return body, content_type
+
+
+def _feedparse(body: bytes, url: str, content_type: str | None) -> Any:
     # the HTTP content type lets feedparser honour its charset; no content-location on purpose:
     # feedparser would then "resolve" opaque guids like "id-1" against the feed URL
     headers = {"content-type": content_type} if content_type else {}
     try:
-        d = feedparser.parse(body, response_headers=headers)
+        return feedparser.parse(body, response_headers=headers)
     except (UnicodeError, LookupError, ValueError) as exc:
         # feedparser trusts the XML declaration's encoding name and can trip over a bogus one
         raise FeedParseError(url, f"unreadable encoding ({exc.__class__.__name__}: {exc})") from None
+
+
+def _is_broken(d: Any) -> bool:
+    return bool(d.get("bozo")) and not isinstance(d.get("bozo_exception"), _BENIGN_BOZO)
+
+
+def _entry_link(e: Any, base: str) -> str | None:
+    """The article URL of one entry: its link, else a permalink guid; never an enclosure (an
+    mp3 is not an article) and never the feed itself."""
+    enclosures = {lk.get("href") for lk in e.get("links", []) if lk.get("rel") == "enclosure"}
+    candidates = [e.get("link")]
+    # an Atom entry may only have links with another rel; "enclosure", "self", "edit" ... are
+    # not the article
+    candidates += [lk.get("href") for lk in e.get("links", []) if lk.get("rel") in (None, "alternate")]
+    guid = e.get("id")
+    if isinstance(guid, str) and guid.strip().startswith(("http://", "https://")):
+        candidates.append(guid)  # feedparser only moves a guid into link when <link> is absent
+    for link in candidates:
+        if link and link not in enclosures:
+            out = _absolute(base, link)
+            if out is not None:
+                return out
+    return None
+
+
+def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+    # whitespace before "<?xml" makes the declaration illegal; mature readers drop it
+    stripped = body.lstrip(b" \t\r\n")
+    if stripped[:5] == b"<?xml":
+        body = stripped
+    body, content_type = _prefer_utf8(body, content_type)
+    d = _feedparse(body, url, content_type)
+    if _is_broken(d) and not d.entries and _BARE_AMP.search(body):
+        # a bare "&" (say in the channel link) is repaired and the feed read again; a feed
+        # still broken after the repair is treated as before
+        fixed = _feedparse(_BARE_AMP.sub(b"&amp;", body), url, content_type)
+        if not _is_broken(fixed):
+            d = fixed
     version = d.get("version") or ""
     meta = d.get("feed", {})
     feed_lang = _lang(meta.get("language"))
     items: list[FeedItem] = []
     seen: set[str] = set()
     for e in d.entries:
-        link = e.get("link")
-        if not link:
-            # feedparser already turns a permalink <guid> into link; an Atom entry may only
-            # have links with another rel
-            link = next((lk.get("href") for lk in e.get("links", []) if lk.get("href")), None)
-        if not link:
-            continue
-        link = _absolute(url, link)
+        link = _entry_link(e, url)
         if link is None or link in seen:
             continue
         seen.add(link)
@@ -128,9 +206,8 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> ParsedFe
         ))
     if not items:
         # a broken feed with readable entries is kept; a broken one without any is an error
-        problem = d.get("bozo_exception")
-        if d.get("bozo") and not isinstance(problem, _BENIGN_BOZO):
-            raise FeedParseError(url, f"malformed XML: {problem}")
+        if _is_broken(d):
+            raise FeedParseError(url, f"malformed XML: {d.get('bozo_exception')}")
         if not version:
             raise FeedParseError(url, "no RSS, Atom, JSON Feed or sitemap found")
     kind = "atom" if version.startswith("atom") else "rss"
