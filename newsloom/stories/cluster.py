@@ -1,10 +1,15 @@
-"""Online story clustering: one pass, arrival order, deterministic, across languages.
+"""Online story clustering: one pass, any arrival order, deterministic, across languages.
 
-Each article joins the best *live* story or starts a new one. A story is live while it keeps
-being updated: one not updated within ``window`` of the stream clock (the latest article time
-seen) is closed for good, so a new event of the same kind (another earthquake, the next
-quarterly report) starts a new story instead of reviving an old one. Undated streams have no
-clock; there a story closes after ``window_items`` arrivals without an update.
+Each article joins the best story *near its own date* or starts a new one. Time is the
+article's time (its effective date), not its place in the stream: a story is a candidate for an
+article dated t when t falls within ``window`` of the story's own time span (its first and last
+reports' dates), so a new event of the same kind (another earthquake, the next quarterly
+report) starts a new story instead of reviving an old one, and an archive back-filled in any
+order, feeds polled with lag or a page dated today ingested before an archive give the stories
+a date-ordered stream gives. The candidate indexes filter by that span inside the search
+(``newsloom.stories.index``). Memory is bounded separately: a part is dropped from memory
+("closed") once it is both ``window`` older than the newest date seen and untouched for
+``window_items`` arrivals; undated parts close on the second test alone.
 
 Score of an article against a story: for each kept member, a pair score
 
@@ -60,7 +65,7 @@ import numpy as np
 
 from newsloom.blas import one_blas_thread
 from newsloom.errors import StoryError
-from newsloom.stories.index import CentroidIndex
+from newsloom.stories.index import UNDATED, CentroidIndex
 from newsloom.stories.items import (  # noqa: F401 - the item types stay importable from here
     DEFAULT_SPACE,
     Assignment,
@@ -76,7 +81,7 @@ from newsloom.stories.items import (  # noqa: F401 - the item types stay importa
 )
 from newsloom.stories.naming import EARLIEST_PLAUSIBLE
 
-_STATE_VERSION = 4  # 4: cross_space_merge
+_STATE_VERSION = 5  # 5: stories are candidates by their own time span
 # Body characters embedded after the title (newsloom.analyse.embed.article_text). Measured on
 # MEANTIME + Primer (BCubed F1): 800 chars 0.995 / 0.983, 2,000 chars 0.997 / 0.981 at 2.5x the
 # embedding time; the lead carries the event, the tail drifts into background.
@@ -259,6 +264,45 @@ class StoryClusterer:
             merge_converging(self)
         return out
 
+    def place(self, item: ClusterItem, story_id: int) -> Assignment:
+        """Put an article in a story decided earlier (start-up replay from the store), keeping
+        the state :meth:`add` would have built: counts, rarity, members, spans. The store is
+        the truth: whatever order the stored stories were formed in (a stream, a date-ordered
+        rebuild, merges), memory follows them. No maintenance runs here."""
+        with one_blas_thread():
+            if item.article_id in self.article_story:
+                raise StoryError(f"article {item.article_id}: already clustered (ids must be unique)")
+            self.seq += 1
+            t, reason = self._effective_time(item)
+            if t is not None and (self.clock is None or t > self.clock):
+                self.clock = t
+            self._expire()
+            vec = self._vec(item)
+            short = vec is None or (item.n_words is not None and item.n_words < self.min_words)
+            sig = None if short or item.duplicate_of is not None else self._signals(item)
+            part = self._part_of(story_id, item.space, t)
+            if part is None:
+                pid = story_id if story_id not in self.stories else item.article_id
+                part = StoryState(id=pid, first_time=t, last_time=t, last_seq=self.seq,
+                                  first_seq=self.seq, space=item.space)
+                self.stories[pid] = part
+                if pid != story_id:
+                    self._link(pid, self.resolve(story_id))
+            self._join(part, item, t, None if short else vec, sig)
+            return Assignment(self.resolve(part.id), part.count == 1, 1.0, reason, t)
+
+    def _part_of(self, story_id: int, space: str, t: datetime | None) -> StoryState | None:
+        """The open part of story ``story_id`` in ``space`` that an article dated ``t`` fits
+        best (the latest touched), if any."""
+        if story_id not in self.stories:
+            return None
+        root = self.resolve(story_id)
+        parts = [self.stories[p] for p in [root, *self._linked.get(root, ())]]
+        fits = [p for p in parts if p.space == space and not p.closed and p.merged_into is None]
+        if not fits:
+            return None
+        return max(fits, key=lambda p: (self._in_window(t, p), p.last_seq, -p.id))
+
     def _add_duplicate(self, item: ClusterItem, t: datetime | None, reason: str | None) -> Assignment:
         assert item.duplicate_of is not None
         why = _why(reason, f"duplicate of article {item.duplicate_of}")
@@ -363,7 +407,7 @@ class StoryClusterer:
         out = []
         w = self.name_weight + self.number_weight
         threshold = self.threshold_for(space)
-        for sid, ip in index.query(vec, self.candidates):
+        for sid, ip in index.query(vec, self.candidates, **self._near(t)):
             s = self.stories[sid]
             # One member: the indexed vector is that member, so the bound of _story_score is
             # known already (most stories at scale are singletons).
@@ -371,12 +415,25 @@ class StoryClusterer:
                 bonus = self._bonus(lang, s.member_langs[0] if s.member_langs else None)
                 if (ip + bonus + w) / (1.0 + w) < threshold - 1e-6:
                     continue
-            # An article dated well before a story began (a late-arriving old report) is not
-            # part of it, even though the story is live now.
-            if t is not None and s.first_time is not None and t < s.first_time - self.window:
+            # the index filtered by time span already; checked exactly here (an index may hold
+            # a span a little stale: see CentroidIndex.set_span)
+            if not self._in_window(t, s):
                 continue
             out.append(s)
         return out
+
+    def _near(self, t: datetime | None) -> dict[str, Any]:
+        """Index query arguments for the stories near date ``t`` (none: every story)."""
+        if t is None:
+            return {}
+        ts = t.timestamp()
+        return {"near": (ts, ts), "slack": self.window.total_seconds()}
+
+    def _in_window(self, t: datetime | None, s: StoryState) -> bool:
+        """Whether an article dated ``t`` may join part ``s``: within ``window`` of its span."""
+        if t is None or s.first_time is None or s.last_time is None:
+            return True
+        return s.first_time - self.window <= t <= s.last_time + self.window
 
     def _bonus(self, a: str | None, b: str | None) -> float:
         """The cross-language allowance (CROSS_LANGUAGE_BONUS) when both languages are known
@@ -436,11 +493,11 @@ class StoryClusterer:
         for space in sorted(self._titles):
             if space == item.space:
                 continue
-            for pid, ip in self._titles[space].query(tvec, self.bridge_candidates):
+            for pid, ip in self._titles[space].query(tvec, self.bridge_candidates, **self._near(t)):
                 p = self.stories[pid]
                 if p.title_count == 1 and (ip + w) / (1.0 + w) < self.bridge_threshold - 1e-6:
                     continue
-                if t is not None and p.first_time is not None and t < p.first_time - self.window:
+                if not self._in_window(t, p):
                     continue
                 score = self._bridge_score(p, tvec, sig) * _gap_factor(t, p)
                 if score < self.bridge_threshold:
@@ -540,8 +597,9 @@ class StoryClusterer:
             s.title_count += 1
         self._keep(s, item.article_id, vec, sig, tvec, item.lang)
         c = s.centroid()
+        span = _span(s)
         if c is not None:
-            self._indexes[s.space].upsert(s.id, c)
+            self._indexes[s.space].upsert(s.id, c, span)
         # Once the title index is a graph, a part's entry is updated only when its title count
         # reaches a power of four (1, 4, 16, ...): an HNSW re-link costs ~4x an insert, the
         # indexed centroid only picks candidates (they are rescored against the members), and
@@ -550,7 +608,9 @@ class StoryClusterer:
         if titles is not None and (titles.hnsw is None or _power_of_four(s.title_count)):
             tc = s.title_centroid()
             if tc is not None:
-                titles.upsert(s.id, tc)
+                titles.upsert(s.id, tc, span)
+        if s.space in self._titles:
+            self._titles[s.space].set_span(s.id, span)  # the span moves with every report
 
     def _keep(self, s: StoryState, aid: int, vec: np.ndarray, sig: Any, title: np.ndarray | None = None,
               lang: str | None = None) -> None:
@@ -567,19 +627,24 @@ class StoryClusterer:
         s.member_langs.append(lang)
 
     def _expire(self) -> None:
-        if self.clock is not None:
-            limit = self.clock - self.window
+        """Drop from memory the parts that are both old in time (``window`` before the newest
+        date seen) and untouched for ``window_items`` arrivals; undated parts on the second
+        test alone. Closing is a memory bound, not a rule of time: which stories an article
+        may join is decided by their spans (:meth:`_in_window`), so a back-filled archive
+        keeps its stories open while it streams in. Each part sits in both heaps; whichever
+        test passes second closes it."""
+        limit_seq = self.seq - self.window_items
+        limit = None if self.clock is None else self.clock - self.window
+        if limit is not None:
             while self._time_heap and self._time_heap[0][0] < limit:
                 when, sid = heapq.heappop(self._time_heap)
                 s = self.stories[sid]
-                if s.last_time == when:
+                if s.last_time == when and s.last_seq < limit_seq:
                     self._close(s)
-        limit_seq = self.seq - self.window_items
         while self._seq_heap and self._seq_heap[0][0] < limit_seq:
             seq, sid = heapq.heappop(self._seq_heap)
             s = self.stories[sid]
-            # Dated stories close on the clock only: a busy day can exceed window_items.
-            if s.last_seq == seq and s.last_time is None:
+            if s.last_seq == seq and (s.last_time is None or (limit is not None and s.last_time < limit)):
                 self._close(s)
 
     def _close(self, s: StoryState) -> None:
@@ -591,3 +656,10 @@ class StoryClusterer:
                 indexes[s.space].remove(s.id)
         # Closed stories are never compared again: drop what only comparison needs.
         s.member_vecs, s.member_sig, s.member_titles, s.member_langs = [], [], [], []
+
+
+def _span(s: StoryState) -> tuple[float, float]:
+    """A part's time span in POSIX seconds, as the candidate indexes filter by it."""
+    if s.first_time is None or s.last_time is None:
+        return UNDATED
+    return s.first_time.timestamp(), s.last_time.timestamp()

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from newsloom.models import Article
-from newsloom.stories.cluster import Assignment, StoryClusterer, StoryState, make_item
+from newsloom.stories.cluster import Assignment, StoryClusterer, StoryState, _span, make_item
 from newsloom.stories.items import _BRIDGE_HALF_LIFE_DAYS
 
 log = logging.getLogger("newsloom.stories")
@@ -82,6 +82,15 @@ def _cross_scores(cl: StoryClusterer, a: StoryState, b: StoryState) -> np.ndarra
         for j, sb in enumerate(b.member_sig):
             out[i, j] = cl._pair_from_cos(float(cos[i, j]), sa, sb)
     return out
+
+
+def _spans_meet(cl: StoryClusterer, a: StoryState, b: StoryState) -> bool:
+    """Whether two parts' time spans come within the clusterer's window of each other: two
+    stories of one kind a year apart never merge, however alike their reports read."""
+    if None in (a.first_time, a.last_time, b.first_time, b.last_time):
+        return True
+    return (a.first_time - cl.window <= b.last_time  # type: ignore[operator]
+            and b.first_time - cl.window <= a.last_time)  # type: ignore[operator]
 
 
 def _take_dirty(cl: StoryClusterer) -> list[int]:
@@ -114,10 +123,14 @@ def merge_candidates(cl: StoryClusterer, centroid_min: float = 0.8, margin: floa
         # a converged neighbour is very close (centroid cosine >= centroid_min): a narrow
         # HNSW beam finds it, at half the cost of the join search's (a pass runs every
         # maintain_every articles over every story that grew)
-        for oid in sorted(label for label, _ in index.query(c, neighbours + 1, ef=48)):
+        span = _span(a)
+        for oid in sorted(label for label, _ in index.query(c, neighbours + 1, ef=48, near=span,
+                                                              slack=cl.window.total_seconds())):
             b = cl.stories[oid]
-            # each unordered pair once; and only live, comparable stories
+            # each unordered pair once; and only live, comparable stories near in time
             if oid == sid or (oid < sid and oid in dirty) or b.closed or b.merged_into is not None or not b.member_vecs:
+                continue
+            if not _spans_meet(cl, a, b):
                 continue
             cb = b.centroid()
             if cb is None or float(c @ cb) < centroid_min:
@@ -162,10 +175,10 @@ def merge_stories(cl: StoryClusterer, young_id: int, old_id: int) -> None:
     cl._dirty.add(old.id)  # it changed: re-checked on the next pass
     centroid = old.centroid()
     if centroid is not None and old.space in cl._indexes:
-        cl._indexes[old.space].upsert(old.id, centroid)
+        cl._indexes[old.space].upsert(old.id, centroid, _span(old))
     title = old.title_centroid()
     if title is not None and old.space in cl._titles:
-        cl._titles[old.space].upsert(old.id, title)
+        cl._titles[old.space].upsert(old.id, title, _span(old))
 
 
 def merge_converging(cl: StoryClusterer, centroid_min: float = 0.8, margin: float = 0.1) -> list[tuple[int, int]]:
@@ -249,11 +262,12 @@ def cross_space_candidates(cl: StoryClusterer, dirty: Iterable[int],
         for space in sorted(cl._titles):
             if space == a.space:
                 continue
-            found = cl._titles[space].query(centre, cl.bridge_candidates)
+            found = cl._titles[space].query(centre, cl.bridge_candidates, near=_span(a),
+                                            slack=cl.window.total_seconds())
             for oid in sorted(label for label, _ in found):
                 b = cl.stories[oid]
                 pair = (min(sid, oid), max(sid, oid))
-                if pair in seen or not _live_titled(b):
+                if pair in seen or not _live_titled(b) or not _spans_meet(cl, a, b):
                     continue
                 seen.add(pair)
                 ra, rb = cl.resolve(sid), cl.resolve(oid)

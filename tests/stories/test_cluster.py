@@ -108,7 +108,68 @@ def test_time_window_closes_story() -> None:
     # 4 days after the last update: same kind of event, new story
     late = cl.add(ClusterItem(3, near(base[0], rng), published=T0 + timedelta(days=6)))
     assert late.is_new_story and late.story_id == 3
-    assert 1 not in cl.live_story_ids()
+    # ...but the first story still takes a report of its own days that arrives late
+    back = cl.add(ClusterItem(4, near(base[0], rng), published=T0 + timedelta(days=1)))
+    assert back.story_id == 1
+
+
+def test_old_report_arriving_after_a_new_one_joins_its_own_story() -> None:
+    """A page dated today ingested before an archive must not close the archive's stories."""
+    base = topics(2)
+    rng = np.random.default_rng(5)
+    cl = StoryClusterer(window=timedelta(days=3))
+    today = T0 + timedelta(days=900)
+    assert cl.add(ClusterItem(1, base[1], published=today)).is_new_story
+    first = cl.add(ClusterItem(2, base[0], published=T0))
+    assert first.story_id == 2
+    for i in range(3, 8):
+        assert cl.add(ClusterItem(i, near(base[0], rng), published=T0 + timedelta(hours=i))).story_id == 2
+
+
+def test_memory_bound_closes_old_untouched_parts_only() -> None:
+    base = topics(30)
+    rng = np.random.default_rng(2)
+    cl = StoryClusterer(window=timedelta(days=3), window_items=5)
+    cl.add(ClusterItem(1, base[0], published=T0))
+    for i in range(10):  # ten other events, each 5 days later than the one before
+        cl.add(ClusterItem(100 + i, base[1 + i], published=T0 + timedelta(days=5 * (i + 1))))
+    assert 1 not in cl.live_story_ids()  # old in time and untouched for 10 arrivals
+    # parts near the newest date stay however many arrivals pass
+    cl2 = StoryClusterer(window=timedelta(days=3), window_items=5)
+    cl2.add(ClusterItem(1, base[0], published=T0))
+    for i in range(10):
+        cl2.add(ClusterItem(100 + i, base[1 + i], published=T0 + timedelta(hours=i)))
+    assert not cl2.add(ClusterItem(2, near(base[0], rng), published=T0 + timedelta(hours=20))).is_new_story
+
+
+def _partition(assignments: list, items: list[ClusterItem]) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for it, a in zip(items, assignments):
+        groups.setdefault(a.story_id, set()).add(it.article_id)
+    return {frozenset(g) for g in groups.values()}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_any_arrival_order_gives_the_date_ordered_stories(seed: int) -> None:
+    """Events of one kind recur every few weeks (same topic vector, new names): streamed in
+    date order, shuffled, or one block after another, they form the same stories."""
+    rng = np.random.default_rng(10 + seed)
+    base = topics(4, seed=seed)
+    items = []
+    for e in range(12):  # 12 events of 4 kinds, 20 days apart
+        kind, start = e % 4, T0 + timedelta(days=20 * e)
+        for k in range(5):
+            items.append(ClusterItem(article_id=len(items) + 1, vector=near(base[kind], rng, 0.05),
+                                     published=start + timedelta(hours=6 * k),
+                                     names=frozenset({f"who{e}"}), n_words=200))
+    gold = {frozenset(range(5 * e + 1, 5 * e + 6)) for e in range(12)}
+    by_date = sorted(items, key=lambda it: it.published)
+    shuffled = list(items)
+    np.random.default_rng(seed).shuffle(shuffled)
+    blocks = sorted(items, key=lambda it: (it.article_id % 2, it.article_id))  # odd ids, then even
+    for order in (by_date, shuffled, blocks):
+        cl = StoryClusterer(window=timedelta(days=3))
+        assert _partition([cl.add(it) for it in order], order) == gold
 
 
 def test_undated_window_counts_arrivals() -> None:
