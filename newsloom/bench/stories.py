@@ -148,6 +148,7 @@ def read_corpus(paths: Path | str | Sequence[Path | str], limit: int | None = No
                     continue
                 seen.add(row["doc_id"])
                 row["_date"] = _parse_date(row.get("date"), where)
+                row["_pos"] = (fi, li)  # file order, for streaming in it (bench stories --order file)
                 key = (row["_date"] is not None, row["_date"] or datetime.min.replace(tzinfo=UTC), fi, li)
                 rows.append((key, row))
     rows.sort(key=lambda kr: kr[0])

@@ -23,6 +23,8 @@ translations (:func:`gold_translations`).
 from __future__ import annotations
 
 import os
+import random
+import re
 import resource
 import tempfile
 import time
@@ -37,10 +39,42 @@ from newsloom.errors import BenchError
 FORCE_ENV = "NEWSLOOM_FORCE_E5"
 
 
+ORDERS = ("date", "file", "shuffled")
+
+
+def stream_order(rows: list[dict[str, Any]], order: str = "date", seed: int = 0) -> list[dict[str, Any]]:
+    """The rows of :func:`newsloom.bench.stories.read_corpus` (date order) in the order a user
+    would stream them: ``date``, ``file`` (as the files list them: MEANTIME is in language
+    blocks, a WARC in crawl order) or ``shuffled`` (seeded: feeds polled with lag, archives
+    back-filled in pieces)."""
+    if order == "date":
+        return list(rows)
+    if order == "file":
+        return sorted(rows, key=lambda r: r.get("_pos", (0, 0)))
+    if order == "shuffled":
+        out = list(rows)
+        random.Random(seed).shuffle(out)
+        return out
+    raise BenchError(f"order={order!r}: expected one of {', '.join(ORDERS)}")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a text (a feed item's summary is a title and about this much)."""
+    text = " ".join((text or "").split())
+    m = _SENTENCE_END.search(text, 40)
+    return text[: m.end()].strip() if m else text[:300]
+
+
+_SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
+
+
 def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
-        force_fallback: list[str] | None = None) -> dict[str, Any]:
+        force_fallback: list[str] | None = None, order: str = "date", seed: int = 0,
+        short: bool = False) -> dict[str, Any]:
     """``force_fallback``: languages routed to e5-small (default: ``$NEWSLOOM_FORCE_E5``,
-    comma-separated; see the module doc)."""
+    comma-separated; see the module doc). ``order``/``seed``: see :func:`stream_order`.
+    ``short``: each document reduced to its title and first sentence, as a feed item whose
+    page could not be fetched reaches newsloom."""
     from newsloom.bench.stories import read_corpus, scores
     from newsloom.stories.service import StoryService
     from newsloom.ingest import iter_file
@@ -48,14 +82,17 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
     from newsloom.pipeline import Pipeline, analyse
     from newsloom.store import open_store
 
-    order = read_corpus(corpora, limit)
-    if not order:
+    rows = read_corpus(corpora, limit)
+    if not rows:
         raise BenchError(f"{', '.join(map(str, corpora))}: no documents")
+    order_name, order = order, stream_order(rows, order, seed)
     items: dict[str, IngestItem] = {}
     file_of: dict[str, int] = {}
     for fi, path in enumerate(corpora):
         for it in iter_file(Path(path)):
             if isinstance(it, IngestItem) and it.article is not None and it.article.doc_id not in items:
+                if short:
+                    it.article.text = first_sentence(it.article.text or "")
                 items[it.article.doc_id] = it
                 file_of[it.article.doc_id] = fi
 
@@ -121,6 +158,8 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
         "predicted_stories": len(set(pred)),
         "outcomes": dict(outcomes),
         "force_e5": force,
+        "order": order_name if order_name != "shuffled" else f"shuffled (seed {seed})",
+        "short": short,
         "articles_by_space": dict(spaces),
         "bridged": bridged,
         "title_vectors": titles,

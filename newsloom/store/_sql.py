@@ -376,6 +376,17 @@ class SQLStore(ReaderQueries, Store):
         return [(int(r["id"]), codec.parse_dt(r["published"]), codec.parse_dt(r["fetched_at"]))
                 for r in self._rows(sql, [story_id])]
 
+    def articles_without_story(self, after_id: int = 0, limit: int = 1000) -> list[int]:
+        sql = ("SELECT id FROM articles WHERE story_id IS NULL AND status <> 'removed' AND id > ? "
+               "ORDER BY id LIMIT ?")
+        return [int(r["id"]) for r in self._rows(sql, [after_id, limit])]
+
+    def article_times(self, after_id: int = 0, limit: int = 100_000) -> list[tuple[int, datetime | None, datetime | None]]:
+        sql = ("SELECT id, published, fetched_at FROM articles WHERE status <> 'removed' AND id > ? "
+               "ORDER BY id LIMIT ?")
+        return [(int(r["id"]), codec.parse_dt(r["published"]), codec.parse_dt(r["fetched_at"]))
+                for r in self._rows(sql, [after_id, limit])]
+
     def get_articles(self, article_ids: Iterable[int]) -> list[Article]:
         ids = sorted({int(i) for i in article_ids})
         out: list[Article] = []

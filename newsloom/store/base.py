@@ -180,6 +180,30 @@ class Store(abc.ABC):
         return [(a.id, a.published, a.fetched_at) for a in self.story_articles(story_id)
                 if a.id is not None]
 
+    def articles_without_story(self, after_id: int = 0, limit: int = 1000) -> list[int]:
+        """Ids of stored articles (not removed) that have no story yet, in id order: what the
+        stories step still owes after an interrupted run, a failure, or ``stories = false``.
+        This default walks all articles; SQL stores ask an index."""
+        out = []
+        for a in self.iter_articles(after_id=after_id):
+            if a.story_id is None and a.status != "removed" and a.id is not None:
+                out.append(a.id)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def article_times(self, after_id: int = 0, limit: int = 100_000) -> list[tuple[int, datetime | None, datetime | None]]:
+        """``(id, published, fetched_at)`` of the stored articles that are not removed, in id
+        order, a page at a time: what ordering an archive by date needs (``stories rebuild``)
+        without reading every article whole. This default reads them whole."""
+        out = []
+        for a in self.iter_articles(after_id=after_id):
+            if a.status != "removed" and a.id is not None:
+                out.append((a.id, a.published, a.fetched_at))
+                if len(out) >= limit:
+                    break
+        return out
+
     def get_articles(self, article_ids: Iterable[int]) -> list[Article]:
         """The stored articles among ``article_ids``, in id order (unknown ids are skipped).
         This default asks one at a time; SQL stores read them in a few queries."""

@@ -10,10 +10,15 @@ space's story, or is among a part's first members). Each
 vector is stored under its model key ("use-m3", "e5-small", "e5-small:title"), and replay and
 rebuild reuse them.
 
-The clusterer's state lives in memory. At start-up it is rebuilt by replaying stored articles
-in arrival order with their stored embeddings, which gives the same stories as the original
-stream (the clusterer is deterministic); ``rebuild`` does the same from scratch for the whole
-archive (``newsloom stories rebuild``).
+The clusterer's state lives in memory. At start-up it is rebuilt from the store: the newest
+stored articles are placed in the stories the store says they belong to (the store is the
+truth, whatever order those stories were formed in), with their stored embeddings. Then every
+article the stories step still owes (stored without a story: an interrupted run, a failure in
+this stage, ``stories = false`` switched on) is clustered, in arrival order (``catch_up``; the
+pipeline also calls it after each pass), so an interrupted run followed by the same command
+gives the store an uninterrupted one gives. ``rebuild`` re-clusters the whole archive from
+scratch in effective-date order (``newsloom stories rebuild``), which is what a date-ordered
+stream gives.
 """
 
 from __future__ import annotations
@@ -98,6 +103,7 @@ class StoryService:
         self._described: dict[int, int] = {}
         if replay:
             self._replay()
+            self.catch_up()
 
     @property
     def clusterers(self) -> dict[str, "StoryClusterer"]:
@@ -343,13 +349,14 @@ class StoryService:
 
     # --- start-up and rebuild -------------------------------------------------------------------
     def _replay(self) -> None:
-        """Rebuild the clusterer's memory from the newest stored articles that have a story.
+        """Rebuild the clusterer's memory from the newest stored articles that have a story,
+        each placed in its stored story (``StoryClusterer.place``), in arrival order.
 
-        Only the newest ``story_replay_articles`` (default 20,000) are replayed: older stories
-        are closed by the time window anyway, and replaying a large archive at every start
-        would cost minutes. The name/number rarity counts then start from that window, so
-        later assignments can differ slightly from a full ``rebuild``; ``rebuild`` is exact.
-        Articles stored without a title vector (before bridges existed) replay without one.
+        Only the newest ``story_replay_articles`` (default 20,000) are replayed: replaying a
+        large archive at every start would cost minutes, and memory is bounded anyway. The
+        name/number rarity counts then start from that window, so later assignments can differ
+        slightly from a full ``rebuild``. Articles stored without a title vector (before
+        bridges existed) replay without one.
         """
         newest = self.store.list_articles(limit=1)
         if not newest or newest[0].id is None:
@@ -366,12 +373,13 @@ class StoryService:
             titles = self.store.get_embeddings(ids, (TITLE_MODEL,)) if self.bridging else {}
             done = 0
             for a in batch:
-                if a.id not in vecs:
+                if a.id not in vecs or a.story_id is None:
                     continue
                 model, blob = vecs[a.id]
                 title = titles.get(a.id)
-                self.clusterer.add(_item(a, np.frombuffer(blob, dtype=np.float32), model,
-                                         None if title is None else np.frombuffer(title[1], dtype=np.float32)))
+                self.clusterer.place(_item(a, np.frombuffer(blob, dtype=np.float32), model,
+                                           None if title is None else np.frombuffer(title[1], dtype=np.float32)),
+                                     a.story_id)
                 done += 1
             batch.clear()
             return done
@@ -384,12 +392,35 @@ class StoryService:
                 n += flush()
         n += flush()
         self._merges_seen = len(self.clusterer.merges)
+        # the stored stories were checked for convergence when they grew; placing them again
+        # is not growth (maintenance would otherwise re-decide every replayed story)
+        self.clusterer._dirty.clear()
         if n:
             log.info("stories: replayed %d articles", n)
 
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Cluster every stored article that has no story yet, in arrival order, computing
+        the embeddings it lacks; returns how many. Safe to call at any time: an article is
+        owed a story until this (or ``add``) gives it one."""
+        n, after = 0, 0
+        while ids := self.store.articles_without_story(after_id=after, limit=500):
+            after = ids[-1]
+            for a in self.store.get_articles(ids):
+                if a.story_id is not None or a.status == "removed":
+                    continue
+                self.add(a)
+                n += 1
+                if progress:
+                    progress(n)
+        if n:
+            log.info("stories: caught up with %d stored articles that had no story", n)
+        return n
+
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        """Forget all stories and re-cluster the whole archive in arrival order (same result as
-        streaming it). Embeddings already stored are reused; missing ones are computed."""
+        """Forget all stories and re-cluster the whole archive in effective-date order (what a
+        date-ordered stream gives, whatever order the archive arrived in; undated articles
+        first, ties by arrival). Embeddings already stored are reused; missing ones are
+        computed."""
         self.store.clear_stories()
         self.clusterer, self._merges_seen = self._new_clusterer(), 0
         vectors: dict[int, tuple[str, np.ndarray]] = {}
@@ -397,16 +428,33 @@ class StoryService:
             vectors.update((aid, (model, v)) for aid, v in self._stored_vectors(model).items())
         titles = self._stored_vectors(TITLE_MODEL) if self.bridging else {}
         n = 0
-        for a in self.store.iter_articles():
-            if a.status == "removed":
-                continue
-            model, vec = vectors.get(a.id, (None, None))  # type: ignore[arg-type]
-            a.story_id, a.lineage, a.lineage_of = None, None, None
-            self.add(a, vec, model, titles.get(a.id))  # type: ignore[arg-type]
-            n += 1
-            if progress:
-                progress(n)
+        for ids in _date_ordered(self.store):
+            by_id = {a.id: a for a in self.store.get_articles(ids)}
+            for aid in ids:
+                a = by_id.get(aid)
+                if a is None or a.status == "removed":
+                    continue
+                model, vec = vectors.get(aid, (None, None))  # type: ignore[arg-type]
+                a.story_id, a.lineage, a.lineage_of = None, None, None
+                self.add(a, vec, model, titles.get(aid))  # type: ignore[arg-type]
+                n += 1
+                if progress:
+                    progress(n)
         return n
+
+
+def _date_ordered(store: Store, chunk: int = 500) -> Iterable[list[int]]:
+    """Every stored article id in effective-date order (undated first; ties by id), in chunks.
+    Holds (id, time) pairs for the whole archive: ~100 bytes an article."""
+    times: list[tuple[tuple[bool, datetime], int]] = []
+    after = 0
+    while page := store.article_times(after_id=after):
+        after = page[-1][0]
+        times += [((t is not None, t or datetime.min.replace(tzinfo=UTC)), i)
+                  for i, t in ((i, effective_time(p, f)) for i, p, f in page)]
+    times.sort()
+    for start in range(0, len(times), chunk):
+        yield [i for _, i in times[start:start + chunk]]
 
 
 class _LRU(OrderedDict):  # type: ignore[type-arg]
