@@ -65,6 +65,8 @@ class Settings:
     story_bridges: bool = True
     embedder: str = "use-m3"
     embed_threads: int = 1
+    # reader (web app, API, feeds): public pages show headline + this many characters + the link
+    snippet_chars: int = 200
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, **overrides: Any) -> "Settings":

@@ -1,0 +1,45 @@
+"""Prometheus metrics (prometheus_client): request latency by route, and at each scrape the
+store's counts (articles, stories, fetch outcomes, how far the fetcher is behind)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from newsloom.models import utcnow
+from newsloom.store.base import Store
+
+REGISTRY = CollectorRegistry()
+LATENCY = Histogram(
+    "newsloom_http_request_seconds", "Time to answer an HTTP request", ["route", "method", "status"],
+    registry=REGISTRY, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+def observe(route: str, method: str, status: int, seconds: float) -> None:
+    LATENCY.labels(route, method, str(status)).observe(seconds)
+
+
+class _StoreCollector:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        s = self.store
+        yield GaugeMetricFamily("newsloom_articles", "Articles stored", value=s.count_articles())
+        yield GaugeMetricFamily("newsloom_stories", "Stories (not merged away)",
+                                value=s.count_stories())  # type: ignore[attr-defined]
+        fetches = CounterMetricFamily("newsloom_fetches", "Fetch outcomes in the fetch log", labels=["status"])
+        for status, n in sorted(s.fetch_outcomes().items()):  # type: ignore[attr-defined]
+            fetches.add_metric([status], n)
+        yield fetches
+        due = s.oldest_due()  # type: ignore[attr-defined]
+        lag = max(0.0, (utcnow() - due).total_seconds()) if due is not None else 0.0
+        yield GaugeMetricFamily("newsloom_queue_lag_seconds",
+                                "How long the most overdue active feed has waited", value=lag)
+
+
+def exposition(store: Store) -> bytes:
+    reg = CollectorRegistry()
+    reg.register(_StoreCollector(store))  # type: ignore[arg-type]
+    return generate_latest(REGISTRY) + generate_latest(reg)

@@ -1,0 +1,115 @@
+"""Rendering: the Jinja2 environment (autoescape on for HTML and XML), the filters the templates
+use, the reader's UI language, and responses with ETag + Cache-Control."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import Request
+from fastapi.responses import Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from newsloom.models import utcnow
+from newsloom.web import i18n
+
+TEMPLATES = Path(__file__).parent / "templates"
+UI_COOKIE = "ui"
+
+env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL when it is http(s) (a crawled ``javascript:`` or ``data:`` link is dropped)."""
+    if not url or not isinstance(url, str):
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def host(url: str | None) -> str:
+    try:
+        return urlsplit(url or "").hostname or ""
+    except ValueError:
+        return ""
+
+
+env.filters["safe_url"] = safe_url
+env.filters["host"] = host
+
+
+def ui_lang(request: Request) -> str:
+    """``?ui=`` (also remembered in a cookie by the middleware), the cookie, Accept-Language."""
+    for value in (request.query_params.get("ui"), request.cookies.get(UI_COOKIE)):
+        if value in i18n.UI_LANGS:
+            return value  # type: ignore[return-value]
+    return i18n.negotiate(request.headers.get("accept-language"))
+
+
+def url_with(request: Request, **changes: Any) -> str:
+    """The current path with query parameters changed (None removes one)."""
+    params = dict(request.query_params)
+    for k, v in changes.items():
+        if v is None:
+            params.pop(k, None)
+        else:
+            params[k] = str(v)
+    q = urlencode(params)
+    return request.url.path + ("?" + q if q else "")
+
+
+def context(request: Request, **extra: Any) -> dict[str, Any]:
+    ui = ui_lang(request)
+    now = utcnow()
+    ctx: dict[str, Any] = {
+        "request": request, "ui": ui, "ui_langs": i18n.UI_LANGS, "now": now,
+        "_": lambda m: i18n.gettext(ui, m),
+        "lang_name": lambda c: i18n.language_name(c, ui),
+        "country_name": lambda c: i18n.country_name(c, ui),
+        "when": lambda d: i18n.when(d, ui),
+        "ago": lambda d: i18n.ago(d, ui, now),
+        "num": lambda n: i18n.number(n, ui),
+        "url_with": lambda **kw: url_with(request, **kw),
+        "iso": lambda d: d.isoformat() if isinstance(d, datetime) else "",
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def cached(request: Request, body: bytes, media_type: str, max_age: int = 30,
+           status_code: int = 200) -> Response:
+    """A response with a strong ETag of its body; 304 when the client has it already."""
+    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept-Language, Cookie"}
+    inm = request.headers.get("if-none-match", "")
+    if status_code == 200 and etag in [t.strip() for t in inm.split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(body, status_code=status_code, media_type=media_type, headers=headers)
+
+
+def page(request: Request, template: str, status_code: int = 200, max_age: int = 30, **extra: Any) -> Response:
+    html = env.get_template(template).render(context(request, **extra))
+    resp = cached(request, html.encode("utf-8"), "text/html; charset=utf-8", max_age, status_code)
+    if status_code >= 400:
+        resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def json_response(request: Request, data: Any, max_age: int = 30) -> Response:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+    return cached(request, body, "application/json", max_age)
