@@ -47,6 +47,9 @@ class Settings:
     poll_jitter: float = 0.1
     max_articles_per_feed: int = 50  # article pages fetched per feed pass
     concurrency: int = 8
+    # fetch loopback, private, link-local and cloud-metadata addresses (intranets, tests on
+    # loopback); off by default so a feed item or redirect cannot make us request our own network
+    allow_private_networks: bool = False
     workers: int = 0  # processes for extraction/analysis of big ingests; 0 = one per core
     # extraction / dedupe
     min_text_chars: int = 200

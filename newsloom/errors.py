@@ -71,6 +71,12 @@ class InvalidURL(FetchError):
     status = "invalid_url"
 
 
+class PrivateAddress(FetchError):
+    """Refused: the host is (or resolves to) a loopback, private, link-local or metadata address."""
+
+    status = "private_address"
+
+
 class FetchTimeout(FetchError):
     status = "timeout"
 

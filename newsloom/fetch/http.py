@@ -29,9 +29,11 @@ from newsloom.errors import (
     HostUnreachable,
     HTTPStatusError,
     InvalidURL,
+    PrivateAddress,
     TooLarge,
     TooManyRedirects,
 )
+from newsloom.fetch.guard import check_literal, for_url, guarded_transport
 from newsloom.fetch.ratelimit import DEFAULT_MAX_WAIT_S, HostRateLimiter
 from newsloom.fetch.robots import RobotsCache, RobotsRules
 
@@ -133,13 +135,17 @@ class Fetcher:
         s = self.settings
         self.limiter = limiter or HostRateLimiter(
             s.requests_per_second_per_host, s.concurrency, max_wait_s=max_wait_s)
+        limits = httpx.Limits(max_connections=max(s.concurrency * 2, 10))
+        self.guarded = not s.allow_private_networks
+        if transport is None and self.guarded:
+            transport = guarded_transport(http2=True, limits=limits)
         self.client = httpx.AsyncClient(
             http2=True,
             headers={"User-Agent": s.user_agent},
             timeout=httpx.Timeout(s.timeout_s),
             follow_redirects=False,
             max_redirects=s.max_redirects,
-            limits=httpx.Limits(max_connections=max(s.concurrency * 2, 10)),
+            limits=limits,
             transport=transport,
         )
         self.robots: RobotsCache | None = (
@@ -178,6 +184,8 @@ class Fetcher:
         seen = {str(current)}
         elapsed = 0.0
         while True:
+            if self.guarded:  # every hop: a public page may redirect to http://10.0.0.1/
+                check_literal(current)
             if self.robots is not None:
                 await self.robots.check(current)
             host = current.netloc.decode("ascii")
@@ -216,6 +224,8 @@ class Fetcher:
                 async with asyncio.timeout(s.timeout_s):
                     async with self.client.stream("GET", url, headers=headers) as resp:
                         return await self._read(url, resp, kind)
+        except PrivateAddress as exc:  # raised by the connection guard, which knows only the host
+            raise for_url(exc, str(url)) from None
         except FetchError:
             raise
         except (TimeoutError, httpx.TimeoutException):

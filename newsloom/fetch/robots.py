@@ -16,7 +16,14 @@ from dataclasses import dataclass
 import httpx
 from protego import Protego
 
-from newsloom.errors import FetchError, FetchTimeout, HostUnreachable, RobotsDisallowed
+from newsloom.errors import (
+    FetchError,
+    FetchTimeout,
+    HostUnreachable,
+    PrivateAddress,
+    RobotsDisallowed,
+)
+from newsloom.fetch.guard import for_url
 from newsloom.fetch.ratelimit import HostRateLimiter
 
 ROBOTS_TTL_S = 24 * 3600.0
@@ -118,6 +125,9 @@ class RobotsCache:
         except (httpx.TransportError, httpx.TooManyRedirects) as exc:
             return _Rules(now + self._error_ttl_s, error=(
                 HostUnreachable, f"cannot reach {origin} ({exc.__class__.__name__}: {exc})"))
+        except PrivateAddress as exc:  # the private-network guard refused the host
+            refused = for_url(exc, robots_url)
+            return _Rules(now + self._error_ttl_s, error=(PrivateAddress, str(refused)))
 
         if status == 429 or status >= 500:
             return _Rules(now + self._error_ttl_s,

@@ -156,7 +156,7 @@ def test_edited_article_is_recorded_as_revision(db: str, site: LocalServer) -> N
     from newsloom.pipeline import Pipeline
     from newsloom.store import open_store
 
-    settings = Settings(db=db)
+    settings = Settings(db=db, allow_private_networks=True)  # the test site is on loopback
     with open_store(db) as store:
         raw = asyncio.run(fetch_page(site.url("/news/budget"), settings))
         outcome = Pipeline(store, settings, with_stories=False).process_raw(raw)

@@ -28,5 +28,7 @@ def server() -> Iterator[LocalServer]:
 @pytest.fixture
 def settings() -> Settings:
     # high rate so tests that are not about politeness don't wait; small caps and timeouts
+    # the test server is on loopback, which the private-network guard refuses by default
     return Settings(db="sqlite:///:memory:", requests_per_second_per_host=1000.0, timeout_s=3.0,
-                    max_body_bytes=256 * 1024, max_redirects=3, concurrency=4)
+                    max_body_bytes=256 * 1024, max_redirects=3, concurrency=4,
+                    allow_private_networks=True)

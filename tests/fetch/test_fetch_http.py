@@ -194,7 +194,8 @@ def test_dead_host_is_unreachable(settings: Settings) -> None:
 
 
 def test_slow_server_times_out(server: LocalServer) -> None:
-    s = Settings(db="sqlite:///:memory:", requests_per_second_per_host=1000.0, timeout_s=0.3)
+    s = Settings(db="sqlite:///:memory:", requests_per_second_per_host=1000.0, timeout_s=0.3,
+                 allow_private_networks=True)
     server.route("/slow", "<p>late</p>", content_type=HTML, delay=1.0)
     with pytest.raises(FetchTimeout, match="0.3 s"):
         fetch(s, server.url("/slow"))
