@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from newsloom.app import search as search_uc
 from newsloom.app import sources as src_uc
 from newsloom.app import stories as uc
+from newsloom.errors import DuplicateSourceError
 from newsloom.web.pages_stories import Country, Cursor, Lang, Range, SourceId
 from newsloom.web.render import json_response, ui_lang
 from newsloom.web.security import require_writer
@@ -108,8 +109,12 @@ class Active(BaseModel):
              dependencies=[Depends(require_writer)])
 def add_source(request: Request, body: NewSource) -> dict[str, Any]:
     state = request.app.state
-    feed, src = src_uc.add_source(state.store, state.settings, body.url.strip(), name=body.name,
-                                  country=body.country, language=body.language, kind=body.kind)
+    new = src_uc.check_new_feed(body.url.strip(), name=body.name, country=body.country,
+                                language=body.language, kind=body.kind)
+    try:
+        feed, src = src_uc.add_source(state.store, state.settings, new)
+    except DuplicateSourceError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
     return {"feed_id": feed.id, "source_id": src.id, "url": feed.url}
 
 

@@ -81,8 +81,9 @@ def add_feed(request: Request, url: Annotated[str, Form(max_length=2000)],
     require_writer(request)
     state = request.app.state
     try:
-        feed, src = src_uc.add_source(state.store, state.settings, url.strip(), name=name.strip() or None,
-                                      country=country.strip() or None, language=language.strip() or None)
+        new = src_uc.check_new_feed(url.strip(), name=name.strip() or None, country=country.strip() or None,
+                                    language=language.strip() or None)
+        feed, src = src_uc.add_source(state.store, state.settings, new)
     except NewsloomError as exc:
         return _back(f"error: {exc}")
     return _back(f"added feed {feed.id} ({src.name})")
