@@ -179,8 +179,7 @@ class SQLiteStore(SQLStore):
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA query_only = ON")
             self._readers.conn = conn  # type: ignore[union-attr]
-            with self._lock:
-                self._reader_conns.append(conn)
+            self._reader_conns.append(conn)  # list.append is atomic; the store lock may be the writer's
         return conn
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
