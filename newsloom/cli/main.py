@@ -18,6 +18,7 @@ from newsloom.cli.common import db_option, err, open_db, out, settings
 from newsloom.cli.fetching import fetch, ingest, run
 from newsloom.cli.sources import sources
 from newsloom.cli.stories import stories
+from newsloom.cli.web import serve, tokens
 from newsloom.errors import NewsloomError
 
 
@@ -39,7 +40,7 @@ def init(no_default_sources: bool) -> None:
         out.print(f"imported {result.added} feeds from the default world source list")
 
 
-for command in (sources, fetch, ingest, run, articles, search, stories, bench):
+for command in (sources, fetch, ingest, run, articles, search, stories, bench, serve, tokens):
     cli.add_command(command)
 
 

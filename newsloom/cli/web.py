@@ -1,0 +1,65 @@
+"""``newsloom serve`` (the reader: web pages, JSON API, feeds) and ``newsloom tokens`` (API tokens
+for write endpoints and the sources admin)."""
+
+from __future__ import annotations
+
+import click
+
+from newsloom.cli.common import db_option, open_db, out, settings
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (each opens its own store connections).")
+@click.option("--no-semantic", is_flag=True, help="Search by words only (do not load the embedding model).")
+@db_option
+def serve(host: str, port: int, workers: int, no_semantic: bool) -> None:
+    """Serve the reader at http://HOST:PORT (API docs at /docs)."""
+    from newsloom.web.server import serve as run
+
+    with open_db():  # a missing or broken store fails here, in one line, before the server starts
+        pass
+    out.print(f"newsloom reader on http://{host}:{port}/ (API: /docs) — Ctrl-C stops", markup=False)
+    run(settings(), host=host, port=port, workers=workers, semantic=not no_semantic)
+
+
+@click.group()
+def tokens() -> None:
+    """API tokens: write endpoints (POST /api/...) and the sources admin need one."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@db_option
+def create(name: str) -> None:
+    """Create a token named NAME and print it (only its hash is stored: keep it now)."""
+    from newsloom.web.security import create_token
+
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise click.BadParameter("expected 1 to 100 characters", param_hint="NAME")
+    with open_db() as store:
+        token = create_token(store, name)
+    out.print(token, markup=False)
+
+
+@tokens.command("list")
+@db_option
+def list_tokens() -> None:
+    """Tokens by id and name (the tokens themselves are not stored)."""
+    with open_db() as store:
+        for tid, name, created in store.list_api_tokens():  # type: ignore[attr-defined]
+            out.print(f"{tid}\t{name}\t{created.isoformat() if created else ''}", markup=False)
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@db_option
+def revoke(token_id: int) -> None:
+    """Delete token TOKEN_ID."""
+    with open_db() as store:
+        if not store.delete_api_token(token_id):  # type: ignore[attr-defined]
+            raise click.ClickException(f"token {token_id}: not found")
+    out.print(f"token {token_id} revoked")

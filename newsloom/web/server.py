@@ -1,0 +1,39 @@
+"""Running the reader under uvicorn: ``newsloom serve`` calls :func:`serve`; with several worker
+processes uvicorn imports :func:`app_from_env` in each (the store URL and options travel in the
+environment)."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from fastapi import FastAPI
+
+from newsloom.config import Settings
+from newsloom.store import open_store
+
+_ENV_SEMANTIC = "NEWSLOOM_SERVE_SEMANTIC"
+
+
+def app_from_env() -> FastAPI:
+    """The app over ``$NEWSLOOM_DB`` (settings from the usual places), for uvicorn's factory mode."""
+    from newsloom.web import create_app
+
+    settings = Settings.load()
+    store = open_store(settings.db)  # `newsloom serve` checked it exists before starting
+    semantic = os.environ.get(_ENV_SEMANTIC, "1") == "1"
+    app = create_app(store, settings, semantic=semantic)
+    if app.state.semantic is not None:
+        # load the model and the vectors in the background: the first search should not wait
+        threading.Thread(target=app.state.semantic.warm, daemon=True).start()
+    return app
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
+          semantic: bool = True, access_log: bool = False) -> None:
+    import uvicorn
+
+    os.environ["NEWSLOOM_DB"] = settings.db
+    os.environ[_ENV_SEMANTIC] = "1" if semantic else "0"
+    uvicorn.run("newsloom.web.server:app_from_env", factory=True, host=host, port=port,
+                workers=workers, access_log=access_log, log_level="info", proxy_headers=False)
