@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -53,6 +54,11 @@ def create_app(store: Store, settings: Settings | None = None, *, semantic: bool
     @app.middleware("http")
     async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
+        qs = request.scope.get("query_string", b"")
+        if b"=&" in qs or qs.endswith(b"="):
+            # a filter form sends its unchosen menus as "lang=&country=": the same as absent
+            kept = [(k, v) for k, v in parse_qsl(qs.decode("latin-1"), keep_blank_values=True) if v != ""]
+            request.scope["query_string"] = urlencode(kept).encode("latin-1")
         refusal = cross_site_refusal(request)
         response = refusal if refusal is not None else await call_next(request)
         h = response.headers

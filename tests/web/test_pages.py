@@ -118,3 +118,8 @@ def test_localised_dates_and_country_names(client) -> None:
     html = client.get("/?ui=fr&country=BR").text
     assert "Brésil" in html
     client.cookies.clear()
+
+
+def test_unchosen_filter_menus_mean_no_filter(client) -> None:
+    r = client.get("/?lang=de&country=&source=&range=")
+    assert r.status_code == 200 and "Bahnstreik" in r.text and "Sumatra" not in r.text.split("cards")[1]
