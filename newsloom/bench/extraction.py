@@ -1,9 +1,17 @@
-"""Article-extraction benchmark in the ScrapingHub AEB layout.
+"""Article-extraction benchmark in two corpus layouts, each scored as its field scores it.
 
-A corpus folder holds ``html/<id>.html.gz`` and ``ground-truth.json`` (``{id: {"articleBody", "url"}}``).
-Scoring follows the field's metric: per page, ``\\w+`` tokens, multisets of 4-gram shingles of the
-extracted and the gold body, TP/FP/FN normalised per page; precision and recall are averaged over
-pages and F1 is the harmonic mean of the two averages.
+- **AEB** (ScrapingHub): ``html/<id>.html.gz`` + ``ground-truth.json`` (``{id: {"articleBody",
+  "url"}}``). Per page, ``\\w+`` tokens, multisets of 4-gram shingles of the extracted and the gold
+  body, TP/FP/FN normalised per page; precision and recall are averaged over pages and F1 is the
+  harmonic mean of the two averages.
+- **Snippets** (the trafilatura project's evaluation): ``html/<id>.html.gz`` + ``gold.json``
+  (``{id: {"url", "with": [...], "without": [...]}}``). Per page, whitespace-normalised; each of the
+  first 6 ``with`` snippets found in the output is a true positive (else a false negative), each of
+  the first 6 ``without`` snippets found is a false positive; precision, recall and F1 are computed
+  from the corpus totals.
+
+``compare`` runs several extractors page by page in one loop, so they see the same pages under the
+same machine load and their times are comparable.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +33,16 @@ from newsloom.models import RawDocument
 
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 NGRAM = 4
+MAX_SNIPPETS = 6  # the trafilatura evaluation reads at most six of each kind per page
+
+AEB = "aeb"
+SNIPPETS = "snippets"
+_GOLD_FILES = {AEB: "ground-truth.json", SNIPPETS: "gold.json"}
 
 Extractor = Callable[[RawDocument], str]
+
+
+# --- AEB scoring ------------------------------------------------------------------------------
 
 
 def shingles(text: str, n: int = NGRAM) -> Counter[tuple[str, ...]]:
@@ -51,17 +67,88 @@ def page_scores(gold: str, predicted: str) -> tuple[float, float]:
     return precision, recall
 
 
-def _newsloom_extractor(raw: RawDocument) -> str:
+# --- snippet scoring --------------------------------------------------------------------------
+
+
+def _ws(text: str) -> str:
+    return " ".join(text.split())
+
+
+def snippet_counts(gold: dict[str, Any], predicted: str) -> tuple[int, int, int]:
+    """(TP, FN, FP) of one page: the first 6 ``with`` and the first 6 ``without`` snippets."""
+    text = _ws(predicted or "")
+    tp = fn = fp = 0
+    for snippet in (gold.get("with") or [])[:MAX_SNIPPETS]:
+        if _ws(snippet) in text:
+            tp += 1
+        else:
+            fn += 1
+    for snippet in (gold.get("without") or [])[:MAX_SNIPPETS]:
+        if _ws(snippet) in text:
+            fp += 1
+    return tp, fn, fp
+
+
+# --- extractors -------------------------------------------------------------------------------
+
+
+def newsloom_extractor(raw: RawDocument) -> str:
     from newsloom.extract import extract
 
     return extract(raw).text
 
 
 def trafilatura_baseline(raw: RawDocument) -> str:
-    """Plain ``trafilatura.extract`` with default options, for comparison."""
+    """Plain ``trafilatura.extract`` with default options (its "standard" mode), for comparison."""
     import trafilatura
 
     return trafilatura.extract(raw.body, url=raw.url) or ""
+
+
+BASELINE_NAME = "trafilatura 2.3.1 (default)"
+NEWSLOOM_NAME = "newsloom extract+cleanup"
+
+
+# --- corpus -----------------------------------------------------------------------------------
+
+
+def detect_layout(corpus_dir: Path) -> str:
+    """``"aeb"`` or ``"snippets"`` from the gold file present; a clear error when neither is."""
+    for layout, name in _GOLD_FILES.items():
+        if (corpus_dir / name).is_file():
+            return layout
+    raise NewsloomError(
+        f"{corpus_dir}: no ground-truth.json (AEB layout) or gold.json (snippet layout) found"
+    )
+
+
+def _load_gold(corpus_dir: Path, layout: str) -> dict[str, dict[str, Any]]:
+    path = corpus_dir / _GOLD_FILES[layout]
+    try:
+        gold = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise NewsloomError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(gold, dict) or not all(isinstance(v, dict) for v in gold.values()):
+        raise NewsloomError(f"{path}: expected an object of {{id: {{...}}}} entries")
+    return gold
+
+
+def pages(
+    corpus_dir: Path, limit: int | None = None, ids: Sequence[str] | None = None
+) -> Iterator[tuple[str, RawDocument, dict[str, Any]]]:
+    """``(id, raw document, gold entry)`` for each page of a corpus folder, in id order."""
+    corpus_dir = Path(corpus_dir)
+    gold = _load_gold(corpus_dir, detect_layout(corpus_dir))
+    chosen = sorted(gold) if ids is None else [i for i in ids if i in gold]
+    for page_id in chosen[:limit] if limit else chosen:
+        html_path = corpus_dir / "html" / f"{page_id}.html.gz"
+        if not html_path.is_file():
+            continue
+        body = gzip.decompress(html_path.read_bytes())
+        url = gold[page_id].get("url") or f"file://{html_path}"
+        yield page_id, RawDocument(url=url, body=body, content_type="text/html", origin="file"), gold[
+            page_id
+        ]
 
 
 def _peak_rss_mb() -> float:
@@ -70,73 +157,115 @@ def _peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def _score_page(layout: str, gold: dict[str, Any], text: str) -> dict[str, Any]:
+    if layout == AEB:
+        precision, recall = page_scores(gold.get("articleBody") or "", text)
+        return {"precision": precision, "recall": recall}
+    tp, fn, fp = snippet_counts(gold, text)
+    return {"tp": tp, "fn": fn, "fp": fp}
+
+
+def _summary(layout: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    if layout == AEB:
+        p = statistics.fmean(x["precision"] for x in rows)
+        r = statistics.fmean(x["recall"] for x in rows)
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        extra: dict[str, Any] = {}
+    else:
+        tp, fn, fp = (sum(x[k] for x in rows) for k in ("tp", "fn", "fp"))
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        extra = {"tp": tp, "fn": fn, "fp": fp}
+    times = sorted(x["ms"] for x in rows)
+    return {
+        "pages": len(rows),
+        "errors": sum(1 for x in rows if x["error"]),
+        "precision": p,
+        "recall": r,
+        "f1": f1,
+        **extra,
+        "ms_mean": statistics.fmean(times),
+        "ms_median": statistics.median(times),
+        "ms_p95": times[min(len(times) - 1, int(0.95 * len(times)))],
+    }
+
+
+def compare(
+    corpus_dir: Path,
+    extractors: dict[str, Extractor],
+    limit: int | None = None,
+    ids: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """One result per extractor on the same pages of ``corpus_dir`` (either layout)."""
+    corpus_dir = Path(corpus_dir)
+    layout = detect_layout(corpus_dir)
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in extractors}
+    for page_id, raw, gold in pages(corpus_dir, limit, ids):
+        for name, fn in extractors.items():
+            error = None
+            t0 = time.perf_counter()
+            try:
+                text = fn(raw)
+            except ExtractionError as exc:
+                text, error = "", str(exc)
+            ms = (time.perf_counter() - t0) * 1000
+            rows[name].append({"id": page_id, **_score_page(layout, gold, text), "ms": ms, "error": error})
+    if not any(rows.values()):
+        raise NewsloomError(f"{corpus_dir}: no pages found under html/")
+    return [
+        {
+            "name": name,
+            "corpus": str(corpus_dir),
+            "layout": layout,
+            **_summary(layout, per_page),
+            "peak_rss_mb": _peak_rss_mb(),
+            "per_page": per_page,
+        }
+        for name, per_page in rows.items()
+    ]
+
+
 def run(
     corpus_dir: Path,
     limit: int | None = None,
     *,
     extractor: Extractor | None = None,
 ) -> dict[str, Any]:
-    """Score ``extractor`` (default: newsloom's extract + cleanup) on an AEB-layout folder."""
-    corpus_dir = Path(corpus_dir)
-    gt_path = corpus_dir / "ground-truth.json"
-    if not gt_path.is_file():
-        raise NewsloomError(f"{corpus_dir}: no ground-truth.json (expected the AEB layout)")
-    try:
-        truth: dict[str, dict[str, str]] = json.loads(gt_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise NewsloomError(f"{gt_path}: not valid JSON ({exc})") from None
-    fn = extractor or _newsloom_extractor
-    ids = sorted(truth)[:limit] if limit else sorted(truth)
-    pages: list[dict[str, Any]] = []
-    for page_id in ids:
-        html_path = corpus_dir / "html" / f"{page_id}.html.gz"
-        if not html_path.is_file():
-            continue
-        body = gzip.decompress(html_path.read_bytes())
-        url = truth[page_id].get("url") or f"file://{html_path}"
-        raw = RawDocument(url=url, body=body, content_type="text/html", origin="file")
-        error = None
-        t0 = time.perf_counter()
-        try:
-            text = fn(raw)
-        except ExtractionError as exc:
-            text, error = "", str(exc)
-        ms = (time.perf_counter() - t0) * 1000
-        precision, recall = page_scores(truth[page_id].get("articleBody") or "", text)
-        pages.append(
-            {"id": page_id, "precision": precision, "recall": recall, "ms": ms, "error": error}
-        )
-    if not pages:
-        raise NewsloomError(f"{corpus_dir}: no pages found under html/")
-    p = statistics.fmean(x["precision"] for x in pages)
-    r = statistics.fmean(x["recall"] for x in pages)
-    times = sorted(x["ms"] for x in pages)
-    return {
-        "corpus": str(corpus_dir),
-        "pages": len(pages),
-        "errors": sum(1 for x in pages if x["error"]),
-        "precision": p,
-        "recall": r,
-        "f1": 2 * p * r / (p + r) if p + r else 0.0,
-        "ms_mean": statistics.fmean(times),
-        "ms_median": statistics.median(times),
-        "ms_p95": times[min(len(times) - 1, int(0.95 * len(times)))],
-        "peak_rss_mb": _peak_rss_mb(),
-        "per_page": pages,
-    }
+    """Score ``extractor`` (default: newsloom's extract + cleanup) on a corpus folder."""
+    result = compare(Path(corpus_dir), {NEWSLOOM_NAME: extractor or newsloom_extractor}, limit)[0]
+    if extractor is not None:
+        result["name"] = "custom"
+    return result
+
+
+def run_all(
+    corpora: Sequence[Path], limit: int | None = None, *, baseline: bool = True
+) -> list[dict[str, Any]]:
+    """newsloom (and plain trafilatura unless ``baseline`` is False) on every corpus, in one run."""
+    extractors: dict[str, Extractor] = {}
+    if baseline:
+        extractors[BASELINE_NAME] = trafilatura_baseline
+    extractors[NEWSLOOM_NAME] = newsloom_extractor
+    results: list[dict[str, Any]] = []
+    for corpus in corpora:
+        results += compare(Path(corpus), extractors, limit)
+    return results
 
 
 def format_table(result: dict[str, Any] | list[dict[str, Any]]) -> str:
-    """A Markdown table of the headline numbers of one or more ``run`` results."""
+    """A Markdown table of the headline numbers of one or more results, one row per extractor."""
     results = result if isinstance(result, list) else [result]
     lines = [
-        "| extractor | pages | errors | precision | recall | F1 | ms/page (mean) | ms/page (p95) | peak RSS MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| corpus (layout) | extractor | pages | errors | precision | recall | F1 "
+        "| ms/page (median) | ms/page (mean) | ms/page (p95) | peak RSS MB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
+        corpus = f"{Path(r.get('corpus', '?')).name} ({r.get('layout', AEB)})"
         lines.append(
-            f"| {r.get('name', 'newsloom')} | {r['pages']} | {r['errors']} | {r['precision']:.4f} "
-            f"| {r['recall']:.4f} | {r['f1']:.4f} | {r['ms_mean']:.1f} | {r['ms_p95']:.1f} "
-            f"| {r['peak_rss_mb']:.0f} |"
+            f"| {corpus} | {r.get('name', NEWSLOOM_NAME)} | {r['pages']} | {r['errors']} "
+            f"| {r['precision']:.4f} | {r['recall']:.4f} | {r['f1']:.4f} | {r['ms_median']:.1f} "
+            f"| {r['ms_mean']:.1f} | {r['ms_p95']:.1f} | {r['peak_rss_mb']:.0f} |"
         )
     return "\n".join(lines)

@@ -7,7 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from newsloom.bench.extraction import format_table, page_scores, run, shingles
+from newsloom.bench.extraction import (
+    BASELINE_NAME,
+    NEWSLOOM_NAME,
+    compare,
+    detect_layout,
+    format_table,
+    page_scores,
+    run,
+    run_all,
+    shingles,
+    snippet_counts,
+)
 from newsloom.errors import NewsloomError
 
 from ._pages import PARAS, page
@@ -15,13 +26,35 @@ from ._pages import PARAS, page
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _plain(paras: list[str]) -> str:
+    # no <article>, og:type or JSON-LD: a short page like this is refused, not kept as a brief
+    return page(paras=paras).replace("<article>", "<div>").replace("</article>", "</div>")
+
+
 def _corpus(tmp_path: Path) -> Path:
     (tmp_path / "html").mkdir(parents=True)
     gold = {}
     for i, paras in enumerate([PARAS, PARAS[:1]]):
-        (tmp_path / "html" / f"p{i}.html.gz").write_bytes(gzip.compress(page(paras=paras).encode()))
+        (tmp_path / "html" / f"p{i}.html.gz").write_bytes(gzip.compress(_plain(paras).encode()))
         gold[f"p{i}"] = {"articleBody": "\n\n".join(paras), "url": f"https://news.example.com/{i}"}
     (tmp_path / "ground-truth.json").write_text(json.dumps(gold))
+    return tmp_path
+
+
+def _snippet_corpus(tmp_path: Path) -> Path:
+    """The trafilatura-eval layout: gold.json with "with"/"without" snippets."""
+    (tmp_path / "html").mkdir(parents=True)
+    html = _plain(PARAS).replace("<p>Contact us</p>", "<p>Contact us</p><p>Impressum</p>")
+    (tmp_path / "html" / "a.html.gz").write_bytes(gzip.compress(html.encode()))
+    gold = {
+        "a": {
+            "url": "https://news.example.com/a",
+            # the second snippet spans a line break in the page: whitespace is normalised
+            "with": ["expand the tram network", "depend on  crowded\nbuses", "not on the page"],
+            "without": ["Contact us", "Impressum", "Home"],
+        }
+    }
+    (tmp_path / "gold.json").write_text(json.dumps(gold))
     return tmp_path
 
 
@@ -35,41 +68,110 @@ def test_shingles_and_page_scores() -> None:
     assert (p, r) == (1.0, pytest.approx(1 / 3))
 
 
+def test_snippet_counts_as_the_trafilatura_evaluation() -> None:
+    gold = {
+        "with": ["a  b", "c", "x", "y", "z", "w", "seventh"],
+        "without": ["n1", "n2", "q", "k1", "k2", "k3", "n3"],
+    }
+    # whitespace-normalised; only the first 6 of each list count
+    assert snippet_counts(gold, "a\nb c seventh n1 n2 q n3") == (2, 4, 3)
+    assert snippet_counts(gold, "") == (0, 6, 0)
+    assert snippet_counts({"with": ["Ab"], "without": []}, "ab") == (0, 1, 0)  # case counts
+
+
 def test_run_scores_the_real_path(tmp_path: Path) -> None:
     result = run(_corpus(tmp_path))
+    assert result["layout"] == "aeb" and result["name"] == NEWSLOOM_NAME
     assert result["pages"] == 2 and result["errors"] == 1  # the 1-paragraph page is under 200 chars
     assert result["per_page"][0]["recall"] == 1.0 and result["per_page"][1]["recall"] == 0.0
     assert result["recall"] == pytest.approx(0.5)
     assert result["f1"] == pytest.approx(
         2 * result["precision"] * 0.5 / (result["precision"] + 0.5)
     )
-    assert result["ms_mean"] > 0 and result["peak_rss_mb"] > 0
+    assert result["ms_mean"] > 0 and result["ms_median"] > 0 and result["peak_rss_mb"] > 0
     table = format_table(result)
     assert "| F1 |" in table.splitlines()[0] and f"{result['f1']:.4f}" in table
 
 
-def test_run_with_custom_extractor_and_limit(tmp_path: Path) -> None:
-    result = run(_corpus(tmp_path), limit=1, extractor=lambda raw: "\n".join(PARAS))
-    assert result["pages"] == 1 and result["f1"] == 1.0
+def test_snippet_layout_is_scored_on_corpus_totals(tmp_path: Path) -> None:
+    corpus = _snippet_corpus(tmp_path)
+    assert detect_layout(corpus) == "snippets"
+    result = run(corpus)
+    assert result["layout"] == "snippets"
+    # 2 of 3 "with" found; "Contact us", "Impressum" and "Home" are boilerplate and dropped
+    assert (result["tp"], result["fn"], result["fp"]) == (2, 1, 0)
+    assert result["precision"] == 1.0 and result["recall"] == pytest.approx(2 / 3)
+    assert result["f1"] == pytest.approx(2 * 2 / (2 * 2 + 0 + 1))
+    echo = run(corpus, extractor=lambda raw: "Impressum expand the tram network")
+    assert (echo["tp"], echo["fn"], echo["fp"]) == (1, 2, 1) and echo["precision"] == 0.5
+
+
+def test_both_layouts_side_by_side_with_trafilatura(tmp_path: Path) -> None:
+    results = run_all([_corpus(tmp_path / "aeb"), _snippet_corpus(tmp_path / "snip")])
+    assert [(r["layout"], r["name"]) for r in results] == [
+        ("aeb", BASELINE_NAME),
+        ("aeb", NEWSLOOM_NAME),
+        ("snippets", BASELINE_NAME),
+        ("snippets", NEWSLOOM_NAME),
+    ]
+    assert all(r["ms_median"] > 0 for r in results)
+    base = results[0]
+    assert base["errors"] == 0 and base["per_page"][1]["recall"] > 0  # no minimum for trafilatura
+    table = format_table(results).splitlines()
+    assert len(table) == 6 and "ms/page (median)" in table[0]
+    assert "aeb (aeb)" in table[2] and "snip (snippets)" in table[5] and BASELINE_NAME in table[4]
+
+
+def test_compare_runs_extractors_on_the_same_pages(tmp_path: Path) -> None:
+    seen: dict[str, list[str]] = {"a": [], "b": []}
+    results = compare(
+        _corpus(tmp_path),
+        {
+            "a": lambda raw: seen["a"].append(raw.url) or "",
+            "b": lambda raw: seen["b"].append(raw.url) or "\n".join(PARAS),
+        },
+        limit=1,
+    )
+    assert seen["a"] == seen["b"] == ["https://news.example.com/0"]
+    assert [r["f1"] for r in results] == [0.0, 1.0]
 
 
 def test_run_errors_name_the_folder(tmp_path: Path) -> None:
-    with pytest.raises(NewsloomError, match="ground-truth.json"):
+    with pytest.raises(NewsloomError, match="ground-truth.json.*gold.json"):
         run(tmp_path)
     (tmp_path / "ground-truth.json").write_text("{not json")
     with pytest.raises(NewsloomError, match="not valid JSON"):
         run(tmp_path)
+    (tmp_path / "ground-truth.json").write_text("[1, 2]")
+    with pytest.raises(NewsloomError, match="expected an object"):
+        run(tmp_path)
+    (tmp_path / "ground-truth.json").write_text("{}")
+    with pytest.raises(NewsloomError, match="no pages found"):
+        run(tmp_path)
 
 
-def test_benchmark_script(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _script() -> object:
     spec = importlib.util.spec_from_file_location(
         "_bench_extraction_script", REPO / "benchmarks" / "extraction.py"
     )
     assert spec and spec.loader
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
+    return script
+
+
+def test_benchmark_script(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = _script()
     out = tmp_path / "out.json"
-    assert script.main(["--corpus", str(_corpus(tmp_path / "c")), "--json", str(out)]) == 0
-    assert json.loads(out.read_text())["pages"] == 2
-    assert "newsloom extract+cleanup" in capsys.readouterr().out
-    assert script.main(["--corpus", str(tmp_path / "missing")]) == 2
+    aeb, snip = _corpus(tmp_path / "c"), _snippet_corpus(tmp_path / "s")
+    args = ["--corpus", str(aeb), "--corpus", str(snip), "--json", str(out)]
+    assert script.main(args) == 0  # type: ignore[attr-defined]
+    written = json.loads(out.read_text())
+    assert [(r["layout"], r["name"]) for r in written] == [
+        ("aeb", BASELINE_NAME), ("aeb", NEWSLOOM_NAME),
+        ("snippets", BASELINE_NAME), ("snippets", NEWSLOOM_NAME),
+    ]  # fmt: skip
+    assert "per_page" not in written[0]  # per-page rows only with --per-page
+    assert NEWSLOOM_NAME in capsys.readouterr().out
+    assert script.main(["--corpus", str(tmp_path / "missing")]) == 2  # type: ignore[attr-defined]
+    assert "missing" in capsys.readouterr().err
