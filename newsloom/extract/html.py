@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
-from trafilatura import bare_extraction
 
 from newsloom.config import Settings
 from newsloom.errors import ExtractionError
@@ -20,6 +19,7 @@ from newsloom.extract import patterns as pt
 from newsloom.extract.cleanup import cleanup
 from newsloom.extract.copies import PageLinks, links_from_tree, mark_copy
 from newsloom.extract.decode import decode
+from newsloom.extract.main_text import article_signal, effective_length, extract_main_text
 from newsloom.extract.meta import page_metadata
 from newsloom.extract.parse import parse_html
 from newsloom.models import Article, Image, RawDocument
@@ -28,18 +28,9 @@ MIN_DATE = datetime(1995, 1, 1, tzinfo=UTC)  # htmldate's own lower bound: the e
 FUTURE_SLACK = timedelta(days=1)  # time zones and clock skew, no more
 MAX_FIGURES = 30
 
-# Options measured on the AEB corpus (see benchmarks/extraction.py): fast mode skips the
-# readability/jusText fallbacks (2x faster, no F1 loss there); comments are never article text.
-TRAFILATURA_OPTIONS = {
-    "fast": True,
-    "include_comments": False,
-    "include_tables": True,
-    "include_images": False,  # images come from <figure> parsing; inline markers would pollute text
-}
-
-# Ideographic scripts pack a word into one or two characters; counting them twice keeps
-# min_text_chars comparable across languages.
-_WIDE_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# A page that says it is an article keeps a text this long even under min_text_chars: a wire
+# flash or a one-paragraph update is a brief, not a fragment (the 187-character brief of issue 9).
+MIN_BRIEF_CHARS = 80
 # octet-stream: misconfigured servers send pages with it; the binary check in decode() still applies.
 _TEXT_TYPES = {"application/xhtml+xml", "application/xml", "application/octet-stream"}
 _HTML_SNIFF = re.compile(r"<(?:!doctype html|html|head|body|p|div|article)[\s>]", re.IGNORECASE)
@@ -182,12 +173,12 @@ def from_html(html: str, url: str) -> tuple[Article, PageLinks]:
     }
     try:
         doc = page_metadata(tree, url, date_params)
-        body = bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
+        body = extract_main_text(tree, url)
     except Exception as exc:  # noqa: BLE001 - untrusted pages can trip any bug in the libraries
         raise ExtractionError(url, f"extractor failed ({exc.__class__.__name__}: {exc})") from None
     if body is None:
         raise ExtractionError(url, "no article: the extractor found no main text")
-    text = body.text or ""
+    text = body.text
     canonical = links.canonical or links.og_url
     if doc.image and not any(i.url == urljoin(url, doc.image) for i in images):
         images.insert(0, Image(url=urljoin(url, doc.image)))
@@ -207,7 +198,10 @@ def from_html(html: str, url: str) -> tuple[Article, PageLinks]:
         site_name=doc.sitename or None,
         description=doc.description or None,
         images=images,
+        notes=list(body.notes),
     )
+    if (signal := article_signal(tree)) is not None:
+        article.notes.append(f"page says article: {signal}")
     return article, links
 
 
@@ -243,7 +237,16 @@ def extract(raw: RawDocument, settings: Settings | None = None) -> Article:
     )
     cleanup(article)
     mark_copy(article, links)
-    if len(article.text) + len(_WIDE_CHARS.findall(article.text)) < min_chars:
+    length = effective_length(article.text)
+    said = next((n for n in article.notes if n.startswith("page says article: ")), None)
+    if said is not None:
+        article.notes.remove(said)
+    if length < min_chars and said is not None and length >= min(MIN_BRIEF_CHARS, min_chars):
+        article.notes.append(
+            f"brief: {len(article.text)} characters, under the {min_chars} minimum, kept because the "
+            f"{said.removeprefix('page says article: ')} says it is an article"
+        )
+    elif length < min_chars:
         raw_chars = len(article.raw_text or "")
         why = (
             f"only {len(article.text)} characters of text remain after cleanup of {raw_chars} "

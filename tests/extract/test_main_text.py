@@ -1,0 +1,168 @@
+"""The fast path checked: navigation and fragments go to full mode; nothing found goes to
+trafilatura's recall mode and baseline; short pages that say they are articles are briefs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from newsloom.config import Settings
+from newsloom.errors import ExtractionError
+from newsloom.extract import extract
+from newsloom.extract import main_text as mt
+from newsloom.extract.parse import parse_html
+
+from ._pages import PARAS, raw_html
+
+SITE_MENU = [
+    "Subscribe", "My Times", "Sign In", "Today's Paper", "My Account", "Newsletters", "World",
+    "U.S.", "Politics", "N.Y.", "Business", "Opinion", "Tech", "Science", "Health", "Sports",
+    "Arts", "Books", "Style", "Food", "Travel", "Magazine", "Real Estate", "Video", "Podcasts",
+]  # fmt: skip
+
+
+def _menu_page(paras: list[str], head: str = "") -> str:
+    """A page whose menu sits in a container named like an article body (fast mode takes it)."""
+    menu = "".join(
+        f"<p><a href='/section/{i}'>{label}</a></p>" for i, label in enumerate(SITE_MENU * 3)
+    )
+    body = "<br>".join(paras)
+    return (
+        f"<html><head><title>Tram vote</title>{head}</head><body>"
+        f"<div class='article'>{menu}</div><div>{body}</div></body></html>"
+    )
+
+
+def test_signals_flag_navigation_in_several_languages() -> None:
+    menu = "\n".join(SITE_MENU)
+    sig = mt.signals(menu, set(SITE_MENU))
+    assert sig.suspicious and sig.link_share == 1.0 and sig.site_lines >= 3
+    for words in (
+        ["Abonnieren", "Anmelden", "Mein Konto"],
+        ["S'abonner", "Se connecter", "Mon compte"],
+        ["Suscríbete", "Iniciar sesión", "Mi cuenta"],
+        ["로그인", "회원가입", "구독"],
+        ["登录", "注册", "订阅"],
+        ["Войти", "Подписаться"],
+    ):
+        assert mt.signals("\n".join(words), None).site_lines == len(words), words
+    article = "\n".join(PARAS * 3)
+    sig = mt.signals(article, set(SITE_MENU))
+    assert not sig.suspicious and sig.link_share == 0 and sig.site_lines == 0
+    assert mt.signals("\n".join(PARAS), None).short  # 4 paragraphs: under 1,000 characters
+    assert mt.effective_length("市议会") == 6  # ideographs count twice
+
+
+def test_navigation_from_the_fast_path_falls_back_to_full_mode() -> None:
+    html = _menu_page(PARAS * 2)
+    fast = mt._run(parse_html(html), "https://x.example/a", fast=True)
+    assert "Sign In" in fast and PARAS[0] not in fast  # the fast path alone returns the menu
+    article = extract(raw_html(html))
+    assert PARAS[0] in article.text and "Sign In" not in article.text
+    assert any(n.startswith("extraction: full mode") for n in article.notes), article.notes
+
+
+def _fake_runs(monkeypatch: pytest.MonkeyPatch, results: dict[str, str]) -> list[str]:
+    calls: list[str] = []
+
+    def run(tree: object, url: str, **options: object) -> str:
+        mode = "recall" if options.get("favor_recall") else "fast" if options.get("fast") else "full"
+        calls.append(mode)
+        return results[mode]
+
+    monkeypatch.setattr(mt, "_run", run)
+    return calls
+
+
+TREE = parse_html("<html><body><p>x</p></body></html>")
+LONG = "\n".join(PARAS * 3)
+
+
+def test_a_good_fast_result_is_kept_without_running_full_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _fake_runs(monkeypatch, {"fast": LONG, "full": "", "recall": ""})
+    got = mt.extract_main_text(TREE, "u")
+    assert got is not None and (got.text, got.mode, got.notes, calls) == (LONG, "fast", [], ["fast"])
+
+
+def test_a_fragment_is_replaced_by_full_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_runs(monkeypatch, {"fast": PARAS[0], "full": LONG, "recall": ""})
+    got = mt.extract_main_text(TREE, "u")
+    assert got is not None and got.mode == "full" and "only" in got.notes[0]
+
+
+def test_full_mode_is_not_taken_when_it_is_the_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_runs(monkeypatch, {"fast": PARAS[0], "full": "\n".join(SITE_MENU * 4), "recall": ""})
+    got = mt.extract_main_text(TREE, "u")
+    assert got is not None and (got.text, got.mode) == (PARAS[0], "fast")
+
+
+def test_nothing_found_tries_recall_then_baseline(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _fake_runs(monkeypatch, {"fast": "", "full": "", "recall": LONG})
+    got = mt.extract_main_text(TREE, "u")
+    assert got is not None and got.mode == "recall" and calls == ["fast", "full", "recall"]
+    _fake_runs(monkeypatch, {"fast": "", "full": "", "recall": ""})
+    got = mt.extract_main_text(parse_html(f"<html><body><div>{LONG}</div></body></html>"), "u")
+    assert got is not None and got.mode == "baseline" and PARAS[0] in got.text
+    assert mt.extract_main_text(parse_html("<html><body><div></div></body></html>"), "u") is None
+
+
+KO = [
+    "서울시의회는 화요일 북부 지역으로 노면전차 노선을 확장하는 계획을 찬성 다수로 통과시켰다.",
+    "지지자들은 새 노선이 붐비는 버스에 의존하는 수만 명 주민의 통근 시간을 절반으로 줄일 것이라고 말했다.",
+    "반대하는 쪽은 사억 유로로 추산되는 비용 때문에 다른 공공 서비스가 줄어들 것이라고 주장했다.",
+]
+
+
+def test_a_page_with_its_text_only_in_json_ld_is_found() -> None:
+    """A script-rendered Korean page: no text in the HTML body, the article in JSON-LD."""
+    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "노면전차",
+          "articleBody": " ".join(KO)}  # fmt: skip
+    html = (
+        "<html><head><meta charset='utf-8'><title>노면전차</title><script type='application/ld+json'>"
+        f"{json.dumps(ld, ensure_ascii=False)}</script></head><body><div id='app'></div></body></html>"
+    )
+    assert KO[0] in extract(raw_html(html)).text
+
+
+BRIEF = (
+    "BERLIN, March 3 (Reuters) - Germany's parliament on Tuesday approved a 5 billion euro aid "
+    "package for the rail operator, the speaker said after the vote. More to follow."
+)
+
+
+@pytest.mark.parametrize(
+    ("head", "wrap", "says"),
+    [
+        ("<meta property='og:type' content='article'>", "div", "og:type article"),
+        (
+            "<script type='application/ld+json'>{\"@type\": \"NewsArticle\"}</script>",
+            "div",
+            "JSON-LD NewsArticle",
+        ),
+        ("", "article", "<article> element"),
+    ],
+)
+def test_a_short_page_that_says_it_is_an_article_is_a_brief(head: str, wrap: str, says: str) -> None:
+    assert 150 < len(BRIEF) < 200
+    html = (
+        f"<html><head><title>Rail aid</title>{head}</head><body><nav><a href='/'>Home</a></nav>"
+        f"<{wrap}><h1>Rail aid</h1><p>{BRIEF}</p></{wrap}></body></html>"
+    )
+    article = extract(raw_html(html))
+    assert article.text == BRIEF
+    assert article.notes[-1].startswith(f"brief: {len(BRIEF)} characters") and says in article.notes[-1]
+    assert not any(n.startswith("page says") for n in article.notes)
+
+
+def test_a_short_page_without_article_signals_is_still_refused() -> None:
+    html = f"<html><head><title>Rail aid</title></head><body><div><p>{BRIEF}</p></div></body></html>"
+    with pytest.raises(ExtractionError, match="minimum is 200"):
+        extract(raw_html(html))
+    assert extract(raw_html(html), Settings(min_text_chars=100)).text == BRIEF
+
+
+def test_a_brief_still_needs_some_text() -> None:
+    html = "<html><head><meta property='og:type' content='article'></head><body><p>Updated.</p></body></html>"
+    with pytest.raises(ExtractionError, match="no article"):
+        extract(raw_html(html))
