@@ -36,16 +36,22 @@ def _bench_out(result: dict[str, Any], table: str, as_json: bool, out_path: Path
 
 # --- bench extraction ---------------------------------------------------------------------------
 @bench.command("extraction")
-@click.option("--corpus", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder in the AEB layout: html/<id>.html.gz + ground-truth.json")
+@click.option("--corpus", "corpora", required=True, multiple=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="html/<id>.html.gz + ground-truth.json (AEB) or gold.json (trafilatura's "
+                   "snippets); repeat to report several side by side.")
 @click.option("--limit", type=int)
+@click.option("--no-baseline", is_flag=True, help="Skip plain trafilatura 2.3.1 (default mode).")
+@click.option("--per-page", is_flag=True, help="Keep per-page scores in the JSON.")
 @bench_options
-def bench_extraction(corpus: Path, limit: int | None, as_json: bool, out_path: Path | None) -> None:
-    """Score extraction + cleanup with the field's shingle metric."""
+def bench_extraction(corpora: tuple[Path, ...], limit: int | None, no_baseline: bool, per_page: bool,
+                     as_json: bool, out_path: Path | None) -> None:
+    """Score extraction + cleanup as each layout's field scores it, beside plain trafilatura."""
     from newsloom.bench import extraction
 
-    result = extraction.run(corpus, limit=limit)
-    _bench_out(result, extraction.format_table(result), as_json, out_path)
+    results = extraction.run_all(corpora, limit=limit, baseline=not no_baseline)
+    rows = results if per_page else [{k: v for k, v in r.items() if k != "per_page"} for r in results]
+    _bench_out(rows, extraction.format_table(results), as_json, out_path)  # type: ignore[arg-type]
 
 
 # --- bench pipeline -----------------------------------------------------------------------------

@@ -175,3 +175,23 @@ def test_benchmark_script(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert NEWSLOOM_NAME in capsys.readouterr().out
     assert script.main(["--corpus", str(tmp_path / "missing")]) == 2  # type: ignore[attr-defined]
     assert "missing" in capsys.readouterr().err
+
+
+def test_cli_reports_both_layouts(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from newsloom.cli.main import cli
+
+    aeb, snip = _corpus(tmp_path / "aeb"), _snippet_corpus(tmp_path / "snip")
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(
+        cli, ["bench", "extraction", "--corpus", str(aeb), "--corpus", str(snip), "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "aeb (aeb)" in res.output and "snip (snippets)" in res.output
+    assert BASELINE_NAME in res.output and "ms/page (median)" in res.output
+    rows = json.loads(out.read_text())
+    assert len(rows) == 4 and "per_page" not in rows[0]
+    res = CliRunner().invoke(cli, ["bench", "extraction", "--corpus", str(tmp_path)])
+    # a NewsloomError: newsloom.cli.main.main prints it as one line and exits 1
+    assert isinstance(res.exception, NewsloomError) and "gold.json" in str(res.exception)
