@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -17,6 +19,33 @@ from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def _orphan_watch(parent: int, every_s: float = 1.0) -> None:
+    """Worker initializer: exit as soon as the process that started the pool is gone,
+    however it died. A worker's own parent is the fork server, so the pool's owner is watched
+    by pid; a killed owner never shuts its pool down, and without this the workers idle on,
+    holding their memory (and the owner's stdout, so whoever waits for its output hangs). A
+    killed owner stays a zombie until its own parent reaps it, which may be never while this
+    worker holds that parent's pipe: a zombie counts as gone."""
+    import psutil
+
+    try:
+        owner = psutil.Process(parent)
+    except psutil.NoSuchProcess:
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            try:
+                # is_running() also checks the creation time, so a reused pid is not mistaken
+                if not owner.is_running() or owner.status() == psutil.STATUS_ZOMBIE:
+                    os._exit(1)
+            except psutil.NoSuchProcess:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
 def worker_count(requested: int) -> int:
@@ -44,7 +73,8 @@ def ordered_map(
     ctx = multiprocessing.get_context("forkserver")
     if preload:
         ctx.set_forkserver_preload(preload)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_orphan_watch,
+                               initargs=(os.getpid(),))
     pending: deque[tuple[T, Future[R]]] = deque()
     try:
         for item in items:

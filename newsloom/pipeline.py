@@ -175,13 +175,15 @@ class Pipeline:
             return self._store_revision(article, verdict.of, raw)
         if verdict.kind in ("exact", "near"):
             article.duplicate_of = verdict.of
+        stories = self.stories if self.with_stories else None
+        # (built before storing: its start-up clusters whatever is stored without a story)
         with self.store.transaction():  # raw page and article land together or not at all
             if raw is not None:
                 article.raw_id = self.store.save_raw(raw)
             stored = self.store.add_article(article)
         dd.add(stored)
-        if self.with_stories:
-            self.stories.add(stored)
+        if stories is not None:
+            stories.add(stored)
         status = {"exact": "duplicate", "near": "near_duplicate"}.get(verdict.kind, "new")
         return Outcome(where, status, article_id=stored.id, of=verdict.of)
 
@@ -218,10 +220,11 @@ class Pipeline:
 
         paths = [Path(p) for p in paths]
         n = worker_count(self.settings.workers if workers is None else workers)
-        if workers is None and _input_bytes(paths) < 2 * 1024 * 1024:
+        if workers is None and self.settings.workers == 0 and _input_bytes(paths) < 2 * 1024 * 1024:
             n = 1  # small inputs: starting worker processes costs more than it saves
         summary = RunSummary()
         start = time.perf_counter()
+        self.catch_up_stories()  # what an interrupted run left owed comes first, as it arrived
         work = functools.partial(_analyse_item, settings=self.settings)
         for item, analysed in ordered_map(work, iter_paths(paths), n, preload=["newsloom.worker"]):
             if isinstance(item, IngestError):
@@ -234,8 +237,21 @@ class Pipeline:
             summary.add(outcome)
             if progress:
                 progress(outcome)
+        self.catch_up_stories()
         summary.seconds = time.perf_counter() - start
         return summary
+
+    def catch_up_stories(self) -> int:
+        """Give a story to every stored article still without one (an interrupted run, a
+        failure in the stories stage, ``stories`` switched on later); see
+        ``StoryService.catch_up``. Returns how many."""
+        if not self.with_stories:
+            return 0
+        if self._stories is None:
+            if not self.store.articles_without_story(limit=1):
+                return 0  # nothing owed: the models load when the first article needs them
+            return self.stories.caught_up  # built now: its start-up caught up already
+        return self.stories.catch_up()
 
     # --- network ------------------------------------------------------------------------------
     def fetch_once(
@@ -256,8 +272,9 @@ class Pipeline:
         due = feeds if feeds is not None else self.store.due_feeds(utcnow())
         summary = RunSummary()
         start = time.perf_counter()
+        self.catch_up_stories()
 
-        def on_page(raw: RawDocument) -> None:
+        def on_page(raw: RawDocument) -> Outcome:
             try:
                 outcome = self.process_raw(raw)
             except NewsloomError as exc:
@@ -265,6 +282,7 @@ class Pipeline:
             summary.add(outcome)
             if on_outcome:
                 on_outcome(outcome)
+            return outcome  # the crawler logs and remembers a rejected page
 
         def on_feed(feed: Feed, logs: list[FetchLog]) -> None:
             self.store.update_feed(feed)
@@ -272,14 +290,20 @@ class Pipeline:
                 entry.feed_id = entry.feed_id or feed.id
                 self.store.record_fetch(entry)
 
+        # Retry-After holds live in the store: every process and the next run obey them
+        self._limiter.share(self.store.host_holds, self.store.hold_host)
+
         async def go() -> object:
             # limiter and robots rules outlive one pass, so Retry-After deferrals, Crawl-delay and
             # robots.txt are remembered by the long-running `newsloom run`
             async with Fetcher(self.settings, limiter=self._limiter, robots_rules=self._robots) as fetcher:
                 return await crawl(due, self.settings, seen=self.store.has_url, on_page=on_page,
-                                   on_feed=on_feed, progress=progress, fetcher=fetcher)
+                                   on_feed=on_feed, progress=progress, fetcher=fetcher,
+                                   rejected=self.store.rejected_page,
+                                   on_rejected=self.store.remember_rejected)
 
         crawl_summary = asyncio.run(go())
+        self.catch_up_stories()
         summary.seconds = time.perf_counter() - start
         return summary, crawl_summary
 
@@ -289,8 +313,10 @@ class Pipeline:
         on_pass: Callable[[RunSummary, object], None] | None = None,
         idle_sleep_s: float = 30.0,
         max_passes: int | None = None,
+        on_sleep: Callable[[float], None] | None = None,
     ) -> None:
-        """The main job: fetch whatever is due, process it, sleep until the next feed is due."""
+        """The main job: fetch whatever is due, process it, sleep until the next feed is due.
+        ``on_sleep`` hears how many seconds the pause before the next pass lasts."""
         passes = 0
         while not stop():
             summary, crawl_summary = self.fetch_once()
@@ -304,6 +330,8 @@ class Pipeline:
             if feeds:
                 soonest = min(f.next_due for f in feeds if f.next_due is not None)
                 wait = max(1.0, min(idle_sleep_s * 10, (soonest - utcnow()).total_seconds()))
+            if on_sleep:
+                on_sleep(wait)
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline and not stop():
                 time.sleep(min(1.0, deadline - time.monotonic()))

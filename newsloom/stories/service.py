@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from newsloom.config import Settings
-from newsloom.errors import NotFoundError
+from newsloom.errors import NewsloomError, NotFoundError
 from newsloom.models import Article, Story
 from newsloom.stories.naming import effective_time
 from newsloom.store.base import Store
@@ -101,9 +101,10 @@ class StoryService:
         # story id -> its article count when its record was last recomputed whole (stories
         # past _LINEAGE_MAX only; see _refresh_big)
         self._described: dict[int, int] = {}
+        self.caught_up = 0  # articles the start-up found without a story and clustered
         if replay:
             self._replay()
-            self.catch_up()
+            self.caught_up = self.catch_up()
 
     @property
     def clusterers(self) -> dict[str, "StoryClusterer"]:
@@ -408,7 +409,12 @@ class StoryService:
             for a in self.store.get_articles(ids):
                 if a.story_id is not None or a.status == "removed":
                     continue
-                self.add(a)
+                try:
+                    self.add(a)
+                except NewsloomError as exc:
+                    # owed still: tried again at the next catch-up, never blocks the others
+                    log.warning("stories: article %s: %s", a.id, exc)
+                    continue
                 n += 1
                 if progress:
                     progress(n)
