@@ -14,15 +14,18 @@ from newsloom.cli.common import db_option, open_db, out, settings
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes (each opens its own store connections).")
 @click.option("--no-semantic", is_flag=True, help="Search by words only (do not load the embedding model).")
+@click.option("--cache-seconds", default=2.0, show_default=True, type=click.FloatRange(0, 3600),
+              help="Keep rendered public pages this long (0: render every request).")
 @db_option
-def serve(host: str, port: int, workers: int, no_semantic: bool) -> None:
+def serve(host: str, port: int, workers: int, no_semantic: bool, cache_seconds: float) -> None:
     """Serve the reader at http://HOST:PORT (API docs at /docs)."""
     from newsloom.web.server import serve as run
 
     with open_db():  # a missing or broken store fails here, in one line, before the server starts
         pass
     out.print(f"newsloom reader on http://{host}:{port}/ (API: /docs) — Ctrl-C stops", markup=False)
-    run(settings(), host=host, port=port, workers=workers, semantic=not no_semantic)
+    run(settings(), host=host, port=port, workers=workers, semantic=not no_semantic,
+        cache_seconds=cache_seconds)
 
 
 @click.group()

@@ -23,15 +23,18 @@ from newsloom.config import Settings
 from newsloom.errors import NewsloomError, NotFoundError
 from newsloom.store.base import Store
 from newsloom.web import metrics
-from newsloom.web.render import UI_COOKIE, page
+from newsloom.web.microcache import MicroCache
+from newsloom.web.render import UI_COOKIE, page, ui_lang
 from newsloom.web.security import CSP, cross_site_refusal
 
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(store: Store, settings: Settings | None = None, *, semantic: bool = True) -> FastAPI:
+def create_app(store: Store, settings: Settings | None = None, *, semantic: bool = True,
+               cache_seconds: float = 0.0) -> FastAPI:
     """The web app over an open store. ``semantic``: load the embedding model for cross-language
-    search (off in tests that do not need it: loading takes a few seconds)."""
+    search (off in tests that do not need it: loading takes a few seconds). ``cache_seconds``:
+    keep rendered public pages this long (``MicroCache``; ``newsloom serve`` uses 2 s)."""
     from newsloom.app.search import SemanticIndex
     from newsloom.web import api, feeds, ops, pages_search, pages_sources, pages_stories
 
@@ -47,6 +50,7 @@ def create_app(store: Store, settings: Settings | None = None, *, semantic: bool
     app.state.store = store
     app.state.settings = settings
     app.state.semantic = SemanticIndex(store) if semantic else None
+    cache = MicroCache(cache_seconds)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for module in (pages_stories, pages_search, pages_sources, feeds, api, ops):
         app.include_router(module.router)
@@ -60,7 +64,14 @@ def create_app(store: Store, settings: Settings | None = None, *, semantic: bool
             kept = [(k, v) for k, v in parse_qsl(qs.decode("latin-1"), keep_blank_values=True) if v != ""]
             request.scope["query_string"] = urlencode(kept).encode("latin-1")
         refusal = cross_site_refusal(request)
-        response = refusal if refusal is not None else await call_next(request)
+        key = cache.key(request, ui_lang(request)) if refusal is None else None
+        response = cache.get(key, request) if key is not None else None
+        if response is None:
+            response = refusal if refusal is not None else await call_next(request)
+            if key is not None and response.status_code == 200:
+                body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+                cache.put(key, 200, list(response.headers.items()), body)
+                response = Response(body, status_code=200, headers=dict(response.headers))
         h = response.headers
         # /docs (Swagger UI) loads its script and styles from a CDN; everything else is ours.
         if not request.url.path.startswith("/docs"):

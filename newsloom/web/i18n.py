@@ -150,18 +150,27 @@ def _locale(lang: str) -> Locale:
         return Locale.parse(DEFAULT)
 
 
+@lru_cache(maxsize=16)
+def _names(ui: str, kind: str) -> dict[str, str]:
+    # Babel's locale data dicts resolve aliases on every lookup: copied once per UI language
+    return dict(getattr(_locale(ui), kind).items())
+
+
 def language_name(code: str | None, ui: str) -> str:
     if not code:
         return "?"
-    return _locale(ui).languages.get(code.split("-")[0].lower(), code)
+    return _names(ui, "languages").get(code.split("-")[0].lower(), code)
 
 
 def country_name(code: str | None, ui: str) -> str:
     if not code:
         return "?"
-    return _locale(ui).territories.get(code.upper(), code)
+    return _names(ui, "territories").get(code.upper(), code)
 
 
+# Formatting a date or a number with Babel costs ~50-100 us; a page shows dozens, and the same
+# values recur from page to page.
+@lru_cache(maxsize=100_000)
 def when(value: datetime | None, ui: str) -> str:
     if value is None:
         return ""
@@ -174,5 +183,6 @@ def ago(value: datetime | None, ui: str, now: datetime) -> str:
     return format_timedelta(value - now, add_direction=True, locale=_locale(ui))
 
 
+@lru_cache(maxsize=10_000)
 def number(n: float, ui: str) -> str:
     return format_decimal(n, locale=_locale(ui))

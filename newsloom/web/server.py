@@ -13,6 +13,7 @@ from newsloom.config import Settings
 from newsloom.store import open_store
 
 _ENV_SEMANTIC = "NEWSLOOM_SERVE_SEMANTIC"
+_ENV_CACHE = "NEWSLOOM_SERVE_CACHE_SECONDS"
 
 
 def app_from_env() -> FastAPI:
@@ -22,7 +23,7 @@ def app_from_env() -> FastAPI:
     settings = Settings.load()
     store = open_store(settings.db)  # `newsloom serve` checked it exists before starting
     semantic = os.environ.get(_ENV_SEMANTIC, "1") == "1"
-    app = create_app(store, settings, semantic=semantic)
+    app = create_app(store, settings, semantic=semantic, cache_seconds=float(os.environ.get(_ENV_CACHE, "2")))
     if app.state.semantic is not None:
         # load the model and the vectors in the background: the first search should not wait
         threading.Thread(target=app.state.semantic.warm, daemon=True).start()
@@ -30,10 +31,11 @@ def app_from_env() -> FastAPI:
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
-          semantic: bool = True, access_log: bool = False) -> None:
+          semantic: bool = True, access_log: bool = False, cache_seconds: float = 2.0) -> None:
     import uvicorn
 
     os.environ["NEWSLOOM_DB"] = settings.db
     os.environ[_ENV_SEMANTIC] = "1" if semantic else "0"
+    os.environ[_ENV_CACHE] = str(cache_seconds)
     uvicorn.run("newsloom.web.server:app_from_env", factory=True, host=host, port=port,
                 workers=workers, access_log=access_log, log_level="info", proxy_headers=False)
