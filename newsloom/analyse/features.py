@@ -15,29 +15,17 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from newsloom.analyse.translit import to_latin
+
 # --- normalisation ----------------------------------------------------------------------------
 
-# Cyrillic -> Latin (simplified scientific/BGN mix): enough to make "Путин" meet "Putin" and
-# "Зеленский" meet "Zelenskiy"-like spellings on a 5-letter prefix.
-_CYR = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяєіїґ",
-        "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya ye i yi g".split(),
-    )
-)
-_CYR = {k: ("" if v == "_" else v) for k, v in _CYR.items()}
-# Greek, likewise coarse.
-_GRK = dict(zip("αβγδεζηθικλμνξοπρστυφχψωάέήίόύώς", "a b g d e z i th i k l m n x o p r s t y f ch ps o a e i i o y o s".split()))
-
-
 def fold(s: str) -> str:
-    """Casefold, strip accents and transliterate Cyrillic/Greek: "Müller"->"muller",
-    "Путин"->"putin". Other scripts pass through casefolded (still matches same-script text)."""
-    s = s.casefold()
-    if any("\u0370" <= ch <= "\u04ff" for ch in s):
-        s = "".join(_CYR.get(ch, _GRK.get(ch, ch)) for ch in s)
-    s = unicodedata.normalize("NFKD", s)
-    return "".join(ch for ch in s if not unicodedata.combining(ch)).replace("ß", "ss")
+    """Casefold, strip accents and write alphabetic scripts in Latin letters (the project's one
+    transliteration, ``newsloom.analyse.translit``): "Müller"->"muller", "Путин"->"putin".
+    Other scripts (Arabic, CJK, Thai...) pass through casefolded, without their combining
+    marks (still matches same-script text)."""
+    s = unicodedata.normalize("NFKD", to_latin(s))
+    return "".join(ch for ch in s if not unicodedata.combining(ch))
 
 
 # --- numbers ----------------------------------------------------------------------------------

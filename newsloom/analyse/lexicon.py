@@ -14,29 +14,26 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from newsloom.analyse.translit import to_latin
+
 # Lower-case words that may sit inside a name ("Bank of England", "Leonardo da Vinci").
 _CONNECTORS = {"of", "de", "da", "do", "dos", "das", "del", "della", "delle", "degli", "di",
                "du", "des", "la", "le", "van", "von", "der", "den", "zu", "y", "&", "and"}
 
 # --- keys -----------------------------------------------------------------------------------
 
-_CYR = dict(zip(
-    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
-    "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya i yi ye g".split(),
-))
-_CYR["ъ"] = _CYR["ь"] = ""
-_TRANSLIT = str.maketrans(_CYR)
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def transliterate(text: str) -> str:
-    """Lower-case Cyrillic -> Latin (a simple scholarly-ish table); other scripts pass through."""
-    return text.casefold().translate(_TRANSLIT)
+    """Casefolded, alphabetic scripts in Latin letters: the project's one transliteration
+    (``newsloom.analyse.translit.to_latin``)."""
+    return to_latin(text)
 
 
 @lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
-    """Casefold, transliterate Cyrillic, strip accents and punctuation: "São Paulo" -> "sao paulo"."""
+    """Casefold, transliterate, strip accents and punctuation: "São Paulo" -> "sao paulo"."""
     t = unicodedata.normalize("NFKD", transliterate(text))
     t = "".join(c for c in t if not unicodedata.combining(c)).replace("ß", "ss")
     return _NON_ALNUM.sub(" ", t).strip()
