@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,8 @@ from newsloom.errors import (
 from newsloom.fetch import schedule
 from newsloom.fetch.feeds import ParsedFeed, parse_feed
 from newsloom.fetch.http import Fetcher, FetchResult
-from newsloom.models import Feed, FeedItem, FetchLog, RawDocument
+from newsloom.fetch.short_items import reason_of, short_article
+from newsloom.models import Article, Feed, FeedItem, FetchLog, RawDocument, RejectedPage, utcnow
 
 MAX_CHILD_SITEMAPS = 5  # newest children of a sitemap index fetched per pass
 MAX_SITEMAP_DEPTH = 2  # an index of indexes is allowed; deeper nesting is ignored
@@ -46,7 +48,9 @@ class CrawlSummary:
     feeds_deferred: int = 0  # not asked: the host's rate limit / Retry-After said "later"
     pages_fetched: int = 0
     pages_failed: int = 0
-    pages_skipped: int = 0  # already seen, listed by another feed, robots, or deferred
+    pages_skipped: int = 0  # already seen, listed by another feed, robots, deferred, rejected before
+    pages_rejected: int = 0  # fetched, but processing rejected them (remembered, see RejectedPage)
+    short_items: int = 0  # page missing or rejected: the feed's title + summary handed on instead
     bytes: int = 0
     callback_errors: int = 0
     seconds: float = 0.0
@@ -69,13 +73,19 @@ def to_raw(result: FetchResult, item: FeedItem | None = None, feed: Feed | None 
     )
 
 
+def body_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
 def _log(url: str, feed: Feed, result: FetchResult | None = None,
-         error: BaseException | None = None, elapsed_ms: float = 0.0) -> FetchLog:
+         error: BaseException | None = None) -> FetchLog:
     if error is not None:
         code = getattr(error, "code", None)
+        # request time only (set by the Fetcher): queue, robots and rate-limit waits are not
+        # the host's slowness
         return FetchLog(url=url, status=schedule.error_status(error),
                         http_status=code if isinstance(code, int) else None,
-                        elapsed_ms=elapsed_ms, error=str(error), feed_id=feed.id)
+                        elapsed_ms=getattr(error, "elapsed_ms", 0.0), error=str(error), feed_id=feed.id)
     assert result is not None
     return FetchLog(url=url, status="not_modified" if result.not_modified else "ok",
                     http_status=result.status_code, bytes=len(result.body),
@@ -84,11 +94,15 @@ def _log(url: str, feed: Feed, result: FetchResult | None = None,
 
 class _Crawl:
     def __init__(self, fetcher: Fetcher, settings: Settings, seen: Callable[[str], bool],
-                 on_page: Callable[[RawDocument], None],
+                 on_page: Callable[[RawDocument], object],
                  on_feed: Callable[[Feed, list[FetchLog]], None],
-                 progress: Callable[[str], None] | None) -> None:
+                 progress: Callable[[str], None] | None,
+                 rejected: Callable[[str], RejectedPage | None] | None = None,
+                 on_rejected: Callable[[RejectedPage], None] | None = None,
+                 on_short: Callable[[Article], object] | None = None) -> None:
         self.fetcher, self.settings, self.seen = fetcher, settings, seen
         self.on_page, self.on_feed, self.progress = on_page, on_feed, progress
+        self.rejected, self.on_rejected, self.on_short = rejected, on_rejected, on_short
         self.summary = CrawlSummary()
         self.claimed: set[str] = set()  # page URLs already taken by a feed in this pass
 
@@ -96,14 +110,15 @@ class _Crawl:
         if self.progress is not None:
             self.progress(message)
 
-    def _call(self, what: str, fn: Callable[..., None], *args: object) -> str | None:
+    def _call(self, what: str, fn: Callable[..., object], *args: object) -> tuple[object, str | None]:
+        """``(what fn returned, None)`` or ``(None, the error)``: a callback's failure is counted
+        and reported, never propagated."""
         try:
-            fn(*args)
+            return fn(*args), None
         except NewsloomError as exc:
             self.summary.callback_errors += 1
             self._say(f"{what} failed: {exc}")
-            return str(exc)
-        return None
+            return None, str(exc)
 
     def _seen(self, url: str) -> bool:
         try:
@@ -115,13 +130,11 @@ class _Crawl:
 
     async def feed(self, feed: Feed) -> None:
         logs: list[FetchLog] = []
-        start = time.perf_counter()
         try:
             result = await self.fetcher.fetch(feed.url, kind="feed", etag=feed.etag,
                                               last_modified=feed.last_modified)
         except FetchError as exc:
-            logs.append(_log(feed.url, feed, error=exc,
-                             elapsed_ms=(time.perf_counter() - start) * 1000))
+            logs.append(_log(feed.url, feed, error=exc))
             self._fail(feed, exc, logs)
             return
         self.summary.bytes += len(result.body)
@@ -135,8 +148,9 @@ class _Crawl:
         try:
             parsed = parse_feed(result.body, result.final_url, result.content_type)
         except FeedParseError as exc:
-            log = _log(feed.url, feed, error=exc, elapsed_ms=result.elapsed_ms)
+            log = _log(feed.url, feed, error=exc)
             log.http_status, log.bytes = result.status_code, len(result.body)
+            log.elapsed_ms = result.elapsed_ms
             logs.append(log)
             self._fail(feed, exc, logs)
             return
@@ -160,7 +174,7 @@ class _Crawl:
         pages = new[: self.settings.max_articles_per_feed]
         self.claimed.update(it.url for it in pages)
         page_logs = await asyncio.gather(*(self.page(it, feed) for it in pages))
-        logs.extend(page_logs)
+        logs.extend(log for log in page_logs if log is not None)
         self.summary.feeds_ok += 1
         self._call("on_feed", self.on_feed,
                    schedule.on_success(feed, self.settings, new_items=len(new)), logs)
@@ -185,26 +199,74 @@ class _Crawl:
             items.extend(await self._children(sub, feed, logs, depth + 1))
         return items
 
-    async def page(self, item: FeedItem, feed: Feed) -> FetchLog:
-        start = time.perf_counter()
+    def _known_rejected(self, url: str) -> RejectedPage | None:
+        if self.rejected is None:
+            return None
+        known, problem = self._call("rejected", self.rejected, url)
+        return known if problem is None else None  # type: ignore[return-value]
+
+    async def page(self, item: FeedItem, feed: Feed) -> FetchLog | None:
+        known = self._known_rejected(item.url)
+        if known is not None and (utcnow() - known.checked_at).total_seconds() < self.settings.rejected_recheck_s:
+            self.summary.pages_skipped += 1  # rejected lately: not asked again so soon
+            return None
         try:
-            result = await self.fetcher.fetch(item.url, kind="page")
+            # a page rejected before is asked conditionally: unchanged, it costs a 304
+            result = await self.fetcher.fetch(item.url, kind="page",
+                                              etag=known.etag if known else None,
+                                              last_modified=known.last_modified if known else None)
         except FetchError as exc:
-            if isinstance(exc, (RetryLater, RobotsDisallowed)):
+            if isinstance(exc, (RetryLater, RobotsDisallowed)) or schedule.is_deferral(exc):
                 self.summary.pages_skipped += 1
             else:
                 self.summary.pages_failed += 1
-            return _log(item.url, feed, error=exc, elapsed_ms=(time.perf_counter() - start) * 1000)
-        self.summary.pages_fetched += 1
+            reason = reason_of(exc)
+            if reason is not None:
+                self._short(item, feed, reason)
+            return _log(item.url, feed, error=exc)
         self.summary.bytes += len(result.body)
         log = _log(item.url, feed, result)
-        problem = self._call("on_page", self.on_page, to_raw(result, item, feed))
+        digest = body_hash(result.body)
+        if known is not None and (result.not_modified or digest == known.content_hash):
+            # still the page that was rejected: not processed again
+            self.summary.pages_skipped += 1
+            self._remember(dataclasses.replace(known, checked_at=utcnow()))
+            log.status, log.error = "rejected", f"unchanged since rejected: {known.reason}"
+            return log
+        self.summary.pages_fetched += 1
+        outcome, problem = self._call("on_page", self.on_page, to_raw(result, item, feed))
         if problem is not None:
             log.status, log.error = "error", problem
+        elif getattr(outcome, "status", None) == "rejected":
+            # on_page may hand back what became of the page (pipeline.Outcome): a rejected page
+            # shows as such in the log and is remembered with its validators
+            reason = str(getattr(outcome, "message", None) or "rejected")
+            log.status, log.error = "rejected", reason
+            self.summary.pages_rejected += 1
+            self._remember(RejectedPage(url=item.url, reason=reason, etag=result.headers.get("etag"),
+                                        last_modified=result.headers.get("last-modified"),
+                                        content_hash=digest))
+            # "url: no article: ..." -> "page rejected: no article: ..."
+            self._short(item, feed, "page rejected: " + reason.removeprefix(f"{item.url}: "))
         return log
 
+    def _short(self, item: FeedItem, feed: Feed, reason: str) -> None:
+        """The page is missing: the feed's title and summary go on as a short item, if any."""
+        if self.on_short is None:
+            return
+        article = short_article(item, feed, reason)
+        if article is None:
+            return
+        _, problem = self._call("on_short", self.on_short, article)
+        if problem is None:
+            self.summary.short_items += 1
+
+    def _remember(self, page: RejectedPage) -> None:
+        if self.on_rejected is not None:
+            self._call("on_rejected", self.on_rejected, page)
+
     def _fail(self, feed: Feed, exc: BaseException, logs: list[FetchLog]) -> None:
-        if isinstance(exc, RetryLater):
+        if schedule.is_deferral(exc):  # our rate limit or the host's 429: "later", not failed
             self.summary.feeds_deferred += 1
         else:
             self.summary.feeds_failed += 1
@@ -218,16 +280,26 @@ async def crawl(
     settings: Settings,
     *,
     seen: Callable[[str], bool],
-    on_page: Callable[[RawDocument], None],
+    on_page: Callable[[RawDocument], object],
     on_feed: Callable[[Feed, list[FetchLog]], None],
     progress: Callable[[str], None] | None = None,
     fetcher: Fetcher | None = None,
+    rejected: Callable[[str], RejectedPage | None] | None = None,
+    on_rejected: Callable[[RejectedPage], None] | None = None,
+    on_short: Callable[[Article], object] | None = None,
 ) -> CrawlSummary:
-    """Poll ``feeds`` (the caller picks the due ones, see ``schedule.is_due``) and their pages."""
+    """Poll ``feeds`` (the caller picks the due ones, see ``schedule.is_due``) and their pages.
+
+    ``on_page`` may return an object with ``status`` and ``message`` (``pipeline.Outcome``):
+    a "rejected" page is logged as such and handed to ``on_rejected``; ``rejected(url)`` gives
+    back what was remembered, so the page is asked again only every ``rejected_recheck_s``,
+    conditionally, and processed again only when its body changed. When a page cannot be had
+    (HTTP error, timeout, robots, rejected) but its feed item has a title and a summary,
+    ``on_short`` gets it as a short Article (see ``short_items``)."""
     start = time.perf_counter()
     own = fetcher is None
     fetcher = fetcher or Fetcher(settings)
-    job = _Crawl(fetcher, settings, seen, on_page, on_feed, progress)
+    job = _Crawl(fetcher, settings, seen, on_page, on_feed, progress, rejected, on_rejected, on_short)
     try:
         async with asyncio.TaskGroup() as tg:
             for f in feeds:

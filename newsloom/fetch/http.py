@@ -193,6 +193,10 @@ class Fetcher:
             start = time.perf_counter()
             try:
                 result = await self._one(current, headers, kind)
+            except FetchError as exc:
+                # the fetch log's ms is time on the network, not queue, robots or rate waits
+                exc.elapsed_ms = (elapsed + time.perf_counter() - start) * 1000.0  # type: ignore[attr-defined]
+                raise
             finally:
                 elapsed += time.perf_counter() - start
             if isinstance(result, FetchResult):
@@ -221,6 +225,7 @@ class Fetcher:
             # asyncio.timeout bounds the whole exchange: httpx's timeout is per read, so a server
             # dripping one byte a second would otherwise hold us forever
             async with self.limiter.semaphore:
+                self.limiter.check(url.netloc.decode("ascii"), str(url))
                 async with asyncio.timeout(s.timeout_s):
                     async with self.client.stream("GET", url, headers=headers) as resp:
                         return await self._read(url, resp, kind)
@@ -254,13 +259,14 @@ class Fetcher:
             return result
         if code >= 300:
             retry_after = parse_retry_after(resp.headers.get("retry-after"))
+            if retry_after is not None:  # "Retry-After: 99999999999" must not hold a host for ever
+                retry_after = min(retry_after, float(s.max_backoff_s))
             host = url.netloc.decode("ascii")
             if code == 429:
-                self.limiter.defer(host, retry_after if retry_after is not None else DEFAULT_429_DEFER_S)
+                self.limiter.defer(host, retry_after if retry_after is not None else DEFAULT_429_DEFER_S,
+                                   f"HTTP 429 from {url}")
             elif code == 503 and retry_after is not None:
-                self.limiter.defer(host, retry_after)
-            if retry_after is not None:
-                retry_after = min(retry_after, float(s.max_backoff_s))
+                self.limiter.defer(host, retry_after, f"HTTP 503 from {url}")
             raise HTTPStatusError(str(url), code, resp.reason_phrase or "", retry_after=retry_after)
         _check_content_type(url, mtype, kind)
         declared = resp.headers.get("content-length", "")

@@ -13,10 +13,15 @@ too far away instead of sleeping for an hour; that is ~50 lines.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
-from newsloom.errors import ConfigError, RetryLater
+from newsloom.errors import ConfigError, NewsloomError, RetryLater
+from newsloom.models import utcnow
+
+log = logging.getLogger("newsloom.fetch")
 
 # Beyond this a request is refused with RetryLater rather than waited for: the page stays
 # unseen and is fetched on a later pass, so a crawl's length stays bounded.
@@ -47,6 +52,17 @@ class HostRateLimiter:
         self._concurrency = concurrency
         self._semaphore: asyncio.Semaphore | None = None
         self._semaphore_loop: asyncio.AbstractEventLoop | None = None
+        # where holds are kept for other processes and later runs (see ``share``)
+        self._save: Callable[[str, datetime, str], None] | None = None
+
+    def share(self, load: Callable[[datetime], dict[str, datetime]],
+              save: Callable[[str, datetime, str], None]) -> None:
+        """Obey the holds other processes (and earlier runs) stored, and store ours: ``load(now)``
+        gives host -> end of hold (wall clock); ``save(host, until, reason)`` keeps a new one."""
+        now, mono = utcnow(), self._clock()
+        for host, until in load(now).items():
+            self._hold(host, mono + (until - now).total_seconds())
+        self._save = save
 
     # --- what robots.txt and servers tell us -------------------------------------------------
     def interval(self, host: str) -> float:
@@ -57,13 +73,29 @@ class HostRateLimiter:
         if seconds > 0:
             self._interval[host] = float(seconds)
 
-    def defer(self, host: str, seconds: float) -> None:
-        """Retry-After: no request to this host for ``seconds`` from now."""
+    def defer(self, host: str, seconds: float, reason: str = "Retry-After") -> None:
+        """Retry-After: no request to this host for ``seconds`` from now (stored for other
+        processes and the next run when ``share`` was called)."""
         if seconds <= 0:
             return
-        until = self._clock() + seconds
+        self._hold(host, self._clock() + seconds)
+        if self._save is not None:
+            try:
+                self._save(host, utcnow() + timedelta(seconds=seconds), reason)
+            except NewsloomError as exc:  # the hold still applies in this process
+                log.warning("could not store the hold on %s: %s", host, exc)
+
+    def _hold(self, host: str, until: float) -> None:
         self._deferred_until[host] = max(self._deferred_until.get(host, 0.0), until)
         self._next_free[host] = max(self._next_free.get(host, 0.0), until)
+
+    def check(self, host: str, url: str | None = None) -> None:
+        """Raise RetryLater when a hold arrived for ``host`` while this request waited its turn
+        (its slot was booked before the 429 came back)."""
+        wait = self.deferred_for(host)
+        if wait > 0:
+            raise RetryLater(url or host, f"host {host} asked us to wait {wait:.0f} s more "
+                                          "(Retry-After); not asked in this pass", retry_after=wait)
 
     def deferred_for(self, host: str) -> float:
         return max(0.0, self._deferred_until.get(host, 0.0) - self._clock())
@@ -89,8 +121,11 @@ class HostRateLimiter:
 
     async def acquire(self, host: str, url: str | None = None) -> None:
         wait = self.reserve(host, url)
-        if wait > 0:
+        while wait > 0:
             await asyncio.sleep(wait)
+            # a Retry-After may have come in while we slept: book again behind it (which
+            # refuses when the hold is longer than max_wait_s)
+            wait = self.reserve(host, url) if self.deferred_for(host) > 0 else 0.0
 
     @property
     def semaphore(self) -> asyncio.Semaphore:

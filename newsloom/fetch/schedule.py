@@ -7,8 +7,8 @@ unless ``now`` is omitted.
 - After an error the feed backs off exponentially from its normal interval
   (interval * 2^(errors-1), capped by max_backoff_s) and never sooner than a Retry-After; the
   normal interval itself is kept so the feed returns to its rhythm once it recovers.
-- RetryLater (our own rate limit said "not now") is no fault of the feed: it is simply
-  deferred, without counting an error.
+- RetryLater (our own rate limit said "not now") and a 429 (the host's) are no fault of the
+  feed: it is simply deferred (after the Retry-After when given), without counting an error.
 - A feed that answers 410 Gone ``disable_after_410`` polls in a row, or 404 Not Found
   ``disable_after_404`` polls in a row, is switched off (``active = False``, with the reason in
   ``last_error``); ``newsloom sources enable FEED_ID`` switches it back on. A 404 gets more
@@ -71,8 +71,16 @@ def on_success(feed: Feed, settings: Settings, *, new_items: int, not_modified: 
     )
 
 
+def is_deferral(error: BaseException) -> bool:
+    """Not the feed's fault, only "not now": our own rate limit (RetryLater) or the host's
+    429 Too Many Requests. The feed is simply asked later, without counting an error."""
+    return isinstance(error, RetryLater) or (isinstance(error, HTTPStatusError) and error.code == 429)
+
+
 def error_status(error: BaseException) -> str:
     """The short outcome recorded in Feed.last_status and FetchLog.status."""
+    if isinstance(error, HTTPStatusError) and error.code == 429:
+        return RetryLater.status  # the HTTP code stays in FetchLog.http_status
     if isinstance(error, FetchError):
         return error.status
     if isinstance(error, FeedParseError):
@@ -102,10 +110,10 @@ def on_error(feed: Feed, settings: Settings, error: BaseException, *,
     now = now or utcnow()
     retry_after = retry_after_of(error)
     interval = feed.interval_s or settings.default_feed_interval_s
-    if isinstance(error, RetryLater):
+    if is_deferral(error):
         return dataclasses.replace(
             feed, next_due=now + timedelta(seconds=min(retry_after or interval, settings.max_backoff_s)),
-            last_status=error.status, last_error=str(error))
+            last_status=error_status(error), last_error=str(error))
     errors = feed.error_count + 1
     delay = jittered(backoff_s(interval, errors, settings, retry_after), feed, now, settings)
     status, message, active = error_status(error), str(error), feed.active

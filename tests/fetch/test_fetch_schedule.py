@@ -59,10 +59,10 @@ def test_exponential_backoff_capped() -> None:
 
 
 def test_backoff_honours_retry_after() -> None:
-    err = HTTPStatusError("http://h/feed", 429, "Too Many Requests", retry_after=7200)
+    err = HTTPStatusError("http://h/feed", 503, "Service Unavailable", retry_after=7200)
     f = schedule.on_error(Feed(url="http://h/feed", interval_s=900), S, err, now=NOW)
     assert f.next_due == NOW + timedelta(seconds=7200) and f.last_status == "http_error"
-    assert "HTTP 429" in (f.last_error or "")
+    assert "HTTP 503" in (f.last_error or "") and f.error_count == 1
     # a Retry-After shorter than the back-off does not shorten it; an absurd one is capped
     short = HTTPStatusError("u", 503, retry_after=10)
     assert schedule.backoff_s(900, 2, S, short.retry_after) == 1800
@@ -72,6 +72,15 @@ def test_backoff_honours_retry_after() -> None:
 def test_parse_error_status() -> None:
     f = schedule.on_error(Feed(url="u"), S, FeedParseError("u", "malformed XML"), now=NOW)
     assert f.last_status == "parse_error" and f.error_count == 1
+
+
+def test_429_defers_without_counting_an_error() -> None:
+    err = HTTPStatusError("http://h/feed", 429, "Too Many Requests", retry_after=7200)
+    f = schedule.on_error(Feed(url="http://h/feed", interval_s=900, error_count=1), S, err, now=NOW)
+    assert f.next_due == NOW + timedelta(seconds=7200) and f.error_count == 1
+    assert f.last_status == "retry_later" and "HTTP 429" in (f.last_error or "")
+    plain = schedule.on_error(Feed(url="u", interval_s=900), S, HTTPStatusError("u", 429), now=NOW)
+    assert plain.next_due == NOW + timedelta(seconds=900) and plain.error_count == 0
 
 
 def test_retry_later_defers_without_counting_an_error() -> None:
