@@ -50,6 +50,9 @@ class Settings:
     # fetch loopback, private, link-local and cloud-metadata addresses (intranets, tests on
     # loopback); off by default so a feed item or redirect cannot make us request our own network
     allow_private_networks: bool = False
+    # a page processing rejected (binary, all boilerplate) is asked again at most this often,
+    # conditionally (ETag / Last-Modified), and processed again only when its body changed
+    rejected_recheck_s: int = 24 * 3600
     workers: int = 0  # processes for extraction/analysis of big ingests; 0 = one per core
     # extraction / dedupe
     min_text_chars: int = 200

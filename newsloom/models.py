@@ -66,6 +66,19 @@ class FetchLog:
 
 
 @dataclass
+class RejectedPage:
+    """A fetched page processing rejected (binary, all boilerplate, too short), remembered with
+    its validators so it is asked again only conditionally and processed only once changed."""
+
+    url: str
+    reason: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None  # sha256 of the body as fetched
+    checked_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass
 class FeedItem:
     """One entry of a feed or sitemap: a link to an article page, with what the feed says of it."""
 

@@ -25,6 +25,7 @@ from newsloom.models import (
     Feed,
     FetchLog,
     RawDocument,
+    RejectedPage,
     Revision,
     Source,
     Story,
@@ -451,6 +452,44 @@ class SQLStore(ReaderQueries, Store):
             if len(page) < batch:
                 return
             last = int(page[-1]["article_id"])
+
+    # --- fetch politeness -----------------------------------------------------------------------
+    def hold_host(self, host: str, until: datetime, reason: str | None = None) -> None:
+        now = utcnow()
+        with self._write(f"host hold {host!r}"):
+            self._execute("DELETE FROM host_holds WHERE hold_until < ?", [self._dt_in(now)])
+            self._execute(
+                "INSERT INTO host_holds (host, hold_until, reason, at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (host) DO UPDATE SET hold_until = excluded.hold_until, "
+                "reason = excluded.reason, at = excluded.at "
+                "WHERE host_holds.hold_until < excluded.hold_until",
+                [codec.strip_nul(host), self._dt_in(until), codec.strip_nul(reason), self._dt_in(now)],
+            )
+
+    def host_holds(self, now: datetime) -> dict[str, datetime]:
+        rows = self._rows("SELECT host, hold_until FROM host_holds WHERE hold_until > ?",
+                          [self._dt_in(now)])
+        return {str(r["host"]): codec.parse_dt(r["hold_until"]) for r in rows}  # type: ignore[misc]
+
+    def remember_rejected(self, page: RejectedPage) -> None:
+        with self._write(f"rejected page {page.url}"):
+            self._execute(
+                "INSERT INTO rejected_pages (url, reason, etag, last_modified, content_hash, checked_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET reason = excluded.reason, "
+                "etag = excluded.etag, last_modified = excluded.last_modified, "
+                "content_hash = excluded.content_hash, checked_at = excluded.checked_at",
+                [codec.strip_nul(v) for v in (page.url, page.reason, page.etag, page.last_modified,
+                                              page.content_hash)] + [self._dt_in(page.checked_at)],
+            )
+
+    def rejected_page(self, url: str) -> RejectedPage | None:
+        row = self._one("SELECT url, reason, etag, last_modified, content_hash, checked_at "
+                        "FROM rejected_pages WHERE url = ?", [url])
+        if row is None:
+            return None
+        return RejectedPage(url=row["url"], reason=row["reason"], etag=row["etag"],
+                            last_modified=row["last_modified"], content_hash=row["content_hash"],
+                            checked_at=codec.parse_dt(row["checked_at"]))  # type: ignore[arg-type]
 
     # --- state ----------------------------------------------------------------------------------
     def get_state(self, key: str) -> str | None:

@@ -21,6 +21,7 @@ from newsloom.models import (
     Feed,
     FetchLog,
     RawDocument,
+    RejectedPage,
     Revision,
     Source,
     Story,
@@ -246,6 +247,21 @@ class Store(abc.ABC):
             vector = self.get_embedding(article.id, model) if article.id is not None else None
             if vector is not None:
                 yield article.id, vector  # type: ignore[misc]
+
+    # --- fetch politeness shared by every process -------------------------------------------
+    # Defaults for test doubles (nothing remembered); the SQL stores keep them in tables.
+    def hold_host(self, host: str, until: datetime, reason: str | None = None) -> None:
+        """No request to ``host`` before ``until`` (Retry-After); a later hold wins."""
+
+    def host_holds(self, now: datetime) -> dict[str, datetime]:
+        """Hosts on hold after ``now``, with the time each hold ends."""
+        return {}
+
+    def remember_rejected(self, page: RejectedPage) -> None:
+        """Keep (or refresh) a rejected page's validators, keyed by URL."""
+
+    def rejected_page(self, url: str) -> RejectedPage | None:
+        return None
 
     # --- generic key/value state (pipeline checkpoints) --------------------------------------
     @abc.abstractmethod
