@@ -34,11 +34,13 @@ def search(store: Store, query: str, limit: int = 20) -> list[Article]:
     return store.search_articles(query, limit=limit)
 
 
-def article_dict(a: Article, full: bool = True) -> dict[str, Any]:
-    """JSON-ready article; without ``full`` the long texts and the cleanup log are left out."""
+def article_dict(a: Article, full: bool = True, text: bool | None = None) -> dict[str, Any]:
+    """JSON-ready article. Without ``full`` the extractor's raw text and the cleanup log are left
+    out; ``text`` (default: same as ``full``) keeps or drops the cleaned text."""
     d = a.to_dict()
     if not full:
         d.pop("raw_text", None)
-        d.pop("text", None)
         d.pop("cleanup_log", None)
+    if not (full if text is None else text):
+        d.pop("text", None)
     return d

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlsplit
 
+from newsloom.app.codes import country_code, language_code
 from newsloom.config import Settings
-from newsloom.errors import DuplicateSourceError, NewsloomError
+from newsloom.errors import DuplicateSourceError, NewsloomError, NotFoundError
 from newsloom.models import Feed, FetchLog, Source
 from newsloom.store.base import Store
 
@@ -26,22 +28,41 @@ class ImportResult:
     problems: list[str] = field(default_factory=list)
 
 
-def add_source(store: Store, settings: Settings, url: str, *, name: str | None = None,
-               country: str | None = None, language: str | None = None, kind: str | None = None,
-               site: str | None = None) -> tuple[Feed, Source]:
-    """Follow a feed or a news sitemap; the outlet is found by its home page or created."""
+@dataclass
+class NewFeed:
+    """Checked input for ``add_source``: codes normalised, kind and outlet home page filled in."""
+
+    url: str
+    site_url: str
+    kind: str
+    name: str | None = None
+    country: str | None = None
+    language: str | None = None
+
+
+def check_new_feed(url: str, *, name: str | None = None, country: str | None = None,
+                   language: str | None = None, kind: str | None = None, site: str | None = None) -> NewFeed:
+    """Refuse bad input before anything is opened or written (one message naming the input)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise NewsloomError(f"{url!r} is not an http(s) URL")
-    if country and (len(country) != 2 or not country.isalpha()):
-        raise NewsloomError(f"--country {country!r} is not a two-letter country code")
-    site_url = site or f"{parts.scheme}://{parts.netloc}/"
-    kind = kind or ("sitemap" if "sitemap" in parts.path.lower() else "feed")
-    source = store.find_source(site_url) or store.add_source(
-        Source(name=name or parts.netloc, url=site_url, country=country.upper() if country else None,
-               language=language)
+    if site is not None:
+        site_parts = urlsplit(site)
+        if site_parts.scheme not in ("http", "https") or not site_parts.netloc:
+            raise NewsloomError(f"--site {site!r} is not an http(s) URL")
+    return NewFeed(url=url, site_url=site or f"{parts.scheme}://{parts.netloc}/",
+                   kind=kind or ("sitemap" if "sitemap" in parts.path.lower() else "feed"), name=name,
+                   country=country_code(country) if country else None,
+                   language=language_code(language) if language else None)
+
+
+def add_source(store: Store, settings: Settings, new: NewFeed) -> tuple[Feed, Source]:
+    """Follow a feed or a news sitemap; the outlet is found by its home page or created."""
+    host = urlsplit(new.url).netloc
+    source = store.find_source(new.site_url) or store.add_source(
+        Source(name=new.name or host, url=new.site_url, country=new.country, language=new.language)
     )
-    feed = store.add_feed(Feed(url=url, source_id=source.id, kind=kind, title=name,
+    feed = store.add_feed(Feed(url=new.url, source_id=source.id, kind=new.kind, title=new.name,
                                interval_s=settings.default_feed_interval_s))
     return feed, source
 
@@ -101,8 +122,45 @@ def count_sources(store: Store) -> int:
     return len(store.list_sources())
 
 
+@dataclass
+class PollOutlook:
+    """Where the feeds stand between passes: what ``newsloom run`` says before it sleeps."""
+
+    feeds: int = 0
+    active: int = 0
+    switched_off: int = 0
+    backing_off: int = 0  # active feeds whose last polls failed, waiting longer than usual
+    due_now: int = 0
+    next_due: datetime | None = None  # the soonest active feed due in the future
+    next_retry: datetime | None = None  # the soonest retry among the feeds backing off
+
+
+def poll_outlook(feeds: list[Feed], now: datetime) -> PollOutlook:
+    """Count feeds switched off, backing off (errors in a row, not due yet) and due; no store access,
+    so a caller that already listed the feeds pays nothing more."""
+    o = PollOutlook(feeds=len(feeds))
+    for f in feeds:
+        if not f.active:
+            o.switched_off += 1
+            continue
+        o.active += 1
+        if f.next_due is None or f.next_due <= now:
+            o.due_now += 1
+            continue
+        o.next_due = f.next_due if o.next_due is None else min(o.next_due, f.next_due)
+        if f.error_count > 0:
+            o.backing_off += 1
+            o.next_retry = f.next_due if o.next_retry is None else min(o.next_retry, f.next_due)
+    return o
+
+
 def fetch_log(store: Store, feed_id: int | None = None, limit: int = 50) -> list[FetchLog]:
-    """Recent fetch outcomes, newest first, optionally for one feed."""
+    """Recent fetch outcomes, newest first, optionally for one feed (NotFoundError if there is none)."""
+    if feed_id is not None:
+        try:
+            store.get_feed(feed_id)  # an unknown id is an error, not an empty log
+        except NotFoundError:
+            raise NotFoundError(f"feed {feed_id} does not exist") from None
     return store.fetch_log(feed_id, limit=limit)
 
 

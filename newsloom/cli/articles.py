@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from newsloom.app import articles as app_articles
-from newsloom.cli.common import db_option, dump, json_option, open_db, out
+from newsloom.cli.common import db_option, dump, json_option, open_db, out, plural
 from newsloom.models import Article
 
 
@@ -24,19 +24,20 @@ def articles() -> None:
 @click.option("--limit", default=50, show_default=True)
 @click.option("--offset", default=0)
 @click.option("--no-duplicates", is_flag=True, help="Hide duplicates.")
+@click.option("--no-text", is_flag=True, help="With --json: leave out each article's text.")
 @json_option
 @db_option
 def articles_list(lang: str | None, source_id: int | None, limit: int, offset: int, no_duplicates: bool,
-                  as_json: bool) -> None:
+                  no_text: bool, as_json: bool) -> None:
     """Newest first, with language, source and duplicate-of."""
     with open_db() as store:
         page = app_articles.list_articles(store, lang=lang, source_id=source_id, limit=limit, offset=offset,
                                           include_duplicates=not no_duplicates)
     if as_json:
-        dump([app_articles.article_dict(a, full=False) for a in page.items])
+        dump([app_articles.article_dict(a, full=False, text=not no_text) for a in page.items])
         return
     _article_table(page.items)
-    out.print(f"{len(page.items)} shown of {page.total}")
+    out.print(f"{len(page.items):,} shown of {plural(page.total, 'article')}")
 
 
 def _article_table(items: list[Article]) -> None:

@@ -2,31 +2,72 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
-from newsloom.app.sources import ensure_default_sources
-from newsloom.cli.common import db_option, open_db, out, progress, settings
+from newsloom.app.sources import PollOutlook, ensure_default_sources, poll_outlook
+from newsloom.cli.common import db_option, err, open_db, out, plural, progress, settings
+from newsloom.models import utcnow
 from newsloom.pipeline import Outcome, Pipeline, RunSummary
 
 
+# status -> (one, many): "1 error", "2 errors", "3 new"
+_WORDS = {"new": ("new", "new"), "duplicate": ("duplicate", "duplicates"),
+          "near_duplicate": ("near duplicate", "near duplicates"), "revision": ("revision", "revisions"),
+          "unchanged": ("unchanged", "unchanged"), "rejected": ("rejected", "rejected"),
+          "error": ("error", "errors")}
+_FAILED = ("error", "rejected")
+
+
+def _count(status: str, n: int) -> str:
+    one, many = _WORDS.get(status, (status.replace("_", " "), status.replace("_", " ")))
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _crawl_line(crawl: Any) -> str:
+    """'fetch: feeds 3 ok, 1 failed; pages 5 fetched, 2 skipped; 1.2 MB' (zeros left out)."""
+    stats = {k: v for k, v in vars(crawl).items() if isinstance(v, int) and not isinstance(v, bool)}
+    groups = []
+    for prefix in ("feeds", "pages"):
+        parts = [f"{v:,} {k[len(prefix) + 1:].replace('_', ' ')}" for k, v in stats.items()
+                 if k.startswith(prefix + "_") and v]
+        groups.append(f"{prefix} " + ", ".join(parts) if parts else f"no {prefix}")
+    rest = [f"{k.replace('_', ' ')} {v:,}" for k, v in stats.items()
+            if not k.startswith(("feeds_", "pages_")) and k != "bytes" and v]
+    if stats.get("bytes"):
+        rest.insert(0, f"{stats['bytes'] / 1e6:.1f} MB")
+    return "fetch: " + "; ".join(groups + rest)
+
+
 def _print_summary(what: str, summary: RunSummary, crawl: Any = None, show_errors: int = 10) -> None:
-    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.counts.items())) or "nothing new"
+    counts = ", ".join(_count(k, v) for k, v in sorted(summary.counts.items())) or "nothing new"
     out.print(f"{what}: {counts} in {summary.seconds:.1f}s")
     if crawl is not None:
-        parts = [f"{k.replace('_', ' ')} {v}" for k, v in vars(crawl).items() if isinstance(v, int)]
-        out.print("fetch: " + ", ".join(parts))
+        out.print(_crawl_line(crawl), markup=False)
         feed_errors = list(getattr(crawl, "errors", []))
         for line in feed_errors[:show_errors]:
             out.print(f"  [feed] {line}", markup=False)
         if len(feed_errors) > show_errors:
-            out.print(f"  ... and {len(feed_errors) - show_errors} more feeds failed (see `newsloom sources list`)")
+            out.print(f"  ... and {plural(len(feed_errors) - show_errors, 'more feed')} failed "
+                      "(see `newsloom sources list`)", markup=False)
     for o in summary.errors[:show_errors]:
         out.print(f"  [{o.status}] {o.message or o.where}", markup=False)
     if len(summary.errors) > show_errors:
-        out.print(f"  ... and {len(summary.errors) - show_errors} more (see `newsloom sources log`)")
+        out.print(f"  ... and {len(summary.errors) - show_errors:,} more (see `newsloom sources log`)", markup=False)
+
+
+def _nothing_succeeded(summary: RunSummary, crawl: Any = None) -> bool:
+    """True when something was tried and nothing worked: the exit code is then 1. Nothing to do
+    (no file, no feed due, every feed deferred by a rate limit) is not a failure."""
+    good = sum(n for status, n in summary.counts.items() if status not in _FAILED)
+    failed = sum(n for status, n in summary.counts.items() if status in _FAILED)
+    if crawl is not None:
+        good += getattr(crawl, "feeds_ok", 0) + getattr(crawl, "feeds_not_modified", 0)
+        failed += getattr(crawl, "feeds_failed", 0) + getattr(crawl, "pages_failed", 0)
+    return failed > 0 and good == 0
 
 
 @click.command()
@@ -34,7 +75,7 @@ def _print_summary(what: str, summary: RunSummary, crawl: Any = None, show_error
 @db_option
 def fetch(feed_ids: tuple[int, ...]) -> None:
     """One polite pass over all due feeds, with a progress bar and a summary."""
-    with open_db() as store:
+    with open_db(create=True) as store:
         feeds = [store.get_feed(i) for i in feed_ids] if feed_ids else None
         pipeline = Pipeline(store, settings())
         with progress() as bar:
@@ -46,6 +87,9 @@ def fetch(feed_ids: tuple[int, ...]) -> None:
             summary, crawl = pipeline.fetch_once(feeds, progress=lambda m: bar.update(task, description=m[:70]),
                                                  on_outcome=on_outcome)
     _print_summary("articles", summary, crawl)
+    if _nothing_succeeded(summary, crawl):
+        err.print("error: every feed and page tried in this pass failed (see `newsloom sources list`)")
+        click.get_current_context().exit(1)
 
 
 @click.command()
@@ -53,12 +97,16 @@ def fetch(feed_ids: tuple[int, ...]) -> None:
 @db_option
 def ingest(paths: tuple[Path, ...]) -> None:
     """Store articles from files: .html/.htm, .txt, .warc/.warc.gz, .jsonl."""
-    with open_db() as store:
+    with open_db(create=True) as store:
         pipeline = Pipeline(store, settings())
         with progress() as bar:
             task = bar.add_task("ingesting", total=None)
             summary = pipeline.ingest(paths, progress=lambda o: bar.update(task, advance=1))
     _print_summary("ingest", summary)
+    if _nothing_succeeded(summary):
+        n = sum(summary.counts.values())
+        err.print(f"error: nothing stored; {'the only input' if n == 1 else f'all {n:,} inputs'} failed")
+        click.get_current_context().exit(1)
 
 
 @click.command()
@@ -67,10 +115,44 @@ def ingest(paths: tuple[Path, ...]) -> None:
 @db_option
 def run(once: bool, no_default_sources: bool) -> None:
     """The main job: keep fetching due feeds and processing them until stopped (Ctrl-C)."""
-    with open_db() as store:
+    with open_db(create=True) as store:
         if not no_default_sources and (n := ensure_default_sources(store, settings()).added):
             out.print(f"first start: following {n} feeds from the default world source list")
         pipeline = Pipeline(store, settings())
         out.print(f"newsloom running on {settings().db}; Ctrl-C to stop", markup=False)
+        out.print(_outlook_line(poll_outlook(store.list_feeds(), utcnow()), start=True), markup=False)
+
+        def on_sleep(seconds: float) -> None:
+            at = utcnow() + timedelta(seconds=seconds)
+            outlook = poll_outlook(store.list_feeds(), utcnow())
+            out.print(f"next pass at {at:%H:%M:%S} UTC (in {_duration(seconds)}); {_outlook_line(outlook)}",
+                      markup=False)
+
         pipeline.run_forever(on_pass=lambda s, c: _print_summary("pass", s, c, show_errors=3),
-                             max_passes=1 if once else None)
+                             max_passes=1 if once else None, on_sleep=on_sleep)
+        if once:
+            out.print(_outlook_line(poll_outlook(store.list_feeds(), utcnow())), markup=False)
+
+
+def _outlook_line(o: PollOutlook, start: bool = False) -> str:
+    """'164 feeds: 12 due now, 3 backing off (next retry 06:10 UTC), 1 switched off'."""
+    parts = [f"{o.due_now:,} due now"] if start else []
+    if o.backing_off:
+        parts.append(f"{o.backing_off:,} backing off after errors (next retry {o.next_retry:%H:%M} UTC)")
+    else:
+        parts.append("none backing off")
+    if o.switched_off:
+        parts.append(f"{o.switched_off:,} switched off (`newsloom sources enable ID`)")
+    if not start and o.next_due is not None:
+        parts.append(f"next feed due {o.next_due:%H:%M} UTC")
+    return f"{plural(o.feeds, 'feed')}: " + ", ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    return f"{minutes // 60}h {minutes % 60:02d}m"

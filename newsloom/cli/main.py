@@ -14,7 +14,7 @@ import click
 from newsloom.app.sources import ensure_default_sources
 from newsloom.cli.articles import articles, search
 from newsloom.cli.bench import bench
-from newsloom.cli.common import db_option, err, open_db, out, settings
+from newsloom.cli.common import db_option, err, open_db, out, root_options, settings
 from newsloom.cli.fetching import fetch, ingest, run
 from newsloom.cli.sources import sources
 from newsloom.cli.stories import stories
@@ -24,6 +24,7 @@ from newsloom.errors import NewsloomError
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsloom")
+@root_options
 def cli() -> None:
     """newsloom: follow the world's media, get clean deduplicated articles woven into stories."""
 
@@ -33,7 +34,7 @@ def cli() -> None:
 @db_option
 def init(no_default_sources: bool) -> None:
     """Create (or upgrade) the store; import the default world source list on first start."""
-    with open_db() as store:
+    with open_db(create=True) as store:
         result = ensure_default_sources(store, settings()) if not no_default_sources else None
     out.print(f"store ready: {settings().db}", markup=False)
     if result and result.added:
@@ -47,7 +48,9 @@ for command in (sources, fetch, ingest, run, articles, search, stories, bench, s
 def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False)
+        if isinstance(code, int) and code:  # ctx.exit(1): without standalone mode click returns it
+            sys.exit(code)
     except click.exceptions.Abort:
         err.print("interrupted; everything stored so far is kept")
         sys.exit(130)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
+from rich import box
 from rich.table import Table
 
 from newsloom.app import sources as app_sources
-from newsloom.cli.common import db_option, dump, err, json_option, open_db, out, settings, when
+from newsloom.cli.common import db_option, dump, err, fit_table, json_option, open_db, out, plural, settings
 from newsloom.errors import NewsloomError
+from newsloom.models import utcnow
 
 
 @click.group()
@@ -29,30 +32,65 @@ def sources() -> None:
 def sources_add(url: str, name: str | None, country: str | None, language: str | None,
                 kind: str | None, site: str | None) -> None:
     """Follow a feed (RSS/Atom/JSON Feed) or a news sitemap."""
-    with open_db() as store:
-        feed, source = app_sources.add_source(store, settings(), url, name=name, country=country,
-                                              language=language, kind=kind, site=site)
+    new = app_sources.check_new_feed(url, name=name, country=country, language=language, kind=kind, site=site)
+    with open_db(create=True) as store:
+        feed, source = app_sources.add_source(store, settings(), new)
     out.print(f"following {url} as {feed.kind} #{feed.id} of source #{source.id} ({source.name})", markup=False)
 
 
 @sources.command("list")
+@click.option("--limit", type=click.IntRange(min=1), help="Rows to show (default: 30 in the table, all with --json).")
+@click.option("--all", "show_all", is_flag=True, help="Show every feed.")
 @json_option
 @db_option
-def sources_list(as_json: bool) -> None:
+def sources_list(limit: int | None, show_all: bool, as_json: bool) -> None:
     """Every feed with its outlet and last fetch outcome (why a feed is silent)."""
     with open_db() as store:
         feeds = app_sources.list_feeds(store)
         n_sources = app_sources.count_sources(store)
+    if show_all:
+        limit = None
+    elif limit is None and not as_json:
+        limit = _DEFAULT_ROWS
+    shown = feeds[:limit] if limit else feeds
     if as_json:
-        dump([{**h.feed.__dict__, "source": h.source.__dict__ if h.source else None} for h in feeds])
+        dump([{**h.feed.__dict__, "source": h.source.__dict__ if h.source else None} for h in shown])
         return
-    table = Table("feed", "source", "country", "kind", "status", "last fetched", "next due", "error")
-    for h in feeds:
-        f, s = h.feed, h.source
-        table.add_row(str(f.id), s.name if s else "", (s.country or "") if s else "", f.kind,
-                      f.last_status or "never", when(f.last_fetched), when(f.next_due), f.last_error or "")
-    out.print(table)
-    out.print(f"{n_sources} sources, {len(feeds)} feeds")
+    headers = ["feed", "source", "cc", "status", "last fetch", "next due", "error"]
+    rows = [[str(h.feed.id), h.source.name if h.source else "", (h.source.country or "") if h.source else "",
+             h.feed.last_status or "never", _short(h.feed.last_fetched), _short(h.feed.next_due),
+             " ".join((h.feed.last_error or "").split())] for h in shown]
+    _print_table(headers, rows, elastic={6: 1}, caps={1: 18, 3: 12}, right={0})
+    outlook = app_sources.poll_outlook([h.feed for h in feeds], utcnow())
+    line = f"{plural(n_sources, 'source')}, {plural(len(feeds), 'feed')}"
+    extra = [f"{outlook.backing_off:,} backing off" if outlook.backing_off else "",
+             f"{outlook.switched_off:,} switched off" if outlook.switched_off else ""]
+    line += "".join(f"; {x}" for x in extra if x)
+    if len(shown) < len(feeds):
+        line += f"; {len(shown):,} shown (--all or --limit N for more)"
+    out.print(line)
+
+
+_DEFAULT_ROWS = 30
+
+
+def _print_table(headers: list[str], rows: list[list[str]], elastic: dict[int, int],
+                 caps: dict[int, int] | None = None, right: set[int] = frozenset()) -> None:  # type: ignore[assignment]
+    """One line per row, cropped to the terminal (80 columns included): long names, URLs and errors
+    end in "…"; `--json` has them whole."""
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
+    for i, name in enumerate(headers):
+        table.add_column(name, no_wrap=True, overflow="ellipsis", justify="right" if i in right else "left")
+    for row in fit_table(headers, rows, out.size.width - 2, elastic, caps):
+        table.add_row(*row)
+    out.print(table, soft_wrap=False, crop=True)
+
+
+def _short(dt: datetime | None) -> str:
+    """'12-04 05:13' this year, '2025-11-30' before: both date columns fit an 80-column table."""
+    if dt is None:
+        return ""
+    return dt.strftime("%m-%d %H:%M" if dt.year == utcnow().year else "%Y-%m-%d")
 
 
 @sources.command("log")
@@ -67,11 +105,12 @@ def sources_log(feed_id: int | None, limit: int, as_json: bool) -> None:
     if as_json:
         dump([entry.__dict__ for entry in logs])
         return
-    table = Table("at", "feed", "status", "http", "bytes", "ms", "url", "error")
-    for e in logs:
-        table.add_row(when(e.at), str(e.feed_id or ""), e.status, str(e.http_status or ""), str(e.bytes),
-                      f"{e.elapsed_ms:.0f}", e.url, e.error or "")
-    out.print(table)
+    headers = ["at", "feed", "status", "http", "bytes", "ms", "url", "error"]
+    rows = [[_short(e.at), str(e.feed_id or ""), e.status, str(e.http_status or ""), f"{e.bytes:,}",
+             f"{e.elapsed_ms:.0f}", e.url, " ".join((e.error or "").split())] for e in logs]
+    _print_table(headers, rows, elastic={6: 2, 7: 1}, right={1, 3, 4, 5})
+    if not logs:
+        out.print("no fetches recorded yet" + (f" for feed {feed_id}" if feed_id is not None else ""))
 
 
 def _set_active(feed_id: int, active: bool) -> None:
@@ -108,11 +147,11 @@ def sources_import(path: Path) -> None:
         data = path.read_bytes()
     except OSError as exc:
         raise NewsloomError(f"{path}: cannot read ({exc.strerror})") from None
-    with open_db() as store:
+    with open_db(create=True) as store:
         result = app_sources.import_opml(store, settings(), data, str(path))
     for problem in result.problems:
         err.print(f"warning: {problem}", markup=False)
-    out.print(f"{path}: {result.added} feeds added, {result.skipped} already followed", markup=False)
+    out.print(f"{path}: {plural(result.added, 'feed')} added, {result.skipped:,} already followed", markup=False)
 
 
 @sources.command("export-opml")
@@ -124,6 +163,6 @@ def sources_export(output: Path | None) -> None:
         data, n = app_sources.export_opml(store)
     if output:
         output.write_bytes(data)
-        err.print(f"wrote {n} feeds to {output}", markup=False)
+        err.print(f"wrote {plural(n, 'feed')} to {output}", markup=False)
     else:
         sys.stdout.write(data.decode("utf-8"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from newsloom.cli.common import db_option, dump, err, json_option, open_db, out, progress, settings, when
+from newsloom.cli.common import db_option, dump, err, json_option, open_db, out, plural, progress, settings, when
 
 _MARK = {"first": "FIRST", "copy": "copy", "translation": "transl.", "rewrite": "rewrite"}
 
@@ -57,7 +57,7 @@ def stories_show(story_id: int, as_json: bool) -> None:
     if as_json:
         dump(view)
         return
-    out.print(f"[bold]story {story.id}[/bold]: {story.article_count} articles, "
+    out.print(f"[bold]story {story.id}[/bold]: {plural(story.article_count, 'article')}, "
               f"{', '.join(story.languages)}; {when(story.first_seen)} .. {when(story.last_updated)}")
     for lang, headline in story.headlines.items():
         out.print(f"  [{lang}] {headline}", markup=False)
@@ -104,4 +104,5 @@ def stories_rebuild() -> None:
         with progress() as bar:
             task = bar.add_task("re-clustering", total=store.count_articles())
             n = service.rebuild(progress=lambda i: bar.update(task, completed=i))
-        out.print(f"rebuilt stories from {n} articles: {sum(len(c.stories) for c in service.clusterers.values())} stories")
+        n_stories = sum(len(c.stories) for c in service.clusterers.values())
+        out.print(f"rebuilt stories from {plural(n, 'article')}: {plural(n_stories, 'story', 'stories')}")

@@ -27,6 +27,7 @@ again is a no-op. A database newer than the code is refused rather than misread.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from newsloom.errors import StoreError
 from newsloom.store.base import Store
@@ -38,9 +39,11 @@ __all__ = ["PostgresStore", "SQLiteStore", "Store", "open_store"]
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, create: bool = True) -> Store:
     """Open (creating if needed) and migrate the store at ``url``.
 
+    With ``create=False`` (commands that only read) a SQLite file that does not exist is refused
+    instead of created, so a mistyped path fails loudly rather than showing an empty new store.
     Raises StoreError naming the URL when the scheme is unknown, PostgreSQL is unreachable, or
     the SQLite file is not a database or cannot be written.
     """
@@ -52,11 +55,11 @@ def open_store(url: str) -> Store:
     match = _SCHEME.match(url)
     store: Store
     if match is None:
-        store = SQLiteStore(url, url=url)  # a bare file path
+        store = SQLiteStore(_existing(url, url, create), url=url)  # a bare file path
     else:
         scheme = match.group(1).lower()
         if scheme == "sqlite":
-            store = SQLiteStore(_sqlite_path(url), url=url)
+            store = SQLiteStore(_existing(_sqlite_path(url), url, create), url=url)
         elif scheme in ("postgresql", "postgres"):
             store = PostgresStore(url)
         else:
@@ -70,6 +73,13 @@ def open_store(url: str) -> Store:
         store.close()
         raise
     return store
+
+
+def _existing(path: str, url: str, create: bool) -> str:
+    if not create and path != ":memory:" and not Path(path).is_file():
+        raise StoreError(f"store {url!r}: {path} does not exist (check the path; `newsloom init` "
+                         "creates a new store)")
+    return path
 
 
 def _sqlite_path(url: str) -> str:

@@ -175,7 +175,7 @@ def test_opml_round_trip_and_not_opml(db: str, tmp_path: Path) -> None:
     out = tmp_path / "out.opml"
     invoke("sources", "export-opml", "-o", str(out), "--db", db)
     db2 = f"sqlite:///{tmp_path / 'two.db'}"
-    assert "1 feeds added" in invoke("sources", "import-opml", str(out), "--db", db2)
+    assert "1 feed added" in invoke("sources", "import-opml", str(out), "--db", db2)
     assert "0 feeds added, 1 already followed" in invoke("sources", "import-opml", str(out), "--db", db2)
     bad = tmp_path / "notes.opml"
     bad.write_text("<html><body>hello</body></html>")
@@ -344,7 +344,8 @@ def test_gone_feed_is_switched_off_and_can_be_switched_on(db: str, site: LocalSe
     invoke("init", "--no-default-sources", "--db", db)
     invoke("sources", "add", site.url("/old.xml"), "--name", "Old", "--db", db)
     for _ in range(2):
-        invoke("fetch", "--feed", "1", "--db", db)  # --feed: polled even though backing off
+        # --feed: polled even though backing off; exit 1 as the only feed tried failed
+        invoke("fetch", "--feed", "1", "--db", db, ok=False)
     listing = json.loads(invoke("sources", "list", "--json", "--db", db))
     assert listing[0]["active"] is False and listing[0]["last_status"] == "disabled"
     assert "switched off after 2 polls in a row answered HTTP 410" in listing[0]["last_error"]
