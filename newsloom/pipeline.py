@@ -274,11 +274,12 @@ class Pipeline:
         start = time.perf_counter()
         self.catch_up_stories()
 
-        def on_page(raw: RawDocument) -> Outcome:
+        def on_page(doc: RawDocument | Article) -> Outcome:
+            # an Article is a short item: a feed item's title + summary whose page was not had
             try:
-                outcome = self.process_raw(raw)
+                outcome = self.process_raw(doc) if isinstance(doc, RawDocument) else self.process_article(doc)
             except NewsloomError as exc:
-                outcome = Outcome(raw.url, "error", message=str(exc))
+                outcome = Outcome(doc.url, "error", message=str(exc))
             summary.add(outcome)
             if on_outcome:
                 on_outcome(outcome)
@@ -300,7 +301,7 @@ class Pipeline:
                 return await crawl(due, self.settings, seen=self.store.has_url, on_page=on_page,
                                    on_feed=on_feed, progress=progress, fetcher=fetcher,
                                    rejected=self.store.rejected_page,
-                                   on_rejected=self.store.remember_rejected)
+                                   on_rejected=self.store.remember_rejected, on_short=on_page)
 
         crawl_summary = asyncio.run(go())
         self.catch_up_stories()
