@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from newsloom.app import articles as app_articles
+from newsloom.app.codes import language_code
 from newsloom.cli.common import db_option, dump, json_option, open_db, out, plural
 from newsloom.models import Article
 
@@ -30,6 +31,7 @@ def articles() -> None:
 def articles_list(lang: str | None, source_id: int | None, limit: int, offset: int, no_duplicates: bool,
                   no_text: bool, as_json: bool) -> None:
     """Newest first, with language, source and duplicate-of."""
+    lang = language_code(lang, "--lang") if lang else None  # "english" would silently match nothing
     with open_db() as store:
         page = app_articles.list_articles(store, lang=lang, source_id=source_id, limit=limit, offset=offset,
                                           include_duplicates=not no_duplicates)

@@ -173,6 +173,8 @@ def test_articles_list_total_honours_filters_and_json_has_text(db: str, tmp_path
                                       encoding="utf-8")
     invoke("ingest", str(tmp_path / "en.html"), str(tmp_path / "pt.html"), "--db", db)
     assert "1 shown of 1 article\n" in invoke("articles", "list", "--lang", "pt", "--db", db)
+    refused = CliRunner().invoke(cli, ["articles", "list", "--lang", "portuguese", "--db", db])
+    assert refused.exit_code == 1 and "'pt'" in str(refused.exception)
     assert "1 shown of 2 articles" in invoke("articles", "list", "--limit", "1", "--db", db)
     items = json.loads(invoke("articles", "list", "--json", "--db", db))
     assert all(a["text"] for a in items) and "Parliament approved" in " ".join(a["text"] for a in items)
