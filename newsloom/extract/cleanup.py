@@ -241,6 +241,8 @@ def boilerplate_reason(p: str, title: str | None = None) -> str | None:
         return None
     if len(s) <= 60 and pt.LABEL_RE.fullmatch(s):
         return "navigation/share label"
+    if len(s) <= 60 and pt.DATE_ONLY_RE.fullmatch(s):
+        return "dateline"
     if len(s) <= 300:
         if (m := pt.READ_MORE_PREFIX_RE.fullmatch(s)) and _headline_like(
             m["rest"], bool(m["sep"]), title
@@ -264,7 +266,8 @@ def boilerplate_reason(p: str, title: str | None = None) -> str | None:
 
 def drop_boilerplate(paras: list[str], res: CleanResult) -> list[str]:
     """Drop whole-line site boilerplate: read-more/related/share/follow labels, newsletter and
-    cookie prompts, aggregator about-us blurbs (en, es, pt, fr, de, it, ru)."""
+    cookie prompts, datelines, aggregator about-us blurbs (en, es, pt, fr, de,
+    it, ru; read-more prompts also nl, pl, tr)."""
     out: list[str] = []
     reasons: dict[str, int] = {}
     for p in paras:

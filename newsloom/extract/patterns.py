@@ -1,6 +1,6 @@
 """Multilingual line patterns shared by the cleanup rules and copy detection.
 
-Languages covered: en, es, pt, fr, de, it, ru. Patterns that remove a line are matched against the
+Languages covered: en, es, pt, fr, de, it, ru; read-more prompts also nl, pl, tr. Patterns that remove a line are matched against the
 WHOLE line (``fullmatch``) so that a real sentence merely containing "read more" or "share" survives.
 """
 
@@ -17,6 +17,8 @@ EDGE_DECORATION = " \t:»«›‹>→←|•·*#-–—.…\u00a0▶►"
 _LABELS = [
     # en
     r"read (?:more|more here|next|also|the full (?:story|article))",
+    r"(?:[\w' ]{1,30} )?newsletters?",
+    r"(?:sign up|subscribe) (?:for|to) (?:our|the) (?:free )?newsletters?",
     r"(?:also|read) read",
     r"continue reading",
     r"related(?: articles?| posts?| stories| news| content| coverage| topics| reading)?",
@@ -57,6 +59,9 @@ _LABELS = [
     r"síguenos(?: en [\w ]{1,40})?",
     r"volver (?:arriba|al inicio)",
     r"publicidad",
+    r"temas(?: relacionados)?",
+    r"contenidos? relacionados?",
+    r"más sobre [\w ]{1,40}",
     # pt
     r"leia (?:mais|também|tambem)",
     r"saiba mais",
@@ -79,6 +84,13 @@ _LABELS = [
     r"publicité",
     # de
     r"mehr lesen",
+    r"schon gelesen\??",
+    r"das (?:thema )?könnte (?:dich|sie) auch interessieren",
+    r"weitere (?:artikel|themen|beiträge|nachrichten|meldungen)(?: zum thema| aus [\w ]{1,40})?",
+    r"(?:kommentierte|meistgelesene|beliebte) artikel",
+    r"beiträge aus dem forum",
+    r"(?:zum )?newsletter anmelden",
+    r"keine kommentare",
     r"weiterlesen",
     r"lesen sie (?:auch|mehr)",
     r"mehr zum thema",
@@ -109,6 +121,13 @@ _LABELS = [
     r"подписывайтесь(?: на нас)?(?: в [\w ]{1,40})?",
     r"наверх",
     r"реклама",
+    # nl, pl, tr
+    r"lees (?:ook|meer|verder)",
+    r"gerelateerde (?:artikelen|berichten)",
+    r"(?:czytaj|zobacz|przeczytaj) (?:też|także|również|więcej)",
+    r"powiązane artykuły",
+    r"ilgili (?:haberler|içerikler)",
+    r"(?:ayrıca okuyun|devamını oku)",
 ]
 LABEL_RE = re.compile("(?:" + "|".join(_LABELS) + ")", _I)
 
@@ -117,13 +136,37 @@ READ_MORE_PREFIX_RE = re.compile(
     r"(?:read (?:more|also|next)|also read|see (?:also|more)|more on this|don'?t miss|"
     r"le(?:er|e) (?:más|también)|leia (?:mais|também)|veja também|saiba mais|"
     r"(?:à |a )?lire aussi|voir aussi|lesen sie (?:auch|mehr)|mehr zum thema|"
-    r"leggi anche|читайте (?:также|тоже)|по теме)"
+    r"leggi anche|читайте (?:также|тоже)|по теме|"
+    r"lea (?:más|también|además)|vea (?:también|más)|(?:le|te) puede interesar|"
+    r"lesen sie (?:hier|auch|mehr)|auch lesen|"
+    r"lees (?:ook|meer)|(?:czytaj|zobacz|przeczytaj) (?:też|także|również)|ayrıca (?:okuyun|bakınız))"
     r"(?P<sep>\s*[:»›>|\-–—]+)?\s+(?P<rest>\S.*)",
     _I,
 )
 # With an explicit separator even "Related: ..." and "More: ..." are links to other stories.
+# Short imperatives ("Lea:", "MIRA:", "Watch:") are prompts only with the separator: "Mira cómo
+# ..." can open a sentence.
 SEP_PREFIX_RE = re.compile(
-    r"(?:related|more|relacionad[oa]s?|mehr|plus|также)\s*[:»›|]\s*(?P<rest>\S.*)", _I
+    r"(?:related|more|relacionad[oa]s?|mehr|plus|также|lea|le[ae]|mir[ae]|vea|watch|listen|"
+    r"veja|leia|lire|lesen)\s*[:»›|]\s*(?P<rest>\S.*)",
+    _I,
+)
+
+# A line that is only a date and/or time, perhaps labelled ("Aktualisiert am 17.01.2021",
+# "24. März 2004, 19:49", "January 13, 2020 at 08:45 AM"): the page's dateline, not text.
+_MONTH = r"[^\W\d_]{3,10}\.?"
+_DATE = (
+    rf"(?:\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{2,4}}|\d{{1,2}}\.?\s*(?:de\s+)?{_MONTH}\s*(?:de\s+)?\d{{4}}|"
+    rf"{_MONTH}\s+\d{{1,2}},?\s+\d{{4}})"
+)
+_TIME = r"\d{1,2}[:.h]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?|uhr|h)?"
+DATE_ONLY_RE = re.compile(
+    r"(?:(?:updated|published|posted|last (?:modified|updated)|aktualisiert|veröffentlicht|"
+    r"erstellt|stand|publié|mis à jour|actualizado|publicado|atualizado|aggiornato|pubblicato|"
+    r"обновлено|опубликовано)(?: (?:on|am|le|el|em|il))?\s*:?\s*)?"
+    rf"(?:{_MONTH},?\s+)?(?:{_DATE}(?:\s*(?:,|at|um|à|a las|às|alle|-|\|)?\s*{_TIME})?|\d{{1,2}}:\d{{2}})"
+    r"(?:\s*(?:uhr|[A-Z]{2,4}|\(\w+\)))?",
+    _I,
 )
 
 NEWSLETTER_WORD_RE = re.compile(

@@ -338,3 +338,46 @@ def test_cleanup_keeps_real_prose_of_aeb_gold_bodies() -> None:
             if p not in kept and "(@" not in p:
                 text = re.sub(r"\s*(?:https?://t\.co/|pic\.twitter\.com/)\S+", "", p)
                 assert len(text) <= 20 or text[:40] in moved, f"{page_id}: lost {p!r}"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("Lea: Consejo Permanente de la OEA aborda este miércoles la confiscación", "related link"),
+        ("Lea más: El Gobierno propone legalizar la venta de cannabis", "read-more link"),
+        ("MIRA: Madre se acerca a conocer los motivos de la captura", "related link"),
+        ("VEA TAMBIÉN: Estrella de la educación no brilla para estudiantes", "read-more link"),
+        ("LE PUEDE INTERESAR: La ficha del expresidente en Nueva York", "read-more link"),
+        ("Lesen Sie hier: Spielabbruch in der Kreisliga", "read-more link"),
+        ("Auch lesen: Diese drei Sternzeichen verschenken ihr Herz", "read-more link"),
+        ("Czytaj też: Rząd przyjął projekt ustawy o transporcie", "read-more link"),
+        ("Lees ook: Kabinet wil extra geld voor de tram", "read-more link"),
+        ("Schon gelesen?", "navigation/share label"),
+        ("Das Thema könnte dich auch interessieren:", "navigation/share label"),
+        ("| Weitere Artikel zum Thema |", "navigation/share label"),
+        ("PC Gamer Newsletter", "navigation/share label"),
+        ("Zum Newsletter anmelden", "navigation/share label"),
+        ("23.10.2018", "dateline"),
+        ("Aktualisiert am 17.01.2021.", "dateline"),
+        ("24. März 2004, 19:49", "dateline"),
+        ("January 13, 2020 at 08:45 AM", "dateline"),
+        ("4 de febrero de 2022", "dateline"),
+        ("Publié le 13 janvier 2020 à 14h30", "dateline"),
+    ],
+)
+def test_more_boilerplate_in_more_languages(line: str, reason: str) -> None:
+    assert boilerplate_reason(line) == reason
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Mira cómo el consejo votó la ley el martes por la noche.",
+        "The vote is on 12 March 2024.",
+        "3.50",  # a price or a score, not a time
+        "Lea la carta completa que el alcalde envió al consejo.",
+        "© 2019 Associated Press. All Rights Reserved.",  # AEB's gold keeps wire copyright lines
+    ],
+)
+def test_sentences_like_the_new_boilerplate_survive(line: str) -> None:
+    assert boilerplate_reason(line) is None
