@@ -26,6 +26,7 @@ log = logging.getLogger("newsloom.fetch")
 # Beyond this a request is refused with RetryLater rather than waited for: the page stays
 # unseen and is fetched on a later pass, so a crawl's length stays bounded.
 DEFAULT_MAX_WAIT_S = 300.0
+REFRESH_S = 30.0  # how often holds stored by other processes are read again during a pass
 
 
 class HostRateLimiter:
@@ -54,15 +55,32 @@ class HostRateLimiter:
         self._semaphore_loop: asyncio.AbstractEventLoop | None = None
         # where holds are kept for other processes and later runs (see ``share``)
         self._save: Callable[[str, datetime, str], None] | None = None
+        self._load: Callable[[datetime], dict[str, datetime]] | None = None
+        self._loaded_at = float("-inf")
 
     def share(self, load: Callable[[datetime], dict[str, datetime]],
               save: Callable[[str, datetime, str], None]) -> None:
         """Obey the holds other processes (and earlier runs) stored, and store ours: ``load(now)``
-        gives host -> end of hold (wall clock); ``save(host, until, reason)`` keeps a new one."""
-        now, mono = utcnow(), self._clock()
-        for host, until in load(now).items():
+        gives host -> end of hold (wall clock); ``save(host, until, reason)`` keeps a new one.
+        Holds are read now and again every ``REFRESH_S`` while requests are being booked, so a
+        429 another process meets during a long pass reaches this one too."""
+        self._load, self._save = load, save
+        self._loaded_at = float("-inf")
+        self._refresh()
+
+    def _refresh(self) -> None:
+        mono = self._clock()
+        if self._load is None or mono - self._loaded_at < REFRESH_S:
+            return
+        self._loaded_at = mono
+        now = utcnow()
+        try:
+            holds = self._load(now)
+        except NewsloomError as exc:  # a store hiccup: keep what we know
+            log.warning("could not read host holds: %s", exc)
+            return
+        for host, until in holds.items():
             self._hold(host, mono + (until - now).total_seconds())
-        self._save = save
 
     # --- what robots.txt and servers tell us -------------------------------------------------
     def interval(self, host: str) -> float:
@@ -107,6 +125,7 @@ class HostRateLimiter:
         Booking synchronously (no await between reading and writing ``_next_free``) is what makes
         concurrent tasks of one event loop line up one interval apart without a lock.
         """
+        self._refresh()
         now = self._clock()
         slot = max(now, self._next_free.get(host, 0.0))
         wait = slot - now

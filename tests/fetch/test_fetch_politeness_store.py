@@ -178,3 +178,20 @@ def test_failed_page_ms_is_request_time_only(server: LocalServer, settings: Sett
     run_crawl([Feed(url=server.url("/feed.xml"), id=1)], slow, logs)
     gone = next(entry for entry in logs if entry.url.endswith("/gone"))
     assert gone.status == "http_error" and 0 < gone.elapsed_ms < 900
+
+
+def test_holds_of_other_processes_reach_a_running_pass() -> None:
+    from newsloom.errors import RetryLater
+    from newsloom.fetch.ratelimit import REFRESH_S, HostRateLimiter
+
+    clock = [1000.0]
+    stored: dict[str, object] = {}
+    lim = HostRateLimiter(10.0, max_wait_s=60, clock=lambda: clock[0])
+    lim.share(lambda now: dict(stored), lambda host, until, reason: stored.__setitem__(host, until))  # type: ignore[arg-type,misc]
+    assert lim.reserve("a.example") == 0.0
+    stored["a.example"] = utcnow() + timedelta(hours=1)  # another process met a 429
+    clock[0] += REFRESH_S + 1
+    with pytest.raises(RetryLater, match="a.example"):
+        lim.reserve("a.example", "http://a.example/x")
+    lim.defer("b.example", 120, "HTTP 429")  # ours are stored for the others
+    assert "b.example" in stored
