@@ -74,6 +74,7 @@ class StoryDetail:
     related: list[StoryCard]
     shown: int
     total: int
+    outlets: dict[int, str] = field(default_factory=dict)  # article id -> outlet (lineage links)
 
 
 # --- cursors and filters -------------------------------------------------------------------------
@@ -215,8 +216,9 @@ def show_story(store: Store, story_id: int, reader_lang: str | None = None,
         if a.lang and a.lang not in row.langs:
             row.langs.append(a.lang)
     related = [card(s, 0.0, reader_lang) for s in store.related_stories(int(story.id))]  # type: ignore[attr-defined]
+    outlets = {int(a.id): a.source or a.site_name or "?" for a in arts if a.id is not None}
     return StoryDetail(story, card(story, 0.0, reader_lang), by_lang, list(rows.values()), related,
-                       len(arts), total)
+                       len(arts), total, outlets)
 
 
 # --- JSON views (CLI --json and the API) -------------------------------------------------------

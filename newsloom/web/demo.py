@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from newsloom.config import Settings
-from newsloom.models import Article, Source
+from newsloom.models import Article, Feed, Source
 from newsloom.store import open_store
 from newsloom.store.base import Store
 
@@ -78,10 +78,16 @@ EVENTS = [
 
 
 def add_outlets(store: Store) -> list[Source]:
+    """The outlets, each with a feed that answered at its last poll."""
     out = []
     for name, url, country, lang in OUTLETS:
-        out.append(store.find_source(url) or store.add_source(Source(name=name, url=url, country=country,
-                                                                     language=lang)))
+        src = store.find_source(url)
+        if src is None:
+            src = store.add_source(Source(name=name, url=url, country=country, language=lang))
+            now = datetime.now(timezone.utc).replace(microsecond=0)
+            store.add_feed(Feed(url=f"{url}rss.xml", source_id=src.id, title=name, last_status="ok",
+                                last_fetched=now, next_due=now + timedelta(minutes=15), last_new_items=3))
+        out.append(src)
     return out
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import format_decimal
 
 UI_LANGS = ("en", "pt", "es", "fr", "de")
@@ -174,13 +174,21 @@ def country_name(code: str | None, ui: str) -> str:
 def when(value: datetime | None, ui: str) -> str:
     if value is None:
         return ""
-    return format_datetime(value, "medium", locale=_locale(ui), tzinfo=None)
+    # stored times are UTC; the reader's zone is unknown without script, so say which it is
+    return format_datetime(value, "medium", locale=_locale(ui), tzinfo=None) + " UTC"
+
+
+@lru_cache(maxsize=100_000)
+def day(value: datetime | None, ui: str) -> str:
+    return "" if value is None else format_date(value, "medium", locale=_locale(ui))
 
 
 def ago(value: datetime | None, ui: str, now: datetime) -> str:
     if value is None:
         return ""
-    return format_timedelta(value - now, add_direction=True, locale=_locale(ui))
+    # to the minute: the same page renders the same text (and ETag) within a minute
+    delta = (value - now).total_seconds() // 60 * 60
+    return format_timedelta(delta, add_direction=True, locale=_locale(ui))
 
 
 @lru_cache(maxsize=10_000)

@@ -82,6 +82,7 @@ def context(request: Request, **extra: Any) -> dict[str, Any]:
         "lang_name": lambda c: i18n.language_name(c, ui),
         "country_name": lambda c: i18n.country_name(c, ui),
         "when": lambda d: i18n.when(d, ui),
+        "day": lambda d: i18n.day(d, ui),
         "ago": lambda d: i18n.ago(d, ui, now),
         "num": lambda n: i18n.number(n, ui),
         "url_with": lambda **kw: url_with(request, **kw),
