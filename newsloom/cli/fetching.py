@@ -38,7 +38,8 @@ def _crawl_line(crawl: Any) -> str:
     rest = [f"{k.replace('_', ' ')} {v:,}" for k, v in stats.items()
             if not k.startswith(("feeds_", "pages_")) and k != "bytes" and v]
     if stats.get("bytes"):
-        rest.insert(0, f"{stats['bytes'] / 1e6:.1f} MB")
+        n = stats["bytes"]
+        rest.insert(0, f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB" if n >= 1e3 else f"{n} bytes")
     return "fetch: " + "; ".join(groups + rest)
 
 

@@ -59,7 +59,7 @@ def sources_list(limit: int | None, show_all: bool, as_json: bool) -> None:
     headers = ["feed", "source", "cc", "status", "last fetch", "next due", "error"]
     rows = [[str(h.feed.id), h.source.name if h.source else "", (h.source.country or "") if h.source else "",
              h.feed.last_status or "never", _short(h.feed.last_fetched), _short(h.feed.next_due),
-             " ".join((h.feed.last_error or "").split())] for h in shown]
+             _error(h.feed.last_error, h.feed.url)] for h in shown]
     _print_table(headers, rows, elastic={6: 1}, caps={1: 18, 3: 12}, right={0})
     outlook = app_sources.poll_outlook([h.feed for h in feeds], utcnow())
     line = f"{plural(n_sources, 'source')}, {plural(len(feeds), 'feed')}"
@@ -86,6 +86,12 @@ def _print_table(headers: list[str], rows: list[list[str]], elastic: dict[int, i
     out.print(table, soft_wrap=False, crop=True)
 
 
+def _error(text: str | None, url: str) -> str:
+    """One line, without the URL the row already shows (errors name their input: "URL: what")."""
+    text = " ".join((text or "").split())
+    return text[len(url) + 2:] if text.startswith(url + ": ") else text
+
+
 def _short(dt: datetime | None) -> str:
     """'12-04 05:13' this year, '2025-11-30' before: both date columns fit an 80-column table."""
     if dt is None:
@@ -107,8 +113,8 @@ def sources_log(feed_id: int | None, limit: int, as_json: bool) -> None:
         return
     headers = ["at", "feed", "status", "http", "bytes", "ms", "url", "error"]
     rows = [[_short(e.at), str(e.feed_id or ""), e.status, str(e.http_status or ""), f"{e.bytes:,}",
-             f"{e.elapsed_ms:.0f}", e.url, " ".join((e.error or "").split())] for e in logs]
-    _print_table(headers, rows, elastic={6: 2, 7: 1}, right={1, 3, 4, 5})
+             f"{e.elapsed_ms:.0f}", e.url.split("://", 1)[-1], _error(e.error, e.url)] for e in logs]
+    _print_table(headers, rows, elastic={6: 3, 7: 2}, right={1, 3, 4, 5})
     if not logs:
         out.print("no fetches recorded yet" + (f" for feed {feed_id}" if feed_id is not None else ""))
 
