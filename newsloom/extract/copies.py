@@ -81,6 +81,8 @@ class PageLinks:
     canonical: str | None = None
     og_url: str | None = None
     source_links: list[tuple[str, str]] = field(default_factory=list)  # (why, absolute href)
+    # whitespace-normalised text of every link: how much of an extraction is navigation
+    labels: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -125,9 +127,11 @@ def links_from_tree(tree: HtmlElement, base_url: str) -> PageLinks:
         break
     for a in tree.iter("a"):
         href_attr = a.get("href")
+        label = a.text or "" if not len(a) else "".join(a.itertext())
+        if label:
+            links.labels.add(" ".join(label.split()))
         if not href_attr or href_attr.startswith(("#", "javascript:", "mailto:")):
             continue
-        label = a.text or "" if not len(a) else "".join(a.itertext())
         # The words just before the link: "Source: <a>", "Originally published on <a>", "via <a>".
         prev = a.getprevious()
         parent = a.getparent()

@@ -173,7 +173,7 @@ def from_html(html: str, url: str) -> tuple[Article, PageLinks]:
     }
     try:
         doc = page_metadata(tree, url, date_params)
-        body = extract_main_text(tree, url)
+        body = extract_main_text(tree, url, links.labels)
     except Exception as exc:  # noqa: BLE001 - untrusted pages can trip any bug in the libraries
         raise ExtractionError(url, f"extractor failed ({exc.__class__.__name__}: {exc})") from None
     if body is None:

@@ -81,9 +81,9 @@ def anchor_texts(tree: HtmlElement) -> set[str]:
     """The whitespace-normalised text of every link on the page."""
     out: set[str] = set()
     for a in tree.iter("a"):
-        label = " ".join((a.text or "" if not len(a) else "".join(a.itertext())).split())
+        label = a.text or "" if not len(a) else "".join(a.itertext())
         if label:
-            out.add(label)
+            out.add(" ".join(label.split()))
     return out
 
 
@@ -136,10 +136,16 @@ def _run(tree: HtmlElement, url: str, **options: Any) -> str:
     return (doc.text or "") if doc is not None else ""
 
 
-def extract_main_text(tree: HtmlElement, url: str) -> MainText | None:
-    """The main text of a parsed page, or None when no extractor finds any."""
+def extract_main_text(
+    tree: HtmlElement, url: str, anchors: set[str] | None = None
+) -> MainText | None:
+    """The main text of a parsed page, or None when no extractor finds any.
+
+    ``anchors``: the page's link texts when the caller already has them (``anchor_texts``).
+    """
     fast = _run(tree, url, fast=True)
-    anchors = anchor_texts(tree)
+    if anchors is None:
+        anchors = anchor_texts(tree)
     fast_sig = signals(fast, anchors)
     if fast and not fast_sig.suspicious:
         return MainText(fast, "fast")
