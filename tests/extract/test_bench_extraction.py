@@ -117,8 +117,10 @@ def test_both_layouts_side_by_side_with_trafilatura(tmp_path: Path) -> None:
     assert all(r["ms_median"] > 0 for r in results)
     base = results[0]
     assert base["errors"] == 0 and base["per_page"][1]["recall"] > 0  # no minimum for trafilatura
-    table = format_table(results).splitlines()
+    text = format_table(results)
+    table = [line for line in text.splitlines() if line.startswith("|")]
     assert len(table) == 6 and "ms/page (median)" in table[0]
+    assert "held-out half" in text  # the AEB corpus here has a page in each half
     assert "aeb (aeb)" in table[2] and "snip (snippets)" in table[5] and BASELINE_NAME in table[4]
 
 
@@ -195,3 +197,14 @@ def test_cli_reports_both_layouts(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["bench", "extraction", "--corpus", str(tmp_path)])
     # a NewsloomError: newsloom.cli.main.main prints it as one line and exits 1
     assert isinstance(res.exception, NewsloomError) and "gold.json" in str(res.exception)
+
+
+def test_results_are_split_into_fitting_and_held_out_halves(tmp_path: Path) -> None:
+    from newsloom.bench.extraction import half_of
+
+    assert {half_of(f"p{i}") for i in range(10)} == {"fit", "held-out"}
+    result = run(_corpus(tmp_path))
+    halves = result["halves"]
+    assert sum(h["pages"] for h in halves.values()) == 2
+    for name, h in halves.items():
+        assert h["pages"] == sum(1 for x in result["per_page"] if half_of(x["id"]) == name)
