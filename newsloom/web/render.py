@@ -106,7 +106,7 @@ def cached(request: Request, body: bytes, media_type: str, max_age: int = 30,
 def page(request: Request, template: str, status_code: int = 200, max_age: int = 30, **extra: Any) -> Response:
     html = env.get_template(template).render(context(request, **extra))
     resp = cached(request, html.encode("utf-8"), "text/html; charset=utf-8", max_age, status_code)
-    if status_code >= 400:
+    if status_code >= 400 or max_age <= 0:
         resp.headers["Cache-Control"] = "no-store"
     return resp
 
