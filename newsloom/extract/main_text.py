@@ -43,6 +43,10 @@ NAV_LINK_SHARE = 0.5
 # ... or this many lines that are site words (account, subscription, log-in prompts).
 NAV_SITE_LINES = 2
 _SHORT_LINE = 40
+# A line that is, word for word, the text of a link on the page and at least this long is a
+# teaser of another page ("Skyrim finally truly beaten as fanatical player does ..."), not a
+# paragraph: inline links are parts of sentences. Fitted on the fitting half (2-15 words tried).
+TEASER_WORDS = 6
 
 _SITE_WORDS = re.compile(
     r"(?:subscribe(?: now)?|sign (?:in|up|out)|log ?(?:in|out)|my account|register|my times|"
@@ -131,6 +135,20 @@ def signals(text: str, anchors: set[str] | None) -> Signals:
     return sig
 
 
+def drop_link_lines(text: str, anchors: set[str]) -> tuple[str, int]:
+    """``text`` without the lines (after the first) that are a long link's whole text."""
+    if not anchors:
+        return text, 0
+    lines = text.split("\n")
+    kept = lines[:1]
+    for line in lines[1:]:
+        norm = " ".join(line.split()).strip(_EDGE)
+        if norm.count(" ") + 1 >= TEASER_WORDS and norm in anchors:
+            continue
+        kept.append(line)
+    return "\n".join(kept), len(lines) - len(kept)
+
+
 def _run(tree: HtmlElement, url: str, **options: Any) -> str:
     doc = bare_extraction(tree, url=url, with_metadata=False, **TRAFILATURA_OPTIONS, **options)
     return (doc.text or "") if doc is not None else ""
@@ -142,10 +160,20 @@ def extract_main_text(
     """The main text of a parsed page, or None when no extractor finds any.
 
     ``anchors``: the page's link texts when the caller already has them (``anchor_texts``).
+    Lines that are whole link texts (teasers of other pages) are dropped from the result.
     """
-    fast = _run(tree, url, fast=True)
     if anchors is None:
         anchors = anchor_texts(tree)
+    found = _choose(tree, url, anchors)
+    if found is not None and found.mode != "baseline":
+        found.text, dropped = drop_link_lines(found.text, anchors)
+        if dropped:
+            found.notes.append(f"extraction: dropped {dropped} line(s) that are links to other pages")
+    return found
+
+
+def _choose(tree: HtmlElement, url: str, anchors: set[str]) -> MainText | None:
+    fast = _run(tree, url, fast=True)
     fast_sig = signals(fast, anchors)
     if fast and not fast_sig.suspicious:
         return MainText(fast, "fast")

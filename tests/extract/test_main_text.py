@@ -166,3 +166,26 @@ def test_a_brief_still_needs_some_text() -> None:
     html = "<html><head><meta property='og:type' content='article'></head><body><p>Updated.</p></body></html>"
     with pytest.raises(ExtractionError, match="no article"):
         extract(raw_html(html))
+
+
+def test_lines_that_are_whole_links_to_other_pages_are_dropped() -> None:
+    teasers = [
+        "Skyrim finally truly beaten as fanatical player does everything",
+        "Hackers ofrecen descuento del 35% al Gobierno de Costa Rica",
+    ]
+    links = "".join(f"<p><a href='/story/{i}'>{t}</a></p>" for i, t in enumerate(teasers))
+    inline = "<p>The mayor <a href='/mayor'>said in a statement</a> that work starts in spring.</p>"
+    html = (
+        "<html><head><title>Tram vote</title></head><body><article><h1>Tram vote</h1>"
+        + "".join(f"<p>{p}</p>" for p in PARAS * 2)
+        + inline
+        + links
+        + "</article></body></html>"
+    )
+    article = extract(raw_html(html))
+    assert PARAS[0] in article.text and "said in a statement" in article.text  # inline link kept
+    assert not any(t in article.text for t in teasers)
+    # (trafilatura itself drops some link-only paragraphs; the rest go here)
+    assert any(n.endswith("line(s) that are links to other pages") for n in article.notes)
+    text, n = mt.drop_link_lines("Headline link\nshort link\n" + teasers[0], {teasers[0], "short link"})
+    assert (text, n) == ("Headline link\nshort link", 1)  # under 6 words stays: labels handle those
