@@ -114,7 +114,7 @@ def test_both_layouts_side_by_side_with_trafilatura(tmp_path: Path) -> None:
         ("snippets", BASELINE_NAME),
         ("snippets", NEWSLOOM_NAME),
     ]
-    assert all(r["ms_median"] > 0 for r in results)
+    assert all(r["ms_median"] > 0 and r["cpu_ms_median"] > 0 for r in results)
     base = results[0]
     assert base["errors"] == 0 and base["per_page"][1]["recall"] > 0  # no minimum for trafilatura
     text = format_table(results)
