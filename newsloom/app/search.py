@@ -32,6 +32,9 @@ MIN_COSINE = 0.3
 # reciprocal-rank fusion constant (Cormack et al. 2009): the usual 60
 _RRF_K = 60
 _REFRESH_S = 5.0
+# word matches read per query before grouping: bm25 ranks every match anyway, reading the rows
+# costs per row (measured: 200 rows 33 ms, 50 rows 17 ms at 100,000 articles)
+_FTS_LIMIT = 100
 
 
 class SemanticIndex:
@@ -124,7 +127,7 @@ def search(store: Store, query: str, *, semantic: SemanticIndex | None = None, l
     src = source_name(store, source_id) if source_id is not None else None
     if not text:
         return SearchResult(query, [], semantic is not None)
-    fts = store.search_articles(text, limit=200)
+    fts = store.search_articles(text, limit=_FTS_LIMIT)
     sem: list[tuple[int, float]] = []
     if semantic is not None:
         try:

@@ -25,6 +25,7 @@ RANK_SECONDS = 12 * 3600
 # names of a story kept as tags (for related stories): its most frequent ones
 _NAME_TAGS = 12
 _IN_CHUNK = 500
+_RELATED_PER_NAME = 200
 
 
 def story_score(story: Story) -> float:
@@ -145,17 +146,23 @@ class ReaderQueries:
         return out
 
     def related_stories(self, story_id: int, limit: int = 6) -> list[Story]:
-        """Other stories sharing the most names with this one (people, places, organisations)."""
-        sql = (
-            "SELECT t2.story_id AS sid, count(*) AS n FROM story_tags t1 JOIN story_tags t2 "
-            "ON t2.kind = t1.kind AND t2.value = t1.value AND t2.story_id <> t1.story_id "
-            "JOIN stories s ON s.id = t2.story_id AND s.merged_into IS NULL "
-            "WHERE t1.story_id = ? AND t1.kind = 'name' GROUP BY t2.story_id "
-            "HAVING count(*) >= 2 ORDER BY count(*) DESC, max(s.score) DESC LIMIT ?"
-        )
-        ids = [int(r["sid"]) for r in self._rows(sql, [story_id, limit])]
-        found = self.get_stories(ids)
-        return [found[i] for i in ids if i in found]
+        """Other stories sharing the most names with this one (people, places, organisations),
+        at least two. A common name ("United States") is on thousands of stories: each name
+        contributes only its newest ``_RELATED_PER_NAME`` stories (a backward walk of the
+        ``(kind, value, story_id)`` key; story ids grow with time), so the cost is bounded."""
+        names = [r["value"] for r in self._rows(
+            "SELECT value FROM story_tags WHERE story_id = ? AND kind = 'name'", [story_id])]
+        counts: dict[int, int] = {}
+        for name in names:
+            rows = self._rows("SELECT story_id FROM story_tags WHERE kind = 'name' AND value = ? "
+                              "ORDER BY story_id DESC LIMIT ?", [name, _RELATED_PER_NAME])
+            for r in rows:
+                sid = int(r["story_id"])
+                if sid != story_id:
+                    counts[sid] = counts.get(sid, 0) + 1
+        best = sorted((sid for sid, n in counts.items() if n >= 2), key=lambda sid: (-counts[sid], -sid))
+        found = self.get_stories(best[:limit * 2])
+        return [found[i] for i in best[:limit * 2] if i in found and found[i].merged_into is None][:limit]
 
     def story_facets(self, kind: str, limit: int = 200) -> list[tuple[str, int]]:
         """The most common values of a story tag kind ('lang', 'country', 'source') with their
