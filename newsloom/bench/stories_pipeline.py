@@ -340,7 +340,9 @@ def format_table(result: dict[str, Any]) -> str:
             f"{result['predicted_stories']} predicted; outcomes {result['outcomes']}",
             f"articles by space {result.get('articles_by_space')}; forced to e5-small: "
             f"{','.join(result.get('force_e5') or []) or 'none'}; joined across spaces: {result.get('bridged')}; "
-            f"e5-small title vectors stored: {result.get('title_vectors')}", "",
+            f"e5-small title vectors stored: {result.get('title_vectors')}",
+            f"stream order: {result.get('order', 'date')}"
+            + ("; documents cut to title + first sentence" if result.get("short") else ""), "",
             "| subset | n | BCubed P | BCubed R | BCubed F1 | pairwise P | pairwise R | pairwise F1 |",
             "|---|---:|---:|---:|---:|---:|---:|---:|"]
 

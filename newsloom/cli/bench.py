@@ -81,14 +81,23 @@ def bench_pipeline(corpus: Path, repeat: int, workers: int, as_json: bool, out_p
 @click.option("--force-e5", "force_e5", default=None, metavar="LANGS",
               help="Route these languages (comma-separated, e.g. nl,it) to e5-small as if USE-m3 "
                    "lacked them, to measure how articles join stories across embedding spaces.")
+@click.option("--order", type=click.Choice(["date", "file", "shuffled"]), default="date", show_default=True,
+              help="Stream order: by date, as the files list them, or shuffled (feeds polled with lag, "
+                   "archives back-filled in pieces).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --order shuffled.")
+@click.option("--short", is_flag=True,
+              help="Cut every document to its title and first sentence, as a feed item whose page "
+                   "could not be fetched reaches newsloom.")
 @bench_options
 def bench_stories(corpora: tuple[Path, ...], limit: int | None, db: str | None, synthetic: int,
-                  force_e5: str | None, as_json: bool, out_path: Path | None) -> None:
+                  force_e5: str | None, order: str, seed: int, short: bool, as_json: bool,
+                  out_path: Path | None) -> None:
     """Stream a corpus through the real pipeline into a fresh store; BCubed + pairwise scores."""
     from newsloom.bench import stories_pipeline
 
     force = None if force_e5 is None else [x for x in force_e5.split(",") if x.strip()]
-    result = stories_pipeline.run(list(corpora), limit=limit, db=db, force_fallback=force)
+    result = stories_pipeline.run(list(corpora), limit=limit, db=db, force_fallback=force, order=order,
+                                  seed=seed, short=short)
     table = stories_pipeline.format_table(result)
     if synthetic:
         from newsloom.bench.stories import synthetic_timing
