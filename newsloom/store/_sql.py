@@ -396,6 +396,12 @@ class SQLStore(ReaderQueries, Store):
             out += self._articles(f"a.id IN ({', '.join('?' * len(chunk))})", chunk, "ORDER BY a.id")
         return out
 
+    def delete_story(self, story_id: int) -> None:
+        with self._write(f"delete story {story_id}"):
+            self._execute("UPDATE articles SET story_id = NULL WHERE story_id = ?", [story_id])
+            self._execute("DELETE FROM story_tags WHERE story_id = ?", [story_id])
+            self._execute("DELETE FROM stories WHERE id = ?", [story_id])
+
     def clear_stories(self) -> None:
         with self._write(f"{self.url}: clear stories"):
             self._execute(

@@ -216,6 +216,11 @@ class Store(abc.ABC):
                 continue
         return out
 
+    def delete_story(self, story_id: int) -> None:
+        """Delete a story record (one left with no articles: a removal took its last one);
+        articles still pointing to it lose their story."""
+        raise NotImplementedError(f"{type(self).__name__} cannot delete stories")
+
     @abc.abstractmethod
     def clear_stories(self) -> None:
         """Delete all stories and unset story_id/lineage on articles (for ``stories rebuild``)."""

@@ -291,6 +291,43 @@ class StoryClusterer:
             self._join(part, item, t, None if short else vec, sig)
             return Assignment(self.resolve(part.id), part.count == 1, 1.0, reason, t)
 
+    def remove(self, article_id: int, vector: np.ndarray | None = None) -> int | None:
+        """Take an article out of its story (a publisher's removal request, a retracted page):
+        it is no longer a member, its vector leaves the part's centroid (``vector``: the
+        article's stored vector, needed when the part no longer keeps it among its members)
+        and a part left empty leaves the indexes. Returns the story id it was in, or None when
+        the clusterer never saw it. The story id stays (ids never change); the caller re-marks
+        the story's lineage, so a story whose first report was removed gets a new first."""
+        pid = self.article_story.pop(article_id, None)
+        if pid is None:
+            return None
+        s = self.stories[pid]
+        s.count = max(0, s.count - 1)
+        vec = None
+        if article_id in s.member_ids:
+            i = s.member_ids.index(article_id)
+            vec = s.member_vecs[i] if i < len(s.member_vecs) else None
+            if s.member_titles[i:i + 1] and s.member_titles[i] is not None and s.title_sum is not None:
+                s.title_sum = s.title_sum - s.member_titles[i]
+                s.title_count -= 1
+            for lst in (s.member_ids, s.member_vecs, s.member_sig, s.member_titles, s.member_langs):
+                if i < len(lst):
+                    del lst[i]
+        if vec is None:
+            vec = _unit(vector)
+        if vec is not None and s.centroid_sum is not None:
+            s.centroid_sum = s.centroid_sum - vec
+        if not s.member_vecs or s.count == 0:
+            s.centroid_sum, s.title_sum, s.title_count = None, None, 0
+            for indexes in (self._indexes, self._titles):
+                if s.space in indexes:
+                    indexes[s.space].remove(s.id)
+        elif not s.closed:
+            c = s.centroid()
+            if c is not None and float(np.linalg.norm(s.centroid_sum)) > 1e-6:
+                self._indexes[s.space].upsert(s.id, c, _span(s))
+        return self.resolve(pid)
+
     def _part_of(self, story_id: int, space: str, t: datetime | None) -> StoryState | None:
         """The open part of story ``story_id`` in ``space`` that an article dated ``t`` fits
         best (the latest touched), if any."""

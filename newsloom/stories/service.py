@@ -201,6 +201,38 @@ class StoryService:
         article.story_id = self.clusterer.resolve(sid)
         return article.story_id
 
+    def remove(self, article_id: int) -> int | None:
+        """Take a stored article out of its story, in memory and in the store (a publisher's
+        removal request, a page retracted at the source): the article loses its story and
+        lineage mark, the story's record and every member's lineage are recomputed without it
+        (a story whose first report was removed gets a new first; a copy of it is re-marked),
+        and a story left empty is deleted. Returns the story id, or None if it had none.
+
+        The caller marks the article removed (``status = "removed"``) before calling this, or
+        ``catch_up`` clusters it again; what else is purged (text, vectors) is the caller's."""
+        try:
+            article = self.store.get_article(article_id)
+        except NotFoundError:
+            return None
+        vectors, _ = self._vectors([article_id])
+        in_memory = self.clusterer.remove(article_id, vectors.get(article_id))
+        sid = article.story_id if article.story_id is not None else in_memory
+        if sid is None:
+            return None
+        article.story_id, article.lineage, article.lineage_of = None, None, None
+        self.store.update_article(article)
+        self._described.pop(sid, None)
+        self._signals.pop(article_id, None)
+        if self.store.story_member_times(sid):
+            for other in self.store.story_articles(sid):
+                if other.lineage_of == article_id:  # its mark pointed to the removed article
+                    other.lineage, other.lineage_of = None, None
+                    self.store.update_article(other)
+            self._refresh(sid)
+        else:
+            self.store.delete_story(sid)
+        return sid
+
     def _title_on_demand(self, article: Article) -> Callable[[], np.ndarray | None]:
         """The title vector as the clusterer wants it: computed (and stored) only when it is
         needed, so that replay and rebuild, which find it stored, ask for the same ones."""
