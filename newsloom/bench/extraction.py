@@ -234,10 +234,11 @@ def compare(
             "corpus": str(corpus_dir),
             "layout": layout,
             **_summary(layout, per_page),
+            # only trafilatura-eval was used for fitting; the split is reported for snippet corpora
             "halves": {
                 half: {k: v for k, v in _summary(layout, part).items() if "ms_" not in k}
                 for half in ("fit", "held-out")
-                if (part := [x for x in per_page if half_of(x["id"]) == half])
+                if layout == SNIPPETS and (part := [x for x in per_page if half_of(x["id"]) == half])
             },
             "peak_rss_mb": _peak_rss_mb(),
             "per_page": per_page,

@@ -120,7 +120,8 @@ def test_both_layouts_side_by_side_with_trafilatura(tmp_path: Path) -> None:
     text = format_table(results)
     table = [line for line in text.splitlines() if line.startswith("|")]
     assert len(table) == 6 and "ms/page (median)" in table[0]
-    assert "held-out half" in text  # the AEB corpus here has a page in each half
+    assert "held-out half" not in text  # one page of the snippet corpus: a single half
+    assert results[0]["halves"] == {} and len(results[2]["halves"]) == 1
     assert "aeb (aeb)" in table[2] and "snip (snippets)" in table[5] and BASELINE_NAME in table[4]
 
 
@@ -203,8 +204,14 @@ def test_results_are_split_into_fitting_and_held_out_halves(tmp_path: Path) -> N
     from newsloom.bench.extraction import half_of
 
     assert {half_of(f"p{i}") for i in range(10)} == {"fit", "held-out"}
-    result = run(_corpus(tmp_path))
+    corpus = _snippet_corpus(tmp_path)
+    gold = json.loads((corpus / "gold.json").read_text())
+    gold["e"] = {**gold["a"], "url": "https://news.example.com/e"}  # "a" and "e": one per half
+    (corpus / "gold.json").write_text(json.dumps(gold))
+    (corpus / "html" / "e.html.gz").write_bytes((corpus / "html" / "a.html.gz").read_bytes())
+    result = run(corpus)
     halves = result["halves"]
-    assert sum(h["pages"] for h in halves.values()) == 2
+    assert sum(h["pages"] for h in halves.values()) == 2 and len(halves) == 2
+    assert "held-out half" in format_table(result)
     for name, h in halves.items():
         assert h["pages"] == sum(1 for x in result["per_page"] if half_of(x["id"]) == name)
