@@ -6,7 +6,7 @@ import json
 
 import feedparser
 import pytest
-from conftest import story_ids
+from reader_world import story_ids
 from lxml import etree
 
 from newsloom.web.security import create_token

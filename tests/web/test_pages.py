@@ -3,7 +3,7 @@ blindspots, sources, search across languages, 404 and 422."""
 
 from __future__ import annotations
 
-from conftest import story_ids
+from reader_world import story_ids
 
 
 def test_front_page_ranks_broad_stories_first(client) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import feedparser
 import lxml.html
-from conftest import XSS
+from reader_world import XSS
 
 def assert_clean(body: str, where: str) -> None:
     """Parsed as a browser would: no script or img element, no event-handler attribute, no link
