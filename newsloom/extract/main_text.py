@@ -5,7 +5,8 @@ cheaper, but on some it returns the site's navigation ("Subscribe / My Times / S
 fragment. Its result is therefore judged by general signals -- length, line length, how much of
 it is link text of the page, site words -- and when it looks wrong trafilatura's full mode runs and
 the better of the two by the same signals is kept. When neither finds anything, trafilatura's
-recall mode and its baseline (every text block of the page) are tried before giving up.
+recall mode and its baseline (every text block of the page) are tried before giving up; recall
+mode also when both found only a few lines.
 
 Thresholds were fitted on half of trafilatura-eval (the ids whose SHA-1 is even) and checked on
 the other half and on AEB; see the README's extraction section.
@@ -43,6 +44,9 @@ NAV_LINK_SHARE = 0.5
 # ... or this many lines that are site words (account, subscription, log-in prompts).
 NAV_SITE_LINES = 2
 _SHORT_LINE = 40
+# Under this many characters after fast and full mode, recall mode is tried too (trafilatura's
+# own MIN_EXTRACTED_SIZE, not fitted): a page where both find only a caption or a teaser.
+RESCUE_CHARS = 250
 # A line that is, word for word, the text of a link on the page and at least this long is a
 # teaser of another page ("Skyrim finally truly beaten as fanatical player does ..."), not a
 # paragraph: inline links are parts of sentences. Fitted on the fitting half (2-15 words tried).
@@ -177,6 +181,7 @@ def _choose(tree: HtmlElement, url: str, anchors: set[str]) -> MainText | None:
     fast_sig = signals(fast, anchors)
     if fast and not fast_sig.suspicious:
         return MainText(fast, "fast")
+    best, best_sig = (MainText(fast, "fast"), fast_sig) if fast else (None, fast_sig)
     full = _run(tree, url, fast=False)
     if full:
         full_sig = signals(full, anchors)
@@ -187,12 +192,18 @@ def _choose(tree: HtmlElement, url: str, anchors: set[str]) -> MainText | None:
             or not (full_sig.nav and not fast_sig.nav)
             and full_sig.content >= 0.5 * fast_sig.content
         ):
-            return MainText(full, "full", [f"extraction: full mode (fast path gave {why})"])
-    if fast:
-        return MainText(fast, "fast")
-    recall = _run(tree, url, fast=False, favor_recall=True)
-    if recall:
-        return MainText(recall, "recall", ["extraction: recall mode (fast and full found nothing)"])
+            best = MainText(full, "full", [f"extraction: full mode (fast path gave {why})"])
+            best_sig = full_sig
+    if best is None or best_sig.length < RESCUE_CHARS:
+        recall = _run(tree, url, fast=False, favor_recall=True)
+        recall_sig = signals(recall, anchors)
+        if recall and (best is None or recall_sig.length > best_sig.length and not recall_sig.nav):
+            found = f"{best_sig.length} characters" if best is not None else "nothing"
+            return MainText(
+                recall, "recall", [f"extraction: recall mode (fast and full modes found {found})"]
+            )
+    if best is not None:
+        return best
     _body, text, _length = baseline(tree)
     if text.strip():
         return MainText(text, "baseline", ["extraction: trafilatura baseline (no main text found)"])

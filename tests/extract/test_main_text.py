@@ -189,3 +189,19 @@ def test_lines_that_are_whole_links_to_other_pages_are_dropped() -> None:
     assert any(n.endswith("line(s) that are links to other pages") for n in article.notes)
     text, n = mt.drop_link_lines("Headline link\nshort link\n" + teasers[0], {teasers[0], "short link"})
     assert (text, n) == ("Headline link\nshort link", 1)  # under 6 words stays: labels handle those
+
+
+def test_too_little_from_fast_and_full_tries_recall(monkeypatch: pytest.MonkeyPatch) -> None:
+    caption = "Instagram: neue Videofunktion für Stories"
+    _fake_runs(monkeypatch, {"fast": caption, "full": caption, "recall": LONG})
+    got = mt.extract_main_text(TREE, "u", set())
+    assert got is not None and got.mode == "recall" and got.text == LONG
+    assert "found 41 characters" in got.notes[0]
+    # recall mode's result is not taken when it is navigation
+    _fake_runs(monkeypatch, {"fast": caption, "full": caption, "recall": "\n".join(SITE_MENU * 4)})
+    got = mt.extract_main_text(TREE, "u", set())
+    assert got is not None and got.text == caption
+    # nor asked when fast and full found enough
+    calls = _fake_runs(monkeypatch, {"fast": PARAS[0], "full": "\n".join(PARAS), "recall": LONG})
+    got = mt.extract_main_text(TREE, "u", set())
+    assert got is not None and got.mode == "full" and calls == ["fast", "full"]
