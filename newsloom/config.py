@@ -73,6 +73,13 @@ class Settings:
     embed_threads: int = 1
     # reader (web app, API, feeds): public pages show headline + this many characters + the link
     snippet_chars: int = 200
+    # publisher rights (newsloom.rights): snippet length per country (ISO code) and per source
+    # (name or id), over snippet_chars; a removal request is carried out within this many hours
+    # of receipt; pending verifications are checked again at most this often
+    snippet_chars_by_country: dict = field(default_factory=dict)
+    snippet_chars_by_source: dict = field(default_factory=dict)
+    takedown_deadline_hours: float = 24.0
+    takedown_recheck_s: int = 300
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, **overrides: Any) -> "Settings":

@@ -156,6 +156,9 @@ class Article:
     raw_id: int | None = None
     cleanup_log: list[str] = field(default_factory=list)  # which rules fired, for debugging
     notes: list[str] = field(default_factory=list)  # why a later stage did something unusual
+    # publisher signals read from the page (newsloom.rights.signals): nosnippet, max_snippet,
+    # noarchive, unavailable_after, tdm_reserved, nosnippet_text ...; {} = none
+    rights: dict[str, Any] = field(default_factory=dict)
     doc_id: str | None = None  # external id (JSONL corpora)
     story_id: int | None = None  # filled by the stories stage
     lineage: str | None = None  # within its story: "first" | "copy" | "translation" | "rewrite" | None
@@ -205,4 +208,53 @@ class Story:
     entities: list[dict[str, Any]] = field(default_factory=list)  # facets: people, places, orgs
     quotes: list[dict[str, Any]] = field(default_factory=list)  # who said what
     merged_into: int | None = None
+    id: int | None = None
+
+
+@dataclass
+class TakedownRequest:
+    """A removal request (the fields of a DMCA 512(c)(3) and a DSA Art. 16 notice) and where it
+    stands. ``kind`` is "url" | "prefix" | "domain"; ``status`` is received | verified | executed
+    | rejected | refused."""
+
+    kind: str
+    target: str  # normalised URL, URL prefix, or punycode domain
+    domain: str  # the host whose control verifies the request (punycode, lower case)
+    requester: str
+    contact: str
+    reason: str
+    statement: bool = False  # good-faith + accuracy statement, under penalty of perjury (512(c)(3))
+    token: str = ""  # what the publisher puts in DNS / the .well-known file / a meta tag
+    status: str = "received"
+    verified_by: str | None = None  # "dns" | "file" | "meta" | "operator"
+    channel: str = "cli"  # "cli" | "api" | "form"
+    received_at: datetime = field(default_factory=utcnow)
+    deadline: datetime | None = None
+    verified_at: datetime | None = None
+    executed_at: datetime | None = None
+    checked_at: datetime | None = None  # last verification attempt
+    removed: int = 0  # articles removed when executed
+    id: int | None = None
+
+
+@dataclass
+class AuditEntry:
+    """One step of a takedown (or a refused intake: request_id None), kept forever."""
+
+    step: str  # intake | duplicate | verify | approve | reject | execute | overdue | suppress ...
+    outcome: str  # ok | failed | refused | ...
+    detail: str = ""
+    request_id: int | None = None
+    at: datetime = field(default_factory=utcnow)
+    id: int | None = None
+
+
+@dataclass
+class Suppression:
+    """Never store again: a URL, URL prefix, domain or content hash (a takedown executed)."""
+
+    kind: str  # "url" | "prefix" | "domain" | "hash"
+    value: str
+    request_id: int | None = None
+    at: datetime = field(default_factory=utcnow)
     id: int | None = None

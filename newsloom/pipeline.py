@@ -164,6 +164,11 @@ class Pipeline:
             return analysed
         article = analysed
         where = article.url
+        from newsloom.rights.suppression import gate
+
+        held = gate(self.store, article, raw)  # publisher signals and the takedown suppression list
+        if held is not None:
+            return Outcome(where, held[0], message=held[1])
         name, country = self._source_info(article.source_id)
         article.source = article.source or name
         article.country = article.country or country

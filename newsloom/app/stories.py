@@ -168,12 +168,10 @@ def resolve_story(store: Store, story_id: int) -> Story:
 
 def snippet(article: Article, chars: int = SNIPPET_CHARS) -> str:
     """A short excerpt for public pages (never the stored text whole): the description, else the
-    opening of the text, cut at a word."""
-    text = " ".join((article.description or article.text or "").split())
-    if len(text) <= chars:
-        return text
-    cut = text[:chars]
-    return (cut.rsplit(" ", 1)[0] if " " in cut[chars // 2:] else cut).rstrip(",;:") + "…"
+    opening of the text, cut at a word; the publisher's signals obeyed (newsloom.rights.policy)."""
+    from newsloom.rights.policy import snippet_for
+
+    return snippet_for(article, chars=chars)
 
 
 def show_story(store: Store, story_id: int, reader_lang: str | None = None,

@@ -25,7 +25,10 @@ from newsloom.models import (
     Revision,
     Source,
     Story,
+    Suppression,
+    TakedownRequest,
 )
+from newsloom.models import AuditEntry
 
 T = TypeVar("T")
 
@@ -48,11 +51,16 @@ KINDS: dict[type, dict[str, str]] = {
         "minhash": BYTES,
         "cleanup_log": JSON,
         "notes": JSON,
+        "rights": JSON,
         "entities": JSON,
         "quotes": JSON,
         "fetched_at": DT,
     },
     Revision: {"seen_at": DT},
+    TakedownRequest: {"statement": BOOL, "received_at": DT, "deadline": DT, "verified_at": DT,
+                      "executed_at": DT, "checked_at": DT},
+    AuditEntry: {"at": DT},
+    Suppression: {"at": DT},
     Story: {
         "headlines": JSON,
         "languages": JSON,

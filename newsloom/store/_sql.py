@@ -33,6 +33,7 @@ from newsloom.models import (
 )
 from newsloom.store import _codec as codec
 from newsloom.store._reader import ReaderQueries
+from newsloom.store._rights import RightsQueries
 from newsloom.store.base import Store
 
 T = TypeVar("T")
@@ -43,7 +44,7 @@ _IN_CHUNK = 500
 _ARTICLE_COLS = ", ".join(f"a.{c}" for c in ["id", *codec.columns(Article)])
 
 
-class SQLStore(ReaderQueries, Store):
+class SQLStore(RightsQueries, ReaderQueries, Store):
     """Shared implementation; subclasses provide the abstract hooks at the bottom."""
 
     url: str

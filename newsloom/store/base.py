@@ -25,6 +25,7 @@ from newsloom.models import (
     Revision,
     Source,
     Story,
+    Suppression,
 )
 
 
@@ -266,6 +267,13 @@ class Store(abc.ABC):
         """Keep (or refresh) a rejected page's validators, keyed by URL."""
 
     def rejected_page(self, url: str) -> RejectedPage | None:
+        return None
+
+    # --- publisher rights (SQL stores: store/_rights.py) -------------------------------------
+    def suppression_for(self, urls: Sequence[str], hosts: Sequence[str],
+                        content_hash: str | None) -> "Suppression | None":
+        """The suppression-list entry (removed by a takedown) covering any of ``urls``, ``hosts``
+        or the content hash; test doubles suppress nothing."""
         return None
 
     # --- generic key/value state (pipeline checkpoints) --------------------------------------

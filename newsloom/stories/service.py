@@ -179,6 +179,7 @@ class StoryService:
         computed and stored under its model key (the title only if the clusterer needs it)."""
         from newsloom.analyse.entities import extract_entities
         from newsloom.analyse.quotes import extract_quotes
+        from newsloom.rights.policy import mining_text
 
         assert article.id is not None
         title: np.ndarray | Callable[[], np.ndarray | None] | None = title_vector
@@ -191,8 +192,9 @@ class StoryService:
             title = self._title_on_demand(article)
         model = model or self.model
         self.store.save_embedding(article.id, model, np.asarray(vector, np.float32).tobytes())
-        article.entities = [e.to_dict() for e in extract_entities(article.text or "", article.lang)]
-        article.quotes = [q.to_dict() for q in extract_quotes(article.text or "", article.lang)]
+        body = mining_text(article)  # a TDM reservation: names and quotes from the headline only
+        article.entities = [e.to_dict() for e in extract_entities(body, article.lang)]
+        article.quotes = [q.to_dict() for q in extract_quotes(body, article.lang)]
         sid = self._assign(article, vector, model, title)
         article.story_id = sid
         self._refresh(sid, new=article)
@@ -569,8 +571,9 @@ def _lead(article: Article, chars: int) -> str:
     pull the vector towards every page of that site: ``newsloom.analyse.boilerplate``)."""
     from newsloom.analyse.boilerplate import strip_boilerplate
     from newsloom.analyse.embed import article_text
+    from newsloom.rights.policy import mining_text
 
-    return article_text(article.title, strip_boilerplate(article.text or ""), chars)
+    return article_text(article.title, strip_boilerplate(mining_text(article)), chars)
 
 
 def _item(article: Article, vector: np.ndarray | None, space: str | None = None,

@@ -1,0 +1,184 @@
+"""SQL for publisher rights (migration 0006): removal requests, their audit trail, the
+suppression list, and purging a removed article. Mixed into ``SQLStore``; both backends run the
+same statements (``LIKE ... ESCAPE``, ``CAST``, ``ON CONFLICT`` exist in SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from newsloom.errors import NotFoundError
+from newsloom.models import Article, AuditEntry, Suppression, TakedownRequest, utcnow
+from newsloom.store import _codec as codec
+
+_TD_COLS = ", ".join(["id", *codec.columns(TakedownRequest)])
+_AUDIT_COLS = ", ".join(["id", *codec.columns(AuditEntry)])
+_SUP_COLS = ", ".join(["id", *codec.columns(Suppression)])
+_OPEN = ("received", "verified")
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class RightsQueries:
+    """Requires the ``SQLStore`` plumbing (_write, _rows, _one, _insert, _update, _params, _build)."""
+
+    # --- takedown requests ----------------------------------------------------------------
+    def add_takedown(self, req: TakedownRequest) -> TakedownRequest:
+        values = self._params(req)  # type: ignore[attr-defined]
+        with self._write(f"takedown request for {req.target!r}"):  # type: ignore[attr-defined]
+            req.id = self._insert("takedown_requests", values)  # type: ignore[attr-defined]
+        return req
+
+    def update_takedown(self, req: TakedownRequest) -> None:
+        values = self._params(req)  # type: ignore[attr-defined]
+        with self._write(f"takedown request {req.id}"):  # type: ignore[attr-defined]
+            if self._update("takedown_requests", int(req.id or 0), values) == 0:  # type: ignore[attr-defined]
+                raise NotFoundError(f"takedown request {req.id}: not found")
+
+    def get_takedown(self, request_id: int) -> TakedownRequest:
+        row = self._one(f"SELECT {_TD_COLS} FROM takedown_requests WHERE id = ?", [request_id])  # type: ignore[attr-defined]
+        if row is None:
+            raise NotFoundError(f"takedown request {request_id}: not found")
+        return codec.from_row(TakedownRequest, row)
+
+    def list_takedowns(self, statuses: Sequence[str] | None = None, limit: int = 10_000) -> list[TakedownRequest]:
+        """Newest first; ``statuses`` filters (None = all)."""
+        where, params = "", []
+        if statuses:
+            where = f"WHERE status IN ({', '.join('?' * len(statuses))}) "
+            params = list(statuses)
+        sql = f"SELECT {_TD_COLS} FROM takedown_requests {where}ORDER BY id DESC LIMIT ?"
+        return [codec.from_row(TakedownRequest, r) for r in self._rows(sql, [*params, limit])]  # type: ignore[attr-defined]
+
+    def find_open_takedown(self, kind: str, target: str) -> TakedownRequest | None:
+        """A request for the same thing still received, verified or executed (a duplicate)."""
+        sql = (f"SELECT {_TD_COLS} FROM takedown_requests WHERE kind = ? AND target = ? "
+               "AND status IN ('received', 'verified', 'executed') ORDER BY id LIMIT 1")
+        row = self._one(sql, [kind, target])  # type: ignore[attr-defined]
+        return None if row is None else codec.from_row(TakedownRequest, row)
+
+    # --- audit log ----------------------------------------------------------------------------
+    def add_audit(self, entry: AuditEntry) -> None:
+        values = self._params(entry)  # type: ignore[attr-defined]
+        with self._write(f"audit entry {entry.step}"):  # type: ignore[attr-defined]
+            entry.id = self._insert("takedown_audit", values)  # type: ignore[attr-defined]
+
+    def audit_trail(self, request_id: int | None = None, limit: int = 1000) -> list[AuditEntry]:
+        """Oldest first; ``request_id`` None = the entries of refused intakes (no request)."""
+        if request_id is None:
+            sql = f"SELECT {_AUDIT_COLS} FROM takedown_audit WHERE request_id IS NULL ORDER BY id LIMIT ?"
+            rows = self._rows(sql, [limit])  # type: ignore[attr-defined]
+        else:
+            sql = f"SELECT {_AUDIT_COLS} FROM takedown_audit WHERE request_id = ? ORDER BY id LIMIT ?"
+            rows = self._rows(sql, [request_id, limit])  # type: ignore[attr-defined]
+        return [codec.from_row(AuditEntry, r) for r in rows]
+
+    # --- suppression list -----------------------------------------------------------------------
+    def add_suppressions(self, items: Iterable[Suppression]) -> int:
+        """Insert; an entry already listed is kept as it was. Returns how many were new."""
+        n = 0
+        with self._write("suppression list"):  # type: ignore[attr-defined]
+            for s in items:
+                cur = self._execute(  # type: ignore[attr-defined]
+                    "INSERT INTO suppressions (kind, value, request_id, at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (kind, value) DO NOTHING",
+                    [s.kind, codec.strip_nul(s.value), s.request_id, self._dt_in(s.at)])  # type: ignore[attr-defined]
+                n += max(0, cur.rowcount or 0)
+        return n
+
+    def suppression_for(self, urls: Sequence[str], hosts: Sequence[str],
+                        content_hash: str | None) -> Suppression | None:
+        """The first listed entry that covers any of ``urls`` (exactly or by prefix), any of
+        ``hosts`` (a domain entry covers itself; callers pass each parent domain too) or the
+        content hash; None when nothing does. One indexed query: this runs for every article."""
+        conds, params = [], []
+        urls = [u for u in dict.fromkeys(urls) if u]
+        if urls:
+            conds.append(f"(kind = 'url' AND value IN ({', '.join('?' * len(urls))}))")
+            params += urls
+            for u in urls:
+                conds.append("(kind = 'prefix' AND value = substr(CAST(? AS TEXT), 1, length(value)))")
+                params.append(u)
+        hosts = [h for h in dict.fromkeys(hosts) if h]
+        if hosts:
+            conds.append(f"(kind = 'domain' AND value IN ({', '.join('?' * len(hosts))}))")
+            params += hosts
+        if content_hash:
+            conds.append("(kind = 'hash' AND value = ?)")
+            params.append(content_hash)
+        if not conds:
+            return None
+        row = self._one(f"SELECT {_SUP_COLS} FROM suppressions WHERE {' OR '.join(conds)} "  # type: ignore[attr-defined]
+                        "ORDER BY id LIMIT 1", params)
+        return None if row is None else codec.from_row(Suppression, row)
+
+    def count_suppressions(self) -> dict[str, int]:
+        rows = self._rows("SELECT kind, count(*) AS n FROM suppressions GROUP BY kind")  # type: ignore[attr-defined]
+        return {str(r["kind"]): int(r["n"]) for r in rows}
+
+    # --- what a request matches, and the purge ----------------------------------------------------
+    def takedown_candidates(self, kind: str, target: str) -> list[tuple[int, str, str | None]]:
+        """``(id, url, content_hash)`` of articles not yet removed that a request may cover:
+        url = exact url or canonical_url; prefix = url starting with it (LIKE narrows, the
+        caller compares exactly: SQLite's LIKE ignores case); domain = the host or any
+        subdomain, any scheme and port."""
+        base = "SELECT id, url, content_hash FROM articles WHERE status <> 'removed' AND "
+        if kind == "url":
+            rows = self._rows(base + "(url = ? OR canonical_url = ?)", [target, target])  # type: ignore[attr-defined]
+        elif kind == "prefix":
+            rows = self._rows(base + "url LIKE ? ESCAPE '\\'", [_like_escape(target) + "%"])  # type: ignore[attr-defined]
+        else:
+            d = _like_escape(target)
+            pats = [f"{scheme}://{sub}{d}{end}" for scheme in ("http", "https")
+                    for sub in ("", "%.") for end in ("/%", ":%")]
+            pats += [f"http://{d}", f"https://{d}"]
+            conds = " OR ".join(["url LIKE ? ESCAPE '\\'"] * len(pats))
+            rows = self._rows(base + f"({conds})", pats)  # type: ignore[attr-defined]
+        return [(int(r["id"]), str(r["url"]), r["content_hash"]) for r in rows]
+
+    def articles_with_hash(self, hashes: Sequence[str]) -> list[int]:
+        """Ids of articles not removed whose content hash is one of ``hashes`` (syndicated copies)."""
+        out: list[int] = []
+        hashes = [h for h in dict.fromkeys(hashes) if h]
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start:start + 500]
+            sql = (f"SELECT id FROM articles WHERE status <> 'removed' AND content_hash IN "
+                   f"({', '.join('?' * len(chunk))})")
+            out += [int(r["id"]) for r in self._rows(sql, chunk)]  # type: ignore[attr-defined]
+        return out
+
+    def purge_article(self, article_id: int, note: str, when: datetime | None = None) -> None:
+        """Leave a tombstone: status 'removed', the URL and outlet kept; title, text, description,
+        raw page, revisions, embeddings, MinHash, entities and the search index entry gone (FTS5
+        follows the title/text update by trigger; PostgreSQL's tsvector is emptied here)."""
+        when = when or utcnow()
+        row = self._one("SELECT raw_id, notes FROM articles WHERE id = ?", [article_id])  # type: ignore[attr-defined]
+        if row is None:
+            raise NotFoundError(f"article {article_id}: not found")
+        notes = list(codec.load_json(row["notes"]) or []) + [f"{note} ({codec.dt_text(when)})"]
+        extra = ", search = ''::tsvector" if self._has_search_column() else ""
+        with self._write(f"purge article {article_id}"):  # type: ignore[attr-defined]
+            self._execute(  # type: ignore[attr-defined]
+                "UPDATE articles SET status = 'removed', title = NULL, text = '', description = NULL, "
+                "raw_text = NULL, raw_id = NULL, minhash = NULL, images = '[]', embeds = '[]', "
+                "entities = '[]', quotes = '[]', authors = '[]', cleanup_log = '[]', "
+                f"story_id = NULL, lineage = NULL, lineage_of = NULL, notes = ?{extra} WHERE id = ?",
+                [codec.dump_json(notes, "notes"), article_id])
+            self._execute("DELETE FROM embeddings WHERE article_id = ?", [article_id])  # type: ignore[attr-defined]
+            self._execute("DELETE FROM revisions WHERE article_id = ?", [article_id])  # type: ignore[attr-defined]
+            if row["raw_id"] is not None:
+                self._execute("DELETE FROM raw_documents WHERE id = ?", [row["raw_id"]])  # type: ignore[attr-defined]
+
+    def _has_search_column(self) -> bool:
+        # PostgreSQL writes its tsvector column with each article; SQLite's FTS5 uses triggers
+        return bool(self._fts_columns(Article(url="")))  # type: ignore[attr-defined]
+
+    def articles_with_expiry(self, after_id: int = 0, limit: int = 1000) -> list[tuple[int, Any]]:
+        """``(id, rights)`` of articles not removed whose signals carry unavailable_after."""
+        sql = ("SELECT id, rights FROM articles WHERE status <> 'removed' AND id > ? AND "
+               "rights LIKE '%unavailable\\_after%' ESCAPE '\\' ORDER BY id LIMIT ?")
+        return [(int(r["id"]), codec.load_json(r["rights"])) for r in self._rows(sql, [after_id, limit])]  # type: ignore[attr-defined]
