@@ -123,9 +123,11 @@ def signals(text: str, anchors: set[str] | None) -> Signals:
     site = sum(
         1 for line in lines if len(line) <= _SHORT_LINE and _SITE_WORDS.fullmatch(line.strip(_EDGE))
     )
+    length = effective_length(text)
     sig = Signals(
-        length=effective_length(text),
-        mean_line=total / max(1, len(lines)),
+        length=length,
+        # ideographs counted twice here too: a 30-character Chinese paragraph is not a menu item
+        mean_line=(total + length - len(text)) / max(1, len(lines)),
         link_share=linked / total,
         site_lines=site,
     )

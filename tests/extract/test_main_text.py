@@ -205,3 +205,13 @@ def test_too_little_from_fast_and_full_tries_recall(monkeypatch: pytest.MonkeyPa
     calls = _fake_runs(monkeypatch, {"fast": PARAS[0], "full": "\n".join(PARAS), "recall": LONG})
     got = mt.extract_main_text(TREE, "u", set())
     assert got is not None and got.mode == "full" and calls == ["fast", "full"]
+
+
+def test_short_cjk_paragraphs_are_not_navigation() -> None:
+    zh = [  # two-sentence paragraphs of 25-30 ideographs: short for Latin text, not for Chinese
+        "市议会周二投票决定扩建北部有轨电车网络。支持者说新线路将使通勤时间减半。",
+        "反对者认为四亿欧元的费用过高。工程预计明年春天开始。",
+    ] * 12
+    sig = mt.signals("\n".join(zh), None)
+    assert not sig.nav and sig.mean_line >= mt.NAV_MEAN_LINE
+    assert mt.signals("\n".join(["首页", "新闻", "体育", "财经"] * 10), None).nav
