@@ -15,6 +15,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -296,8 +297,20 @@ class Pipeline:
                 entry.feed_id = entry.feed_id or feed.id
                 self.store.record_fetch(entry)
 
-        # Retry-After holds live in the store: every process and the next run obey them
-        self._limiter.share(self.store.host_holds, self.store.hold_host)
+        # Processing (extract, store, embed, cluster: tens of ms a page) runs in one thread of
+        # its own, not in the event loop, so the other fetches in flight carry on meanwhile;
+        # every store access of the crawl goes through that thread. Retry-After holds live in
+        # the store too (every process and the next run obey them), read and written from the
+        # event loop, so on a connection of their own.
+        holds = self._second_connection()
+        worker = ThreadPoolExecutor(1, thread_name_prefix="newsloom-process") if holds is not None else None
+        if worker is not None:
+            self.store.use_reader_connections()  # the loop's lookups never wait for the writer
+        holds_store = holds or self.store
+        self._limiter.share(holds_store.host_holds, holds_store.hold_host)
+
+        async def run(fn: Callable[..., object], *args: object) -> object:
+            return await asyncio.get_running_loop().run_in_executor(worker, functools.partial(fn, *args))
 
         async def go() -> object:
             # limiter and robots rules outlive one pass, so Retry-After deferrals, Crawl-delay and
@@ -306,12 +319,35 @@ class Pipeline:
                 return await crawl(due, self.settings, seen=self.store.has_url, on_page=on_page,
                                    on_feed=on_feed, progress=progress, fetcher=fetcher,
                                    rejected=self.store.rejected_page,
-                                   on_rejected=self.store.remember_rejected, on_short=on_page)
+                                   on_rejected=self.store.remember_rejected, on_short=on_page,
+                                   run=run if worker is not None else None)
 
-        crawl_summary = asyncio.run(go())
+        try:
+            crawl_summary = asyncio.run(go())
+        finally:
+            if worker is not None:
+                worker.shutdown(wait=True)  # the page being stored finishes (one transaction)
+            if holds is not None:
+                self._limiter.share(self.store.host_holds, self.store.hold_host)
+                holds.close()
         self.catch_up_stories()
         summary.seconds = time.perf_counter() - start
         return summary, crawl_summary
+
+    def _second_connection(self) -> Store | None:
+        """Another connection to the same store (for the fetch loop's host holds), or None for
+        a store that has no second connection (SQLite in memory): then the crawl runs its
+        callbacks in the event loop, on the one connection."""
+        from newsloom.store import open_store
+
+        url = getattr(self.store, "url", None)
+        if not url or ":memory:" in url or getattr(self.store, "path", None) == ":memory:":
+            return None
+        try:
+            return open_store(url)
+        except NewsloomError as exc:
+            log.warning("%s: no second connection for the fetch loop (%s); processing in the loop", url, exc)
+            return None
 
     def run_forever(
         self,

@@ -16,7 +16,7 @@ import asyncio
 import dataclasses
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -92,6 +92,13 @@ def _log(url: str, feed: Feed, result: FetchResult | None = None,
                     elapsed_ms=result.elapsed_ms, feed_id=feed.id)
 
 
+Runner = Callable[..., Awaitable[object]]
+
+
+async def _inline(fn: Callable[..., object], *args: object) -> object:
+    return fn(*args)
+
+
 class _Crawl:
     def __init__(self, fetcher: Fetcher, settings: Settings, seen: Callable[[str], bool],
                  on_page: Callable[[RawDocument], object],
@@ -99,8 +106,10 @@ class _Crawl:
                  progress: Callable[[str], None] | None,
                  rejected: Callable[[str], RejectedPage | None] | None = None,
                  on_rejected: Callable[[RejectedPage], None] | None = None,
-                 on_short: Callable[[Article], object] | None = None) -> None:
+                 on_short: Callable[[Article], object] | None = None,
+                 run: Runner | None = None) -> None:
         self.fetcher, self.settings, self.seen = fetcher, settings, seen
+        self.run = run or _inline
         self.on_page, self.on_feed, self.progress = on_page, on_feed, progress
         self.rejected, self.on_rejected, self.on_short = rejected, on_rejected, on_short
         self.summary = CrawlSummary()
@@ -110,17 +119,20 @@ class _Crawl:
         if self.progress is not None:
             self.progress(message)
 
-    def _call(self, what: str, fn: Callable[..., object], *args: object) -> tuple[object, str | None]:
+    async def _call(self, what: str, fn: Callable[..., object], *args: object,
+                    inline: bool = False) -> tuple[object, str | None]:
         """``(what fn returned, None)`` or ``(None, the error)``: a callback's failure is counted
-        and reported, never propagated."""
+        and reported, never propagated. Callbacks that write run through ``self.run`` (see
+        ``crawl``); lookups (``inline``) are called here, so they never wait behind a page
+        being processed."""
         try:
-            return fn(*args), None
+            return (fn(*args) if inline else await self.run(fn, *args)), None
         except NewsloomError as exc:
             self.summary.callback_errors += 1
             self._say(f"{what} failed: {exc}")
             return None, str(exc)
 
-    def _seen(self, url: str) -> bool:
+    async def _seen(self, url: str) -> bool:
         try:
             return self.seen(url)
         except NewsloomError as exc:  # a store hiccup: fetch again rather than lose the page
@@ -135,14 +147,14 @@ class _Crawl:
                                               last_modified=feed.last_modified)
         except FetchError as exc:
             logs.append(_log(feed.url, feed, error=exc))
-            self._fail(feed, exc, logs)
+            await self._fail(feed, exc, logs)
             return
         self.summary.bytes += len(result.body)
         if result.not_modified:
             logs.append(_log(feed.url, feed, result))
             self.summary.feeds_not_modified += 1
             self._say(f"{feed.url}: not modified")
-            self._call("on_feed", self.on_feed,
+            await self._call("on_feed", self.on_feed,
                        schedule.on_success(feed, self.settings, new_items=0, not_modified=True), logs)
             return
         try:
@@ -152,7 +164,7 @@ class _Crawl:
             log.http_status, log.bytes = result.status_code, len(result.body)
             log.elapsed_ms = result.elapsed_ms
             logs.append(log)
-            self._fail(feed, exc, logs)
+            await self._fail(feed, exc, logs)
             return
         logs.append(_log(feed.url, feed, result))
         items = parsed.items + await self._children(parsed, feed, logs, depth=1)
@@ -164,7 +176,7 @@ class _Crawl:
         )
         new: list[FeedItem] = []
         for it in sorted(items, key=lambda i: i.published or _OLDEST, reverse=True):
-            if it.url in self.claimed or self._seen(it.url):
+            if it.url in self.claimed or await self._seen(it.url):
                 self.summary.pages_skipped += 1
             else:
                 new.append(it)
@@ -176,7 +188,7 @@ class _Crawl:
         page_logs = await asyncio.gather(*(self.page(it, feed) for it in pages))
         logs.extend(log for log in page_logs if log is not None)
         self.summary.feeds_ok += 1
-        self._call("on_feed", self.on_feed,
+        await self._call("on_feed", self.on_feed,
                    schedule.on_success(feed, self.settings, new_items=len(new)), logs)
 
     async def _children(self, parsed: ParsedFeed, feed: Feed, logs: list[FetchLog],
@@ -199,14 +211,14 @@ class _Crawl:
             items.extend(await self._children(sub, feed, logs, depth + 1))
         return items
 
-    def _known_rejected(self, url: str) -> RejectedPage | None:
+    async def _known_rejected(self, url: str) -> RejectedPage | None:
         if self.rejected is None:
             return None
-        known, problem = self._call("rejected", self.rejected, url)
+        known, problem = await self._call("rejected", self.rejected, url, inline=True)
         return known if problem is None else None  # type: ignore[return-value]
 
     async def page(self, item: FeedItem, feed: Feed) -> FetchLog | None:
-        known = self._known_rejected(item.url)
+        known = await self._known_rejected(item.url)
         if known is not None and (utcnow() - known.checked_at).total_seconds() < self.settings.rejected_recheck_s:
             self.summary.pages_skipped += 1  # rejected lately: not asked again so soon
             return None
@@ -222,7 +234,7 @@ class _Crawl:
                 self.summary.pages_failed += 1
             reason = reason_of(exc)
             if reason is not None:
-                self._short(item, feed, reason)
+                await self._short(item, feed, reason)
             return _log(item.url, feed, error=exc)
         self.summary.bytes += len(result.body)
         log = _log(item.url, feed, result)
@@ -230,11 +242,11 @@ class _Crawl:
         if known is not None and (result.not_modified or digest == known.content_hash):
             # still the page that was rejected: not processed again
             self.summary.pages_skipped += 1
-            self._remember(dataclasses.replace(known, checked_at=utcnow()))
+            await self._remember(dataclasses.replace(known, checked_at=utcnow()))
             log.status, log.error = "rejected", f"unchanged since rejected: {known.reason}"
             return log
         self.summary.pages_fetched += 1
-        outcome, problem = self._call("on_page", self.on_page, to_raw(result, item, feed))
+        outcome, problem = await self._call("on_page", self.on_page, to_raw(result, item, feed))
         if problem is not None:
             log.status, log.error = "error", problem
         elif getattr(outcome, "status", None) == "rejected":
@@ -243,36 +255,36 @@ class _Crawl:
             reason = str(getattr(outcome, "message", None) or "rejected")
             log.status, log.error = "rejected", reason
             self.summary.pages_rejected += 1
-            self._remember(RejectedPage(url=item.url, reason=reason, etag=result.headers.get("etag"),
+            await self._remember(RejectedPage(url=item.url, reason=reason, etag=result.headers.get("etag"),
                                         last_modified=result.headers.get("last-modified"),
                                         content_hash=digest))
             # "url: no article: ..." -> "page rejected: no article: ..."
-            self._short(item, feed, "page rejected: " + reason.removeprefix(f"{item.url}: "))
+            await self._short(item, feed, "page rejected: " + reason.removeprefix(f"{item.url}: "))
         return log
 
-    def _short(self, item: FeedItem, feed: Feed, reason: str) -> None:
+    async def _short(self, item: FeedItem, feed: Feed, reason: str) -> None:
         """The page is missing: the feed's title and summary go on as a short item, if any."""
         if self.on_short is None:
             return
         article = short_article(item, feed, reason)
         if article is None:
             return
-        _, problem = self._call("on_short", self.on_short, article)
+        _, problem = await self._call("on_short", self.on_short, article)
         if problem is None:
             self.summary.short_items += 1
 
-    def _remember(self, page: RejectedPage) -> None:
+    async def _remember(self, page: RejectedPage) -> None:
         if self.on_rejected is not None:
-            self._call("on_rejected", self.on_rejected, page)
+            await self._call("on_rejected", self.on_rejected, page)
 
-    def _fail(self, feed: Feed, exc: BaseException, logs: list[FetchLog]) -> None:
+    async def _fail(self, feed: Feed, exc: BaseException, logs: list[FetchLog]) -> None:
         if schedule.is_deferral(exc):  # our rate limit or the host's 429: "later", not failed
             self.summary.feeds_deferred += 1
         else:
             self.summary.feeds_failed += 1
             self.summary.errors.append(str(exc))
         self._say(f"{feed.url}: {exc}")
-        self._call("on_feed", self.on_feed, schedule.on_error(feed, self.settings, exc), logs)
+        await self._call("on_feed", self.on_feed, schedule.on_error(feed, self.settings, exc), logs)
 
 
 async def crawl(
@@ -287,6 +299,7 @@ async def crawl(
     rejected: Callable[[str], RejectedPage | None] | None = None,
     on_rejected: Callable[[RejectedPage], None] | None = None,
     on_short: Callable[[Article], object] | None = None,
+    run: Runner | None = None,
 ) -> CrawlSummary:
     """Poll ``feeds`` (the caller picks the due ones, see ``schedule.is_due``) and their pages.
 
@@ -295,11 +308,19 @@ async def crawl(
     back what was remembered, so the page is asked again only every ``rejected_recheck_s``,
     conditionally, and processed again only when its body changed. When a page cannot be had
     (HTTP error, timeout, robots, rejected) but its feed item has a title and a summary,
-    ``on_short`` gets it as a short Article (see ``short_items``)."""
+    ``on_short`` gets it as a short Article (see ``short_items``).
+
+    ``run(fn, *args)`` awaits one call of a callback that writes (``on_page``, ``on_feed``,
+    ``on_short``, ``on_rejected``); by default it calls it in the event loop. The pipeline runs
+    them in one processing thread (extract, store, embed, cluster take tens of milliseconds a
+    page, during which the other fetches in flight carry on), which also keeps every write of
+    a pass on one thread. The lookups (``seen``, ``rejected``) are called in the event loop:
+    they must be quick reads that do not share the writer's connection (the pipeline turns on
+    the store's reader connections)."""
     start = time.perf_counter()
     own = fetcher is None
     fetcher = fetcher or Fetcher(settings)
-    job = _Crawl(fetcher, settings, seen, on_page, on_feed, progress, rejected, on_rejected, on_short)
+    job = _Crawl(fetcher, settings, seen, on_page, on_feed, progress, rejected, on_rejected, on_short, run)
     try:
         async with asyncio.TaskGroup() as tg:
             for f in feeds:

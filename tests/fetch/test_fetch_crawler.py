@@ -247,3 +247,42 @@ def test_a_bug_in_a_callback_propagates_unwrapped(server: LocalServer, settings:
     with pytest.raises(KeyError):
         run(crawl([Feed(url=server.url("/feed"), id=1)], settings, seen=lambda u: False,
                   on_page=buggy, on_feed=lambda f, logs: None))
+
+
+def test_processing_a_page_does_not_stall_the_other_fetches(server: LocalServer, settings: Settings) -> None:
+    """With the pipeline's runner (one processing thread), the second page is fetched while the
+    first one is still being processed: processing A waits until the server has seen the
+    request for B. In the event loop, that wait could never end (it gives up after 10 s)."""
+    import asyncio
+    import functools
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    server.route("/f1.xml", rss(server, ["/a"]), content_type="application/rss+xml")
+    # the second feed answers late: its page is asked for only after A is being processed
+    server.route("/f2.xml", rss(server, ["/b"]), content_type="application/rss+xml", delay=0.5)
+    server.route("/a", "<p>a</p>", content_type=HTML)
+    server.route("/b", "<p>b</p>", content_type=HTML)
+    saw_b: list[bool] = []
+
+    def on_page(raw: RawDocument) -> None:
+        if raw.url.endswith("/a"):
+            deadline = time.monotonic() + 10
+            while not server.requests_for("/b") and time.monotonic() < deadline:
+                time.sleep(0.02)
+            saw_b.append(bool(server.requests_for("/b")))
+
+    worker = ThreadPoolExecutor(1)
+
+    async def runner(fn, *args):  # type: ignore[no-untyped-def]
+        return await asyncio.get_running_loop().run_in_executor(worker, functools.partial(fn, *args))
+
+    feeds = [Feed(url=server.url("/f1.xml"), id=1, interval_s=900), Feed(url=server.url("/f2.xml"), id=2, interval_s=900)]
+    sink = Sink()
+    try:
+        run(crawl(feeds, settings, seen=sink.seen, on_page=on_page, on_feed=sink.on_feed, run=runner))
+    finally:
+        worker.shutdown()
+    assert saw_b == [True]
+    assert threading.current_thread() is threading.main_thread()
