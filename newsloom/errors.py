@@ -131,3 +131,7 @@ class AnalyseError(NewsloomError):
 
 class StoryError(NewsloomError):
     """Bad input to story clustering/lineage (mismatched vectors, unreadable state file)."""
+
+
+class TakedownError(NewsloomError):
+    """A removal request that cannot be accepted as given (malformed, matching everything, ...)."""

@@ -10,6 +10,7 @@ import click
 
 from newsloom.app.sources import PollOutlook, ensure_default_sources, poll_outlook
 from newsloom.cli.common import db_option, err, open_db, out, plural, progress, settings
+from newsloom.errors import NewsloomError
 from newsloom.models import utcnow
 from newsloom.pipeline import Outcome, Pipeline, RunSummary
 
@@ -129,10 +130,32 @@ def run(once: bool, no_default_sources: bool) -> None:
             out.print(f"next pass at {at:%H:%M:%S} UTC (in {_duration(seconds)}); {_outlook_line(outlook)}",
                       markup=False)
 
-        pipeline.run_forever(on_pass=lambda s, c: _print_summary("pass", s, c, show_errors=3),
-                             max_passes=1 if once else None, on_sleep=on_sleep)
+        def on_pass(summary: RunSummary, crawl: Any) -> None:
+            _print_summary("pass", summary, crawl, show_errors=3)
+            _takedowns(store, pipeline)  # publisher removal requests: verify, execute, alarm
+
+        pipeline.run_forever(on_pass=on_pass, max_passes=1 if once else None, on_sleep=on_sleep)
         if once:
             out.print(_outlook_line(poll_outlook(store.list_feeds(), utcnow())), markup=False)
+
+
+def _takedowns(store: Any, pipeline: Pipeline) -> None:
+    """After each pass, without a person: verified removal requests are carried out (through
+    the pipeline's own stories service and near-duplicate index), pending ones re-verified,
+    overdue ones raise the alarm (log + audit log)."""
+    from newsloom.app import rights
+
+    try:
+        rep = rights.run_due(store, settings(), rights.Services(store, settings(), pipeline._stories,
+                                                                 pipeline._deduper))
+    except NewsloomError as exc:
+        err.print(f"takedowns: {exc}", markup=False)
+        return
+    if rep.executed or rep.verified or rep.expired:
+        out.print(f"takedowns: {rep.verified} verified, {rep.executed} executed, {rep.expired} expired hidden",
+                  markup=False)
+    if rep.overdue:
+        err.print(f"ALARM: takedown request(s) past the deadline: {', '.join(map(str, rep.overdue))}", markup=False)
 
 
 def _outlook_line(o: PollOutlook, start: bool = False) -> str:

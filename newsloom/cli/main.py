@@ -18,6 +18,7 @@ from newsloom.cli.common import db_option, err, open_db, out, root_options, sett
 from newsloom.cli.fetching import fetch, ingest, run
 from newsloom.cli.sources import sources
 from newsloom.cli.stories import stories
+from newsloom.cli.takedown import takedown
 from newsloom.cli.web import serve, tokens
 from newsloom.errors import NewsloomError
 
@@ -41,7 +42,7 @@ def init(no_default_sources: bool) -> None:
         out.print(f"imported {result.added} feeds from the default world source list")
 
 
-for command in (sources, fetch, ingest, run, articles, search, stories, bench, serve, tokens):
+for command in (sources, fetch, ingest, run, articles, search, stories, bench, serve, tokens, takedown):
     cli.add_command(command)
 
 
