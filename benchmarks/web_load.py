@@ -141,9 +141,10 @@ def wrk(url_paths: list[str], base: str, duration: int, connections: int, tmp: P
     return res
 
 
-def writer(db: str, stop_file: Path) -> None:
+def writer(db: str, stop_file: Path, rate: float) -> None:
     """What the pipeline does to the store, without the CPU of extraction and embedding: add an
-    article to a recent story and save the story's record again, in one transaction."""
+    article to a recent story and save the story's record again, in one transaction, ``rate``
+    times a second."""
     rng = random.Random(11)
     with open_store(db) as store:
         n = 0
@@ -159,7 +160,7 @@ def writer(db: str, stop_file: Path) -> None:
                 story.last_updated = datetime.now(timezone.utc)
                 store.save_story(story)
                 del a
-            time.sleep(0.01)  # ~50-100 articles/s: far above a real crawl's rate on 2 cores
+            time.sleep(1.0 / rate)
         print(n)
 
 
@@ -191,6 +192,9 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--while-ingesting", action="store_true")
+    ap.add_argument("--write-rate", type=float, default=20.0,
+                    help="articles/s the synthetic writer adds (the pipeline stores 17-60/s on 2 cores)")
+    ap.add_argument("--ingest", type=Path, help="run `newsloom ingest PATH` as the writer instead (adds to --db)")
     ap.add_argument("--cache-seconds", type=float, default=2.0, help="the server's micro-cache (0: off)")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/web_load.json")
     args = ap.parse_args()
@@ -212,13 +216,23 @@ def main() -> None:
             results["idle"][name] = wrk(ps, base, args.duration, args.connections, tmp)
         if args.while_ingesting:
             stop = tmp / "stop"
-            w = subprocess.Popen([sys.executable, __file__, "--writer", args.db, str(stop)], cwd=REPO,
-                                 stdout=subprocess.PIPE, text=True)
+            if args.ingest:  # the real pipeline: extraction, language, dedupe, embedding, stories
+                w = subprocess.Popen([sys.executable, "-m", "newsloom", "ingest", str(args.ingest), "--db", args.db],
+                                     cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+            else:
+                w = subprocess.Popen([sys.executable, __file__, "--writer", args.db, str(stop), str(args.write_rate)],
+                                     cwd=REPO, stdout=subprocess.PIPE, text=True)
             time.sleep(1)
             for name in ("front", "story", "search"):
                 results["ingesting"][name] = wrk(paths[name], base, args.duration, args.connections, tmp)
             stop.touch()
-            results["ingesting"]["articles_written"] = int((w.communicate(timeout=30)[0] or "0").strip() or 0)
+            if args.ingest:
+                w.terminate()
+                w.wait(30)
+                results["ingesting"]["writer"] = f"newsloom ingest {args.ingest.name}"
+            else:
+                n = int((w.communicate(timeout=30)[0] or "0").strip() or 0)
+                results["ingesting"]["writer"] = f"{n} articles added to stories at {args.write_rate}/s"
     finally:
         server.terminate()
         server.wait(10)
@@ -235,12 +249,12 @@ def main() -> None:
                 print(f"{rnd:<10} {name:<16} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} "
                       f"{r['req_per_s']:>8.1f} {r['errors']:>7}")
     if results["ingesting"]:
-        print(f"articles written during the ingesting round: {results['ingesting']['articles_written']}")
+        print(f"writer during the ingesting round: {results['ingesting']['writer']}")
     print(f"-> {args.out}")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--writer":
-        writer(sys.argv[2], Path(sys.argv[3]))
+    if len(sys.argv) == 5 and sys.argv[1] == "--writer":
+        writer(sys.argv[2], Path(sys.argv[3]), float(sys.argv[4]))
     else:
         main()

@@ -127,7 +127,7 @@ def search(store: Store, query: str, *, semantic: SemanticIndex | None = None, l
     src = source_name(store, source_id) if source_id is not None else None
     if not text:
         return SearchResult(query, [], semantic is not None)
-    fts = store.search_articles(text, limit=_FTS_LIMIT)
+    fts = store.search_light(text, limit=_FTS_LIMIT)  # type: ignore[attr-defined]
     sem: list[tuple[int, float]] = []
     if semantic is not None:
         try:
@@ -143,7 +143,7 @@ def search(store: Store, query: str, *, semantic: SemanticIndex | None = None, l
         score[aid] = score.get(aid, 0.0) + 1.0 / (_RRF_K + rank)
         how[aid] = "both" if aid in how else "meaning"
     known = {a.id: a for a in fts}
-    known.update({a.id: a for a in store.get_articles([i for i in score if i not in known])})
+    known.update({a.id: a for a in store.light_articles([i for i in score if i not in known])})  # type: ignore[attr-defined]
 
     def keep(a: Article) -> bool:
         if a.status == "removed" or (lang and a.lang != lang) or (country and (a.country or "").upper() != country.upper()):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from newsloom.models import Story, utcnow
+from newsloom.models import Article, Story, utcnow
 from newsloom.store import _codec as codec
 
 # Half-life of the rank, in seconds: doubling a story's breadth is worth 12 hours of recency.
@@ -106,8 +106,10 @@ class ReaderQueries:
         """Stories (not merged away) best first by score, with their scores, narrowed by ``q``."""
         conds, params = ["s.merged_into IS NULL", "s.score IS NOT NULL"], []
         if q.after is not None:
-            conds.append("(s.score < ? OR (s.score = ? AND s.id < ?))")
-            params += [q.after[0], q.after[0], q.after[1]]
+            # a row value, not "score < ? OR (score = ? AND id < ?)": SQLite walks the index
+            # from the cursor for it, and sorted the whole table for the OR (page 500: 9 ms -> 2)
+            conds.append("(s.score, s.id) < (?, ?)")
+            params += [q.after[0], q.after[1]]
         for kind, value in (("lang", q.lang and q.lang.lower()), ("country", q.country and q.country.upper()),
                             ("source", q.source)):
             if value:
@@ -164,6 +166,25 @@ class ReaderQueries:
         found = self.get_stories(best[:limit * 2])
         return [found[i] for i in best[:limit * 2] if i in found and found[i].merged_into is None][:limit]
 
+    # --- search results as listed ---------------------------------------------------------------
+    def search_light(self, query: str, limit: int = 100) -> list[Article]:
+        """Full-text matches best first, with only what a result list shows (``text`` cut to
+        its first 600 characters; no JSON fields): reading whole rows cost ~0.5 ms an article."""
+        tokens = codec.search_tokens(codec.strip_nul(query))
+        if not tokens or limit <= 0:
+            return []
+        return [_light(r) for r in self._search(tokens, limit, _LIGHT_COLS)]  # type: ignore[attr-defined]
+
+    def light_articles(self, article_ids: Iterable[int]) -> list[Article]:
+        """:meth:`search_light`'s columns for these ids (unknown ids are skipped), in id order."""
+        ids = sorted({int(i) for i in article_ids})
+        out: list[Article] = []
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start:start + _IN_CHUNK]
+            sql = f"SELECT {_LIGHT_COLS} FROM articles a WHERE a.id IN ({', '.join('?' * len(chunk))}) ORDER BY a.id"
+            out += [_light(r) for r in self._rows(sql, chunk)]
+        return out
+
     def story_facets(self, kind: str, limit: int = 200) -> list[tuple[str, int]]:
         """The most common values of a story tag kind ('lang', 'country', 'source') with their
         story counts: the filter menus."""
@@ -205,6 +226,21 @@ class ReaderQueries:
     def delete_api_token(self, token_id: int) -> bool:
         with self._write(f"API token {token_id}"):
             return bool(self._execute("DELETE FROM api_tokens WHERE id = ?", [token_id]).rowcount)
+
+
+_LIGHT = ["id", "url", "title", "source", "source_id", "country", "lang", "published", "fetched_at", "story_id",
+          "lineage", "lineage_of", "duplicate_of", "is_copy", "primary_url", "description", "status", "canonical_url"]
+_LIGHT_COLS = ", ".join(f"a.{c}" for c in _LIGHT) + ", substr(a.text, 1, 600) AS text"
+
+
+def _light(r: Any) -> Article:
+    d = {c: r[c] for c in _LIGHT}
+    for k in ("published", "fetched_at"):
+        d[k] = codec.parse_dt(d[k])
+    d["is_copy"] = bool(d["is_copy"])
+    if d["fetched_at"] is None:
+        d.pop("fetched_at")
+    return Article(**d, text=r["text"] or "")
 
 
 def _story_cols(prefix: str = "") -> str:

@@ -76,8 +76,8 @@ class SQLStore(RightsQueries, ReaderQueries, Store):
         """Extra (column, SQL expression, params) written with an article, for its search index."""
 
     @abc.abstractmethod
-    def _search(self, tokens: list[str], limit: int) -> list[Any]:
-        """Rows (article columns) matching all tokens, best first."""
+    def _search(self, tokens: list[str], limit: int, cols: str = _ARTICLE_COLS) -> list[Any]:
+        """Rows (``cols``, default every article column) matching all tokens, best first."""
 
     def _reconnect_if_broken(self) -> None:
         """Backends with a network connection reopen a dropped one here."""

@@ -221,9 +221,9 @@ class PostgresStore(SQLStore):
         text = codec.fold(codec.strip_nul(article.text or ""))[:_MAX_INDEXED_CHARS]
         return [("search", _SEARCH_EXPR, [title, text])]
 
-    def _search(self, tokens: list[str], limit: int) -> list[Any]:
+    def _search(self, tokens: list[str], limit: int, cols: str = _ARTICLE_COLS) -> list[Any]:
         sql = (
-            f"SELECT {_ARTICLE_COLS} FROM articles a, plainto_tsquery('simple', ?) q "
+            f"SELECT {cols} FROM articles a, plainto_tsquery('simple', ?) q "
             "WHERE a.search @@ q ORDER BY ts_rank(a.search, q) DESC, a.id DESC LIMIT ?"
         )
         return self._rows(sql, [codec.fold(" ".join(tokens)), limit])

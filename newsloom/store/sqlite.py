@@ -244,11 +244,11 @@ class SQLiteStore(SQLStore):
     def _fts_columns(self, article: Article) -> list[tuple[str, str, list[Any]]]:
         return []  # triggers in 0001_init.sql keep articles_fts in sync
 
-    def _search(self, tokens: list[str], limit: int) -> list[Any]:
+    def _search(self, tokens: list[str], limit: int, cols: str = _ARTICLE_COLS) -> list[Any]:
         # Each token quoted: user input never reaches FTS5 query syntax (AND, NEAR, *, ^ ...).
         match = " ".join(f'"{t}"' for t in tokens)
         sql = (
-            f"SELECT {_ARTICLE_COLS} FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+            f"SELECT {cols} FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
             "WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts, 2.0, 1.0), a.id DESC LIMIT ?"
         )
         return self._rows(sql, [match, limit])

@@ -8,9 +8,7 @@ never waits for the pipeline's write transaction.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,10 +20,9 @@ from newsloom.app.stories import BadQuery
 from newsloom.config import Settings
 from newsloom.errors import NewsloomError, NotFoundError
 from newsloom.store.base import Store
-from newsloom.web import metrics
 from newsloom.web.microcache import MicroCache
-from newsloom.web.render import UI_COOKIE, page, ui_lang
-from newsloom.web.security import CSP, cross_site_refusal
+from newsloom.web.middleware import ReaderMiddleware
+from newsloom.web.render import page
 
 STATIC = Path(__file__).parent / "static"
 
@@ -55,37 +52,7 @@ def create_app(store: Store, settings: Settings | None = None, *, semantic: bool
     for module in (pages_stories, pages_search, pages_sources, feeds, api, ops):
         app.include_router(module.router)
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        qs = request.scope.get("query_string", b"")
-        if b"=&" in qs or qs.endswith(b"="):
-            # a filter form sends its unchosen menus as "lang=&country=": the same as absent
-            kept = [(k, v) for k, v in parse_qsl(qs.decode("latin-1"), keep_blank_values=True) if v != ""]
-            request.scope["query_string"] = urlencode(kept).encode("latin-1")
-        refusal = cross_site_refusal(request)
-        key = cache.key(request, ui_lang(request)) if refusal is None else None
-        response = cache.get(key, request) if key is not None else None
-        if response is None:
-            response = refusal if refusal is not None else await call_next(request)
-            if key is not None and response.status_code == 200:
-                body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
-                cache.put(key, 200, list(response.headers.items()), body)
-                response = Response(body, status_code=200, headers=dict(response.headers))
-        h = response.headers
-        # /docs (Swagger UI) loads its script and styles from a CDN; everything else is ours.
-        if not request.url.path.startswith("/docs"):
-            h.setdefault("Content-Security-Policy", CSP)
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        h.setdefault("X-Frame-Options", "DENY")
-        ui = request.query_params.get("ui")
-        if ui and ui in ("en", "pt", "es", "fr", "de") and request.cookies.get(UI_COOKIE) != ui:
-            response.set_cookie(UI_COOKIE, ui, max_age=365 * 86400, samesite="lax", httponly=True)
-        route = request.scope.get("route")
-        metrics.observe(getattr(route, "path", "other"), request.method, response.status_code,
-                        time.perf_counter() - started)
-        return response
+    app.add_middleware(ReaderMiddleware, cache=cache)
 
     def wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
