@@ -64,6 +64,13 @@ def fetch_page(settings: Settings) -> PageGetter:
 def _dns_names(domain: str) -> list[str]:
     """Where the TXT record may be: ``_newsloom.<domain>`` and ``<domain>``, then each parent
     up to the registered domain (control of example.com covers news.example.com)."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(domain)
+        return []  # an IP address has no TXT records of its own
+    except ValueError:
+        pass
     parts = domain.split(".")
     names: list[str] = []
     for i in range(len(parts) - 1):
@@ -92,7 +99,8 @@ def check_dns(req: TakedownRequest, resolve: TxtResolver) -> Attempt:
             continue
         if any(want in r.replace('"', "") for r in records):
             return Attempt("dns", True, f"TXT {name} carries the token")
-    detail = "; ".join(problems) or "no TXT record carries the token"
+    detail = "; ".join(problems) or ("no TXT record carries the token" if _dns_names(req.domain)
+                                     else f"{req.domain} is an IP address: no DNS check")
     return Attempt("dns", False, detail[:500])
 
 

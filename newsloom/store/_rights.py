@@ -180,5 +180,7 @@ class RightsQueries:
     def articles_with_expiry(self, after_id: int = 0, limit: int = 1000) -> list[tuple[int, Any]]:
         """``(id, rights)`` of articles not removed whose signals carry unavailable_after."""
         sql = ("SELECT id, rights FROM articles WHERE status <> 'removed' AND id > ? AND "
-               "rights LIKE '%unavailable\\_after%' ESCAPE '\\' ORDER BY id LIMIT ?")
-        return [(int(r["id"]), codec.load_json(r["rights"])) for r in self._rows(sql, [after_id, limit])]  # type: ignore[attr-defined]
+               "rights LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?")
+        # the pattern is a parameter: a literal % would read as a placeholder to psycopg
+        rows = self._rows(sql, [after_id, "%unavailable\\_after%", limit])  # type: ignore[attr-defined]
+        return [(int(r["id"]), codec.load_json(r["rights"])) for r in rows]
