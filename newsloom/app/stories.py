@@ -248,7 +248,11 @@ def story_view(store: Store, story: Story) -> dict[str, object]:
 
 def public_article(a: Article, chars: int = SNIPPET_CHARS) -> dict[str, Any]:
     """What the public API shows of an article: headline, outlet, times, lineage, a snippet and
-    the link to the primary source; never the stored text."""
+    the link to the primary source; never the stored text. A removed article is a tombstone."""
+    if a.status == "removed":
+        from newsloom.rights.policy import tombstone
+
+        return tombstone(a)  # "removed at the publisher's request"
     return {
         "id": a.id, "title": a.title, "url": a.url, "canonical_url": a.canonical_url,
         "source": a.source, "source_id": a.source_id, "country": a.country, "lang": a.lang,

@@ -33,7 +33,7 @@ def create_app(store: Store, settings: Settings | None = None, *, semantic: bool
     search (off in tests that do not need it: loading takes a few seconds). ``cache_seconds``:
     keep rendered public pages this long (``MicroCache``; ``newsloom serve`` uses 2 s)."""
     from newsloom.app.search import SemanticIndex
-    from newsloom.web import api, feeds, ops, pages_search, pages_sources, pages_stories
+    from newsloom.web import api, feeds, ops, pages_search, pages_sources, pages_stories, rights
 
     settings = settings or Settings()
     store.use_reader_connections()
@@ -49,7 +49,7 @@ def create_app(store: Store, settings: Settings | None = None, *, semantic: bool
     app.state.semantic = SemanticIndex(store) if semantic else None
     cache = MicroCache(cache_seconds)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for module in (pages_stories, pages_search, pages_sources, feeds, api, ops):
+    for module in (pages_stories, pages_search, pages_sources, feeds, api, ops, rights):
         app.include_router(module.router)
 
     app.add_middleware(ReaderMiddleware, cache=cache)

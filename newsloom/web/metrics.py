@@ -37,6 +37,10 @@ class _StoreCollector:
         lag = max(0.0, (utcnow() - due).total_seconds()) if due is not None else 0.0
         yield GaugeMetricFamily("newsloom_queue_lag_seconds",
                                 "How long the most overdue active feed has waited", value=lag)
+        from newsloom.app.rights import overdue  # the SLA alarm: open removal requests past the deadline
+
+        yield GaugeMetricFamily("newsloom_takedowns_overdue", "Removal requests past their deadline",
+                                value=len(overdue(s)))
 
 
 def exposition(store: Store) -> bytes:
