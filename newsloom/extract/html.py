@@ -19,7 +19,12 @@ from newsloom.extract import patterns as pt
 from newsloom.extract.cleanup import cleanup
 from newsloom.extract.copies import PageLinks, links_from_tree, mark_copy
 from newsloom.extract.decode import decode
-from newsloom.extract.main_text import article_signal, effective_length, extract_main_text
+from newsloom.extract.main_text import (
+    article_signal,
+    effective_length,
+    extract_main_text,
+    signals,
+)
 from newsloom.extract.meta import page_metadata
 from newsloom.extract.parse import parse_html
 from newsloom.models import Article, Image, RawDocument
@@ -205,6 +210,12 @@ def from_html(html: str, url: str) -> tuple[Article, PageLinks]:
     return article, links
 
 
+def _reads_as_text(text: str) -> bool:
+    """A brief is sentences: not a menu, not a "Subscribe / Sign in" wall."""
+    sig = signals(text, None)
+    return not sig.nav and sig.site_lines == 0
+
+
 def extract(raw: RawDocument, settings: Settings | None = None) -> Article:
     """Turn a fetched page into a clean ``Article``; raises ``ExtractionError`` when there is none."""
     min_chars = settings.min_text_chars if settings is not None else Settings.min_text_chars
@@ -241,7 +252,12 @@ def extract(raw: RawDocument, settings: Settings | None = None) -> Article:
     said = next((n for n in article.notes if n.startswith("page says article: ")), None)
     if said is not None:
         article.notes.remove(said)
-    if length < min_chars and said is not None and length >= min(MIN_BRIEF_CHARS, min_chars):
+    if (
+        length < min_chars
+        and said is not None
+        and length >= min(MIN_BRIEF_CHARS, min_chars)
+        and _reads_as_text(article.text)
+    ):
         article.notes.append(
             f"brief: {len(article.text)} characters, under the {min_chars} minimum, kept because the "
             f"{said.removeprefix('page says article: ')} says it is an article"

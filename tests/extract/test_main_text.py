@@ -215,3 +215,17 @@ def test_short_cjk_paragraphs_are_not_navigation() -> None:
     sig = mt.signals("\n".join(zh), None)
     assert not sig.nav and sig.mean_line >= mt.NAV_MEAN_LINE
     assert mt.signals("\n".join(["首页", "新闻", "体育", "财经"] * 10), None).nav
+
+
+def test_a_short_paywall_or_menu_is_not_a_brief() -> None:
+    for text in (
+        "Subscribe\nSign In\nThis article is for subscribers only. Already a subscriber? Sign in to read on.",
+        "Home\nWorld\nPolitics\nBusiness\nSports\nCulture\nOpinion\nVideo\nPodcasts\nWeather",
+    ):
+        body = "".join(f"<p>{line}</p>" for line in text.split("\n"))
+        html = (
+            "<html><head><meta property='og:type' content='article'><title>x</title></head>"
+            f"<body><article>{body}</article></body></html>"
+        )
+        with pytest.raises(ExtractionError, match="minimum is 200"):
+            extract(raw_html(html))
