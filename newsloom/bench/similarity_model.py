@@ -28,7 +28,6 @@ comparison: ``story_similarity`` itself is a few dot products and set overlaps (
 
 from __future__ import annotations
 
-import base64
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from datetime import date, datetime
 import numpy as np
 
 from newsloom.analyse.boilerplate import strip_boilerplate
-from newsloom.analyse.embed import DEFAULT_LEAD_CHARS, MultiEmbedder, article_text
+from newsloom.analyse.embed import DEFAULT_LEAD_CHARS, MultiEmbedder, article_text, centre_e5_vector
 from newsloom.analyse.entities import extract_entities
 from newsloom.analyse.features import SIGNAL_KINDS, Signals, extract_signals, overlap
 
@@ -49,26 +48,6 @@ E5_TITLE = "e5-small:title"
 # The entity types the models read, and how each pair of key sets is compared (see _entity).
 ENTITY_KINDS = ("PER", "ORG")
 
-# Mean e5-small vector of 1,580 Wikinews headlines (en/fr/it; float16, base64). e5 vectors share
-# a large common component (raw cosines of unrelated titles sit around 0.8), which squeezes the
-# story signal into a narrow band; removing the mean and re-normalising spreads it out: +0.005 r
-# held-out for the e5 title cosine, +0.004 for e5 of the lead. Taken from a corpus other than
-# the one the weights were fitted on, so the gain is not a fit to SemEval's own mean (a mean of
-# the SemEval texts themselves does a little better; the USE-m3 mean from Wikinews does not help).
-_E5_MEAN_B64 = (
-    "xSrjE9ioK6umKlao6JyLJD8q7yEpLOYgMC1aqbyrByeUKzion6lDqKwkfKGHqlwq6ysZLJCkCCbgKQWttasUqd8om6sBLJoo"
-    "JKtiqu0psqoHp/YmgSTRLYcplyg/qR8naqe6oPSoXyukI7gr8Cksq9ypH6wWrK8n9iqXHlcoTyfiLNgpxCkAK2KqK6QAqgAr"
-    "L6QyqL8iuSYqJsCptSgKqGerdqm4qSQpKat5Kq0qVqs/LCmkxSpoKbSpnqk4q6SrXqvgK1MsLqjRKSWosSmCrK6saSq2J6Or"
-    "ZSsyrHaoqihSJscoPax8qEukuqh2Jr6pQyrrowWqaKozqYOo2inEJbcm2qceKe8mWRqaKm4qYC1jqwGoRJ+mqKiqRiqdqC8o"
-    "vifWKXstBaqULQ2q1ymiqW8p3ByPKjSnzq2pqloo+inAqQCsL6q7pviqZqisJywtCKsDo0ylSirLqHErwaJGLO+rMSxgLWgo"
-    "IKWzp2KqFqr+qZipsqhXJZslS6FIoAQodarkq2aqFCqtqfkqOSkPKFklVKiXKiQpRCpBJBmrmidiqZwqLipirOOo+SvrrFkk"
-    "VCVPKdqrOyq4Ksen3SqarL6peifYKOaoaK2VJx6nQqX8rK2qmqtxqPQgZCmUJg6pKKkCqkwpdKzhKqeknajuKAGocypcLCCs"
-    "Qql0rJunbydBLLYr9akdJg0oSqdMLRIreSyvKsKr4qXfrBmpZKtYJRUpAKtbqZGonSXfKUaouqgrKrQooCt0KfcrWaTbqBIp"
-    "KaxSp3SmgqqWKYeriyntJl8j3iydpksq/aPyqQ8oWyEpricpEBPIJsQlmyqrKrAoT6pTpr0kHSxbJQMo5arUq3OsEKp4pfmo"
-    "XipGKOCoWKoJKy0lpikQqa6rxyj2qhKmj6mzKaKps6mEKPcrZqnNKT+h9aygKSioKqiGJiAlWq84JsMkfKg7JbepUKGAKUco"
-    "W6ytpYQpTStaKgQq3Z89qd4l56sYKOMpgaiuIYKegKkXqJcquql9rA4rKiweKHAr"
-)
-_E5_MEAN = np.frombuffer(base64.b64decode(_E5_MEAN_B64), dtype=np.float16).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -278,12 +257,11 @@ def entity_keys(title: str | None, text: str | None, lang: str | None = None) ->
 
 
 def centre_e5(vectors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Remove the common e5-small component (see _E5_MEAN_B64) from the e5 vectors, in place."""
+    """Remove the common e5-small component from the e5 vectors, in place
+    (``newsloom.analyse.embed.centre_e5_vector``)."""
     for key, v in vectors.items():
-        if (key == E5 or key == E5_TITLE) and v.shape == _E5_MEAN.shape:
-            c = v - _E5_MEAN
-            n = float(np.linalg.norm(c))
-            vectors[key] = (c / n if n > 0 else c).astype(np.float32)
+        if key == E5 or key == E5_TITLE:
+            vectors[key] = centre_e5_vector(v)
     return vectors
 
 

@@ -13,7 +13,8 @@ from newsloom.stories.lineage import (
     apply_lineage,
     assign_lineage,
 )
-from newsloom.stories.maintenance import merge_converging, rebuild_from_store
+from newsloom.stories.cluster import rebuild_from_store
+from newsloom.stories.maintenance import merge_converging
 from newsloom.stories.naming import describe_story
 
 __all__ = [

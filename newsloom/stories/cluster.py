@@ -56,16 +56,16 @@ import heapq
 import math
 import pickle
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from newsloom.blas import one_blas_thread
 from newsloom.errors import StoryError
-from newsloom.stories.index import UNDATED, CentroidIndex
+from newsloom.stories.index import CentroidIndex
 from newsloom.stories.items import (  # noqa: F401 - the item types stay importable from here
     DEFAULT_SPACE,
     Assignment,
@@ -79,7 +79,12 @@ from newsloom.stories.items import (  # noqa: F401 - the item types stay importa
     _why,
     make_item,
 )
+from newsloom.stories.items import span as _span
+from newsloom.stories.maintenance import merge_converging
 from newsloom.stories.naming import EARLIEST_PLAUSIBLE
+
+if TYPE_CHECKING:
+    from newsloom.models import Article
 
 _STATE_VERSION = 5  # 5: stories are candidates by their own time span
 # Body characters embedded after the title (newsloom.analyse.embed.article_text). Measured on
@@ -259,10 +264,14 @@ class StoryClusterer:
             else:
                 out = self._new_story(item, t, vec, sig, best_score, reason)
         if self.maintain_every and self.seq % self.maintain_every == 0:
-            from newsloom.stories.maintenance import merge_converging
-
-            merge_converging(self)
+            self.maintain()
         return out
+
+    def maintain(self) -> list[tuple[int, int]]:
+        """One maintenance pass (``newsloom.stories.maintenance``): merge the stories that
+        converged since the last pass, in one space and across spaces. Runs by itself every
+        ``maintain_every`` articles; returns the (merged, into) pairs it made."""
+        return merge_converging(self)
 
     def place(self, item: ClusterItem, story_id: int) -> Assignment:
         """Put an article in a story decided earlier (start-up replay from the store), keeping
@@ -695,8 +704,22 @@ class StoryClusterer:
         s.member_vecs, s.member_sig, s.member_titles, s.member_langs = [], [], [], []
 
 
-def _span(s: StoryState) -> tuple[float, float]:
-    """A part's time span in POSIX seconds, as the candidate indexes filter by it."""
-    if s.first_time is None or s.last_time is None:
-        return UNDATED
-    return s.first_time.timestamp(), s.last_time.timestamp()
+def rebuild_from_store(
+    store: Any,
+    model: str = "use-m3",
+    clusterer: StoryClusterer | None = None,
+    embed: Callable[[Article], np.ndarray | None] | None = None,
+) -> tuple[StoryClusterer, dict[int, Assignment]]:
+    """Replay every stored article in arrival (id) order through a fresh clusterer, using the
+    stored embeddings (``store.get_embedding(id, model)``; ``embed(article)`` for any that are
+    missing). Gives exactly what streaming gave: same order, same vectors, same decisions.
+    Returns the clusterer (to keep streaming from) and the assignment per article id."""
+    cl = clusterer or StoryClusterer()
+    out: dict[int, Assignment] = {}
+    for art in store.iter_articles():
+        if art.id is None or art.status == "removed":
+            continue
+        raw = store.get_embedding(art.id, model)
+        vec = np.frombuffer(raw, dtype=np.float32) if raw else (embed(art) if embed else None)
+        out[art.id] = cl.add(make_item(art, vec))
+    return cl, out

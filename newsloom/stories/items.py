@@ -171,3 +171,11 @@ def make_item(article: Any, vector: np.ndarray | None, signals: Any | None = Non
         duplicate_of=article.duplicate_of,
         n_words=words,
     )
+
+
+def span(s: StoryState) -> tuple[float, float]:
+    """A part's time span in POSIX seconds, as the candidate indexes filter by it
+    (``newsloom.stories.index``); a part without dates spans all time."""
+    if s.first_time is None or s.last_time is None:
+        return (-math.inf, math.inf)
+    return s.first_time.timestamp(), s.last_time.timestamp()

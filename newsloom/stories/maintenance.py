@@ -49,15 +49,17 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from newsloom.models import Article
-from newsloom.stories.cluster import Assignment, StoryClusterer, StoryState, _span, make_item
-from newsloom.stories.items import _BRIDGE_HALF_LIFE_DAYS
+from newsloom.stories.items import _BRIDGE_HALF_LIFE_DAYS, StoryState
+from newsloom.stories.items import span as _span
+
+if TYPE_CHECKING:  # the clusterer calls this module; this module only reads and edits its state
+    from newsloom.stories.cluster import StoryClusterer
 
 log = logging.getLogger("newsloom.stories")
 
@@ -304,23 +306,3 @@ def merge_across_spaces(cl: StoryClusterer, dirty: Iterable[int],
                   cl.stories[b].space, b, score, cl.bridge_threshold)
     return done
 
-
-def rebuild_from_store(
-    store: Any,
-    model: str = "use-m3",
-    clusterer: StoryClusterer | None = None,
-    embed: Callable[[Article], np.ndarray | None] | None = None,
-) -> tuple[StoryClusterer, dict[int, Assignment]]:
-    """Replay every stored article in arrival (id) order through a fresh clusterer, using the
-    stored embeddings (``store.get_embedding(id, model)``; ``embed(article)`` for any that are
-    missing). Gives exactly what streaming gave: same order, same vectors, same decisions.
-    Returns the clusterer (to keep streaming from) and the assignment per article id."""
-    cl = clusterer or StoryClusterer()
-    out: dict[int, Assignment] = {}
-    for art in store.iter_articles():
-        if art.id is None or art.status == "removed":
-            continue
-        raw = store.get_embedding(art.id, model)
-        vec = np.frombuffer(raw, dtype=np.float32) if raw else (embed(art) if embed else None)
-        out[art.id] = cl.add(make_item(art, vec))
-    return cl, out

@@ -33,7 +33,7 @@ import numpy as np
 
 from newsloom.config import Settings
 from newsloom.errors import NewsloomError, NotFoundError
-from newsloom.models import Article, Story
+from newsloom.models import Article
 from newsloom.stories.naming import effective_time
 from newsloom.store.base import Store
 
@@ -151,7 +151,7 @@ class StoryService:
         title, embedded in the same batch as the lead, which costs nothing extra (the batch is
         padded to the lead's length anyway). Other articles' titles are embedded only if the
         clusterer asks for them (:meth:`add`)."""
-        from newsloom.stories.similarity import E5, centre_e5
+        from newsloom.analyse.embed import centre_e5_vector
 
         want_title = title and self.bridging and bool((article.title or "").strip())
         if self.route(article.lang) != FALLBACK_MODEL:
@@ -160,17 +160,16 @@ class StoryService:
         if want_title:
             texts.append(" ".join((article.title or "").split()))
         vecs = self._fallback_embedder().embed(texts)
-        lead = centre_e5({E5: vecs[0]})[E5]
-        return FALLBACK_MODEL, lead, centre_e5({E5: vecs[1]})[E5] if want_title else None
+        return FALLBACK_MODEL, centre_e5_vector(vecs[0]), centre_e5_vector(vecs[1]) if want_title else None
 
     def embed_title(self, article: Article) -> np.ndarray | None:
         """The mean-centred e5-small vector of the title (the space every article shares)."""
-        from newsloom.stories.similarity import E5, centre_e5
+        from newsloom.analyse.embed import centre_e5_vector
 
         text = " ".join((article.title or "").split())
         if not text:
             return None
-        return centre_e5({E5: self._fallback_embedder().embed([text])[0]})[E5]
+        return centre_e5_vector(self._fallback_embedder().embed([text])[0])
 
     def add(self, article: Article, vector: np.ndarray | None = None, model: str | None = None,
             title_vector: np.ndarray | None = None) -> int:

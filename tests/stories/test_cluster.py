@@ -300,7 +300,7 @@ class _FakeStore:
 
 
 def test_rebuild_from_store_equals_streaming() -> None:
-    from newsloom.stories.maintenance import rebuild_from_store
+    from newsloom.stories.cluster import rebuild_from_store
 
     items = stream(seed=8)
     arts = [Article(url=f"https://x/{it.article_id}", id=it.article_id, title="Report", text="word " * 50,

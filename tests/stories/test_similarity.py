@@ -19,7 +19,7 @@ from newsloom.bench.similarity import (
     split_title,
 )
 from newsloom.errors import BenchError
-from newsloom.stories.similarity import (
+from newsloom.bench.similarity_model import (
     ArticleRepr,
     build_repr,
     build_reprs,

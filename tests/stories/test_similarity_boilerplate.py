@@ -14,8 +14,8 @@ from newsloom.analyse.boilerplate import (
     strip_inline,
 )
 from newsloom.bench.similarity import _fit_logistic, _predict, split_title
-from newsloom.stories import similarity as sim
-from newsloom.stories.similarity import (
+from newsloom.bench import similarity_model as sim
+from newsloom.bench.similarity_model import (
     ArticleRepr,
     apply_link,
     build_reprs,
