@@ -112,6 +112,9 @@ BRIDGE_THRESHOLD = 0.60
 # 0.06. It is the top of the safe range, kept for the stories' measured gain; the clusterer
 # applies it only where it can lift a candidate over the bound (see _story_score).
 CROSS_LANGUAGE_BONUS = 0.06
+# An article that arrives this long after its published date (an archive page in a feed, a
+# back-fill, or a wrong date) is noted: it joins the stories of its own date, not today's.
+_OLD_ON_ARRIVAL = timedelta(days=365)
 
 
 class StoryClusterer:
@@ -398,6 +401,10 @@ class StoryClusterer:
             return arr, f"published {pub.isoformat()} is after arrival (clock skew): clamped to arrival"
         if pub is not None and arr is None and pub > datetime.now(UTC) + timedelta(days=1):
             return None, f"published {pub.isoformat()} is in the future: treated as undated"
+        if pub is not None and arr is not None and arr - pub > _OLD_ON_ARRIVAL:
+            years = (arr - pub).days / 365.25
+            return pub, (f"published {pub.date()}, {years:.1f} years before it arrived: placed among "
+                         "the stories of its own date")
         return (pub if pub is not None else arr), None
 
     def _vec(self, item: ClusterItem) -> np.ndarray | None:

@@ -335,3 +335,49 @@ def test_cross_language_allowance(lang: str | None, joins: bool) -> None:
     c0 = StoryClusterer(threshold=0.70, cross_language_bonus=0.0)
     c0.add(ClusterItem(1, base, lang="en", published=T0, n_words=50))
     assert c0.add(ClusterItem(2, with_cosine(base, 0.66), lang="es", published=T0, n_words=50)).is_new_story
+
+
+def test_burst_of_one_event_never_swallows_unrelated_articles() -> None:
+    """3,000 reports of one event in one language, with unrelated articles in between: the
+    burst is one story (bounded memory: max_members), the others stay their own."""
+    base = topics(40, seed=9)
+    rng = np.random.default_rng(9)
+    cl = StoryClusterer()
+    burst_ids, other = set(), []
+    for i in range(3000):
+        a = cl.add(ClusterItem(i + 1, near(base[0], rng, 0.08), lang="en", published=T0 + timedelta(seconds=20 * i),
+                               names=frozenset({"flood"}), n_words=120))
+        burst_ids.add(a.story_id)
+        if i % 100 == 50:
+            k = 1 + len(other)
+            other.append(cl.add(ClusterItem(100_000 + k, near(base[k], rng, 0.02), lang="en",
+                                            published=T0 + timedelta(seconds=20 * i), n_words=120)))
+    assert len(burst_ids) == 1
+    assert all(o.is_new_story and o.story_id not in burst_ids for o in other)
+    assert max(len(s.member_vecs) for s in cl.stories.values()) <= cl.max_members
+
+
+def test_one_date_for_every_item_and_no_dates_at_all() -> None:
+    """A feed that gives all its items one date, and an archive without dates: stories by
+    content alone, none swallowing the others."""
+    base = topics(8, seed=4)
+    rng = np.random.default_rng(4)
+    for published in (T0, None):
+        cl = StoryClusterer()
+        out = {}
+        for k in range(5):
+            for t in range(8):
+                aid = 10 * t + k + 1
+                out[aid] = cl.add(ClusterItem(aid, near(base[t], rng, 0.04), published=published, n_words=80)).story_id
+        assert {frozenset(a for a in out if out[a] == s) for s in set(out.values())} == \
+            {frozenset(10 * t + k + 1 for k in range(5)) for t in range(8)}
+
+
+def test_old_and_future_dates_are_explained() -> None:
+    v = topics(1)[0]
+    cl = StoryClusterer()
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    old = cl.add(ClusterItem(1, v, published=now - timedelta(days=365 * 30), arrival=now, n_words=50))
+    assert "years before it arrived" in (old.reason or "") and old.time == now - timedelta(days=365 * 30)
+    ahead = cl.add(ClusterItem(2, v, published=now + timedelta(days=365), arrival=now, n_words=50))
+    assert "clamped to arrival" in (ahead.reason or "") and ahead.time == now
