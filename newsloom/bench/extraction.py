@@ -115,6 +115,8 @@ NEWSLOOM_NAME = "newsloom extract+cleanup"
 
 def detect_layout(corpus_dir: Path) -> str:
     """``"aeb"`` or ``"snippets"`` from the gold file present; a clear error when neither is."""
+    if not corpus_dir.is_dir():
+        raise NewsloomError(f"{corpus_dir}: no such folder")
     for layout, name in _GOLD_FILES.items():
         if (corpus_dir / name).is_file():
             return layout

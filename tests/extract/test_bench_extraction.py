@@ -140,6 +140,8 @@ def test_compare_runs_extractors_on_the_same_pages(tmp_path: Path) -> None:
 
 
 def test_run_errors_name_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(NewsloomError, match="missing: no such folder"):
+        run(tmp_path / "missing")
     with pytest.raises(NewsloomError, match="ground-truth.json.*gold.json"):
         run(tmp_path)
     (tmp_path / "ground-truth.json").write_text("{not json")
