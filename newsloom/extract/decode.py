@@ -207,7 +207,9 @@ def decode(
         if body.startswith(bom):
             text = body.decode(name, errors="replace")
             if _looks_binary(text[:_BINARY_SAMPLE]):
-                raise ExtractionError(where, f"body is binary (too few printable characters as {name}), not a text page")
+                raise ExtractionError(
+                    where, f"body is binary (too few printable characters as {name}), not a text page"
+                )
             return text, name
     labels = _labels(body, content_type, headers, declared)
     if b"\x00" in body[:_BINARY_SAMPLE] and not any(_wide(x) for x in labels):

@@ -212,7 +212,10 @@ def _choose(tree: HtmlElement, url: str, anchors: set[str]) -> MainText | None:
     return None
 
 
-_OG_ARTICLE = '//meta[@property="og:type" or @name="og:type"][starts-with(translate(@content, "ARTICLE", "article"), "article")]'
+_OG_ARTICLE = (
+    '//meta[@property="og:type" or @name="og:type"]'
+    '[starts-with(translate(@content, "ARTICLE", "article"), "article")]'
+)
 _JSONLD_ARTICLE = re.compile(
     r'"@type"\s*:\s*(?:\[[^\]]*)?"(?P<type>(?:News|Reportage|Analysis|Opinion|Review|Background|'
     r'Satirical|Scholarly|Tech)?Article|(?:Live)?BlogPosting)"'
