@@ -16,7 +16,9 @@ def record(store: Store, step: str, outcome: str, detail: str = "", request_id: 
     """Write one step to the audit log (and the log: warnings for refusals and failures)."""
     entry = AuditEntry(step=step, outcome=outcome, detail=detail[:2000], request_id=request_id)
     store.add_audit(entry)  # type: ignore[attr-defined]
-    level = logging.WARNING if outcome in ("refused", "failed", "overdue") else logging.INFO
+    # only the SLA alarm is a warning: a refusal or a failed check is an answer to bad input,
+    # already told to whoever sent it, and stays in the audit log
+    level = logging.WARNING if outcome == "overdue" else logging.INFO
     log.log(level, "takedown %s: %s %s%s", request_id if request_id is not None else "-", step, outcome,
             f" ({detail})" if detail else "")
     return entry
