@@ -20,6 +20,7 @@ from newsloom.extract.cleanup import cleanup
 from newsloom.extract.copies import PageLinks, links_from_tree, mark_copy
 from newsloom.extract.decode import decode
 from newsloom.extract.main_text import (
+    NAV_MEAN_LINE,
     article_signal,
     effective_length,
     extract_main_text,
@@ -36,6 +37,7 @@ MAX_FIGURES = 30
 # A page that says it is an article keeps a text this long even under min_text_chars: a wire
 # flash or a one-paragraph update is a brief, not a fragment (the 187-character brief of issue 9).
 MIN_BRIEF_CHARS = 80
+MENU_LINES = 5  # a brief of this many short lines is a menu
 # octet-stream: misconfigured servers send pages with it; the binary check in decode() still applies.
 _TEXT_TYPES = {"application/xhtml+xml", "application/xml", "application/octet-stream"}
 _HTML_SNIFF = re.compile(r"<(?:!doctype html|html|head|body|p|div|article)[\s>]", re.IGNORECASE)
@@ -211,9 +213,13 @@ def from_html(html: str, url: str) -> tuple[Article, PageLinks]:
 
 
 def _reads_as_text(text: str) -> bool:
-    """A brief is sentences: not a menu, not a "Subscribe / Sign in" wall."""
+    """A brief is sentences: not a menu, not a "Subscribe / Sign in" wall.
+
+    Short lines alone do not make a menu here: a brief can be three lines of dialogue.
+    """
     sig = signals(text, None)
-    return not sig.nav and sig.site_lines == 0
+    lines = sum(1 for line in text.splitlines() if line.strip())
+    return sig.site_lines == 0 and not (lines >= MENU_LINES and sig.mean_line < NAV_MEAN_LINE)
 
 
 def extract(raw: RawDocument, settings: Settings | None = None) -> Article:

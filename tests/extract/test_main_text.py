@@ -229,3 +229,11 @@ def test_a_short_paywall_or_menu_is_not_a_brief() -> None:
         )
         with pytest.raises(ExtractionError, match="minimum is 200"):
             extract(raw_html(html))
+
+
+def test_a_brief_of_three_lines_of_dialogue_is_kept() -> None:
+    lines = ["„Ich weiß, ich bin betrunken und sollte das nicht sagen…“", "– „Dann sag es nicht.“", "– „Ok.“"]
+    body = "".join(f"<p>{line}</p>" for line in lines)
+    html = f"<html><head><title>Gespräch</title></head><body><article>{body}</article></body></html>"
+    article = extract(raw_html(html))
+    assert article.text.split("\n\n") == lines and article.notes[-1].startswith("brief:")
