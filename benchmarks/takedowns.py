@@ -147,10 +147,12 @@ def run(n_articles: int, n_requests: int, db: str | None, seed: int) -> dict[str
         if intake.duplicate:
             continue
         ids[int(req.id)] = r  # type: ignore[arg-type]
+        # a site with several requests publishes several TXT records / file lines
         if r["proof"] == "dns":
-            dns[f"_newsloom.{req.domain}"] = [token_line(req)]
+            dns.setdefault(f"_newsloom.{req.domain}", []).append(token_line(req))
         elif r["proof"] == "file":
-            files[f"https://{req.domain}/.well-known/newsloom-verification.txt"] = token_line(req)
+            key = f"https://{req.domain}/.well-known/newsloom-verification.txt"
+            files[key] = files.get(key, "") + token_line(req) + "\n"
         elif r["proof"] == "operator":
             uc.approve(store, settings, int(req.id), "bench", execute_now=False)  # type: ignore[arg-type]
     intake_s = time.perf_counter() - t0
