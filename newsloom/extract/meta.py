@@ -66,6 +66,63 @@ def _discard_tests() -> tuple[XPath, ...] | None:
 
 _DISCARD_TESTS = _discard_tests()
 
+# Every literal trafilatura's author expressions test attributes for, case-folded, and the
+# attributes they test. An element none of whose tested attributes holds one of these cannot
+# match, so one pass over the page picks the few candidates and each expression is then tested
+# on them alone, in document order: the same elements as the whole-page expressions, ~4x faster
+# (each expression walks every element with up to a dozen contains() tests: ~1.8 ms per page).
+_AUTHOR_STEMS = re.compile(
+    r"author|byl|bbl|username|zuozhe|bianji|xiaobian|channel-name|submitted-by|posted-by|"
+    r"journalist-name|screenname|writer",
+    re.IGNORECASE,
+)
+_AUTHOR_ATTRS = ("class", "id", "rel", "itemprop", "data-testid", "data-component")
+_AUTHOR_ATTR_RE = re.compile(r"@([\w-]+)")
+
+
+def _self_tests() -> list[XPath] | None:
+    """Each author expression as a test of one element, or None when their shape changed."""
+    tests = []
+    for x in AUTHOR_XPATHS:
+        path = without_regex(x.path).strip()
+        if not set(_AUTHOR_ATTR_RE.findall(path)) <= set(_AUTHOR_ATTRS):
+            return None
+        parts = [part.strip() for part in path.split("]|//")]
+        if not parts[0].startswith("//*[") or any(not p for p in parts[1:]):
+            return None
+        rest = ["self::" + p for p in parts[1:]]
+        if any(not re.fullmatch(r"self::\w+", r) for r in rest):
+            return None  # only bare element names after the main expression ("|//author")
+        main = "self::*[" + parts[0][len("//*[") :] + ("]" if rest else "")
+        tests.append(XPath(" | ".join([main, *rest]), namespaces=REGEXP_NS))
+    return tests
+
+
+_AUTHOR_SELF_TESTS = _self_tests()
+_EXTRA_TAGS = {"author"}  # "|//author" in the first expression
+
+
+def _author_candidates(tree: HtmlElement) -> list[HtmlElement]:
+    out = []
+    for el in tree.iter():
+        if el.tag in _EXTRA_TAGS:
+            out.append(el)
+            continue
+        attrib = el.attrib
+        if attrib and any(
+            (value := attrib.get(name)) and _AUTHOR_STEMS.search(value) for name in _AUTHOR_ATTRS
+        ):
+            out.append(el)
+    return out
+
+
+def _author_elements(tree: HtmlElement) -> list[list[HtmlElement]]:
+    """For each author expression, the elements it matches, in document order."""
+    if _AUTHOR_SELF_TESTS is None or tree.xpath("boolean(//*[rel='me'])"):
+        return [expression(tree) for expression in _AUTHOR_XPATHS]
+    candidates = _author_candidates(tree)
+    return [[el for el in candidates if test(el)] for test in _AUTHOR_SELF_TESTS]
+
 
 def _author(tree: HtmlElement) -> str | None:
     """``trafilatura.metadata.extract_author`` without deep-copying and pruning the whole page.
@@ -77,8 +134,8 @@ def _author(tree: HtmlElement) -> str | None:
     """
     if _DISCARD_TESTS is None:
         return extract_author(tree)
-    for expression in _AUTHOR_XPATHS:
-        for elem in expression(tree):
+    for matches in _author_elements(tree):
+        for elem in matches:
             if any(test(elem) for test in _DISCARD_TESTS):
                 continue
             if (

@@ -52,3 +52,20 @@ def test_parse_html_same_text_as_load_html() -> None:
     ours, theirs = parse_html(PAGE), load_html(PAGE)
     assert ours.text_content() == theirs.text_content()
     assert parse_html("just words, no markup") is None
+
+
+def test_author_candidates_match_the_whole_page_expressions() -> None:
+    from newsloom.extract import meta
+    from newsloom.extract.parse import parse_html
+
+    html = (
+        "<html><body><div class='nav'><a href='/'>Home</a></div>"
+        "<p class='byline'>By Jane Doe</p><span itemprop='author'>Jane Doe</span>"
+        "<div id='zuozhe'>张三</div><div class='AuthorName'>X</div><a rel='author'>Y</a>"
+        "<h4 class='posted-by'>Z</h4><author>W</author><div data-component='Byline'>V</div>"
+        "<p class='text'>The article.</p></body></html>"
+    )
+    tree = parse_html(html)
+    assert meta._AUTHOR_SELF_TESTS is not None  # the shape of trafilatura's expressions is known
+    assert meta._author_elements(tree) == [x(tree) for x in meta._AUTHOR_XPATHS]
+    assert all(meta._author_elements(tree))
