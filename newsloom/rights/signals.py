@@ -119,7 +119,36 @@ def read(body: bytes | str | None, headers: Mapping[str, str] | None = None,
     return out
 
 
+_META = re.compile(rb"<meta\b[^>]*>", re.I)
+_ATTR = re.compile(rb"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""")
+
+
+def _metas(data: bytes) -> list[tuple[str, str]]:
+    """(name, content) of the page's meta tags. A regex, not a second parse of the page: lxml
+    on the whole page cost 4.3 ms a page on trafilatura-eval (a fifth of extraction), this a
+    tenth of that; meta attributes are simple enough for it (entities unescaped)."""
+    import html
+
+    found = []
+    for tag in _META.finditer(data):
+        attrs = {k.lower(): v.strip(b"\"'") for k, v in _ATTR.findall(tag.group(0))}
+        name = attrs.get(b"name")
+        if name is not None:
+            found.append((html.unescape(name.decode("utf-8", "replace")).strip().lower(),
+                          html.unescape(attrs.get(b"content", b"").decode("utf-8", "replace"))))
+    return found
+
+
 def _read_html(data: bytes, out: dict[str, Any]) -> None:
+    for name, content in _metas(data):
+        if name in _OUR_METAS:
+            parse_directives(content, out, agent_given=name)
+        elif name == "tdm-reservation" and content.strip() == "1":
+            out["tdm_reserved"] = True
+        elif name == "tdm-policy" and content.strip():
+            out["tdm_policy"] = content.strip()[:500]
+    if b"data-nosnippet" not in data.lower():
+        return
     import lxml.html
     from lxml import etree
 
@@ -127,15 +156,6 @@ def _read_html(data: bytes, out: dict[str, Any]) -> None:
         doc = lxml.html.fromstring(data)
     except (etree.ParserError, ValueError):
         return
-    for meta in doc.iter("meta"):
-        name = (meta.get("name") or "").strip().lower()
-        content = meta.get("content") or ""
-        if name in _OUR_METAS:
-            parse_directives(content, out, agent_given=name)
-        elif name == "tdm-reservation" and content.strip() == "1":
-            out["tdm_reserved"] = True
-        elif name == "tdm-policy" and content.strip():
-            out["tdm_policy"] = content.strip()[:500]
     fragments: list[str] = []
     for el in doc.xpath("//*[@data-nosnippet]"):
         text = " ".join(el.text_content().split())
