@@ -138,3 +138,14 @@ def test_idn_domain_never_ingested_and_operator_needed(db: str) -> None:
     assert r.returncode == 1 and "already executed" in r.stderr
     r = run_cli("takedown", "show", "999", "--db", db)
     assert r.returncode == 1 and "not found" in r.stderr
+
+
+def test_newsloom_run_executes_approved_requests(db: str) -> None:
+    assert _ingest(db, {"https://news.example.com/politics/a": PAGES["https://news.example.com/politics/a"]}) == ["new"]
+    rid = json.loads(invoke("takedown", "add", "--url", "https://news.example.com/politics/a", *ADD,
+                            "--json", "--db", db))["id"]
+    assert "verified" in invoke("takedown", "approve", str(rid), "--no-execute", "--db", db)
+    out = invoke("run", "--once", "--no-default-sources", "--db", db)
+    assert "takedowns: 0 verified, 1 executed" in out
+    listed = json.loads(invoke("takedown", "list", "--all", "--json", "--db", db))
+    assert listed[0]["status"] == "executed" and listed[0]["removed"] == 1
