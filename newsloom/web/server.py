@@ -39,3 +39,27 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers
     os.environ[_ENV_CACHE] = str(cache_seconds)
     uvicorn.run("newsloom.web.server:app_from_env", factory=True, host=host, port=port,
                 workers=workers, access_log=access_log, log_level="info", proxy_headers=False)
+
+
+def start_in_thread(settings: Settings, host: str = "127.0.0.1", port: int = 8080,
+                    semantic: bool = True, cache_seconds: float = 2.0) -> "object":
+    """Serve the reader from a daemon thread of this process (for ``newsloom run --serve``: one
+    process that fetches and serves). It opens its own store connections; the caller's writes go
+    on in its own. Returns the ``uvicorn.Server``: set ``should_exit = True`` to stop it."""
+    import time
+
+    import uvicorn
+
+    from newsloom.web import create_app
+
+    store = open_store(settings.db)
+    app = create_app(store, settings, semantic=semantic, cache_seconds=cache_seconds)
+    if app.state.semantic is not None:
+        threading.Thread(target=app.state.semantic.warm, daemon=True).start()
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the caller owns Ctrl-C
+    threading.Thread(target=server.run, daemon=True, name="newsloom-web").start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return server
