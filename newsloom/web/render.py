@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -73,6 +73,19 @@ def url_with(request: Request, **changes: Any) -> str:
     return request.url.path + ("?" + q if q else "")
 
 
+def _when_text(value: object, ui: str) -> str:
+    """A stored ISO time (timeline entries keep text) in the reader's format; anything else as is."""
+    if isinstance(value, datetime):
+        return i18n.when(value, ui)
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc)
+    return i18n.when(parsed, ui)
+
+
 def context(request: Request, **extra: Any) -> dict[str, Any]:
     ui = ui_lang(request)
     now = utcnow()
@@ -87,6 +100,7 @@ def context(request: Request, **extra: Any) -> dict[str, Any]:
         "num": lambda n: i18n.number(n, ui),
         "url_with": lambda **kw: url_with(request, **kw),
         "iso": lambda d: d.isoformat() if isinstance(d, datetime) else "",
+        "when_text": lambda t: _when_text(t, ui),
     }
     ctx.update(extra)
     return ctx
