@@ -326,15 +326,28 @@ def with_cosine(base: np.ndarray, cos: float, seed: int = 7) -> np.ndarray:
 def test_cross_language_allowance(lang: str | None, joins: bool) -> None:
     base = unit(np.random.default_rng(3).normal(size=64)).astype(np.float32)
     c = StoryClusterer(threshold=0.70, cross_language_bonus=0.06)
-    c.add(ClusterItem(1, base, lang="en", published=T0, n_words=50))
+    c.add(ClusterItem(1, base, lang="en", published=T0, n_words=200))
     # 0.66 is below the threshold within a language; across languages the embedding's language
     # gap is allowed for (0.66 + 0.06 >= 0.70); an unknown language gets no allowance
-    a = c.add(ClusterItem(2, with_cosine(base, 0.66), lang=lang, published=T0, n_words=50))
+    a = c.add(ClusterItem(2, with_cosine(base, 0.66), lang=lang, published=T0, n_words=200))
     assert (not a.is_new_story) is joins
     # with no allowance, nothing joins
     c0 = StoryClusterer(threshold=0.70, cross_language_bonus=0.0)
-    c0.add(ClusterItem(1, base, lang="en", published=T0, n_words=50))
-    assert c0.add(ClusterItem(2, with_cosine(base, 0.66), lang="es", published=T0, n_words=50)).is_new_story
+    c0.add(ClusterItem(1, base, lang="en", published=T0, n_words=200))
+    assert c0.add(ClusterItem(2, with_cosine(base, 0.66), lang="es", published=T0, n_words=200)).is_new_story
+
+
+@pytest.mark.parametrize("words, joins", [(200, False), (120, False), (30, True)])
+def test_short_texts_get_a_lower_threshold(words: int, joins: bool) -> None:
+    """A feed item's title and one sentence: cosines of short texts run lower for the same
+    event, so the bar is lower (by as much as keeps unrelated pairs passing at the rate full
+    texts do; see SHORT_ALLOWANCE)."""
+    base = unit(np.random.default_rng(5).normal(size=64)).astype(np.float32)
+    c = StoryClusterer(threshold=0.70, cross_language_bonus=0.0)
+    c.add(ClusterItem(1, base, lang="en", published=T0, n_words=words))
+    a = c.add(ClusterItem(2, with_cosine(base, 0.66), lang="en", published=T0, n_words=words))
+    assert (not a.is_new_story) is joins
+    assert StoryClusterer(short_text_allowance=0.0).short_allowance(30) == 0.0
 
 
 def test_burst_of_one_event_never_swallows_unrelated_articles() -> None:
