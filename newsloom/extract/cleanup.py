@@ -243,6 +243,8 @@ def boilerplate_reason(p: str, title: str | None = None) -> str | None:
         return "navigation/share label"
     if len(s) <= 60 and pt.DATE_ONLY_RE.fullmatch(s):
         return "dateline"
+    if len(s) <= 220 and pt.SIGNUP_PROMPT_RE.fullmatch(s):
+        return "sign-up prompt"
     if len(s) <= 300:
         if (m := pt.READ_MORE_PREFIX_RE.fullmatch(s)) and _headline_like(
             m["rest"], bool(m["sep"]), title

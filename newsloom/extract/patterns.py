@@ -186,6 +186,18 @@ NEWSLETTER_ACTION_RE = re.compile(
     r"unseren? newsletter|nuestr[oa] (?:newsletter|boletín)|la nostra newsletter|нашу рассылку",
     _I,
 )
+# A line that opens by asking the reader to subscribe, sign up or join: a promo, whatever follows
+# ("Subscribe now to our e-edition for the full story", "HAZTE MIEMBRO Y DISFRUTA ...").
+SIGNUP_PROMPT_RE = re.compile(
+    r"(?:subscribe (?:now|today|to (?:our|the))|"
+    r"sign up (?:now|today|to (?:get|receive|our)|for (?:our|free))|register (?:now|for free)|"
+    r"get (?:the|our) [\w'’ ]{1,40} (?:by|via|in your) e-?mail|"
+    r"suscr[ií]bete (?:a|ahora|ya)|hazte (?:miembro|socio)|reg[ií]strate (?:gratis|ahora)|"
+    r"jetzt (?:abonnieren|registrieren)|abonnieren sie|registrieren sie sich|"
+    r"abonnez-vous|inscrivez-vous|iscriviti (?:alla|ora)|abbonati (?:ora|a)|"
+    r"assine (?:já|agora|a)|inscreva-se)\b.{0,200}",
+    _I,
+)
 COOKIE_RE = re.compile(
     r"(?:we|this (?:web)?site|our (?:web)?site) uses? cookies|accept (?:all )?cookies|"
     r"cookie (?:policy|settings|preferences|consent)|(?:utilizamos|usamos) cookies|"
@@ -301,7 +313,9 @@ AGENCIES = (
 )
 _CREDIT_WORDS = (
     r"photo(?:graph)?s?|fotos?|images?|imagem|imagen|picture|pic|credit|crédito|credito|bild|"
-    r"фото|illustration|ilustración|ilustração"
+    r"фото|illustration|ilustración|ilustração|"
+    r"photo credits?|crédits? photos?|image illustrative|"
+    r"bildquelle|bildnachweis|fotonachweis|beitragsbild|titelbild|aufmacherbild"
 )
 CREDIT_LABEL_RE = re.compile(
     rf"\(?\s*(?:{_CREDIT_WORDS})\s*(?:by|de|di|von|:|/|©)\s*(?P<credit>[^()]{{1,80}}?)\s*\)?\.?", _I

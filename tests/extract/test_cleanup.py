@@ -381,3 +381,46 @@ def test_more_boilerplate_in_more_languages(line: str, reason: str) -> None:
 )
 def test_sentences_like_the_new_boilerplate_survive(line: str) -> None:
     assert boilerplate_reason(line) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "credit"),
+    [
+        ("Crédits photos : Bestimage", "Bestimage"),
+        ("Beitragsbild: Titelseite der Zeitung vom 2.4.2019", "Titelseite der Zeitung vom 2.4.2019"),
+        ("Image illustrative : Lego Minifigures by Ninja Brick", "Lego Minifigures by Ninja Brick"),
+        ("Bildquelle: pixabay", "pixabay"),
+        ("Photo credit: John Smith", "John Smith"),
+    ],
+)
+def test_credit_labels_in_more_languages(line: str, credit: str) -> None:
+    assert credit_of(line) == credit
+    res = clean_text("\n".join([*PARAS, line]))
+    assert res.paragraphs == PARAS and any(i.credit == credit for i in res.images)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Subscribe now to our e-edition for the full story.",
+        "Sign up to get the best content of the week, and great deals, as picked by the editors.",
+        "Get The Daily Courier's morning edition by email and never miss our top stories",
+        "HAZTE MIEMBRO Y DISFRUTA DE BENEFICIOS EXCLUSIVOS",
+        "Jetzt abonnieren und alle Artikel lesen",
+        "Abonnez-vous pour lire la suite",
+    ],
+)
+def test_sign_up_prompts_are_dropped(line: str) -> None:
+    assert boilerplate_reason(line) == "sign-up prompt"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Subscribers said the service had been slow for weeks.",
+        "Sign up for the vaccine at your local pharmacy, the ministry said.",
+        "Registered voters must bring an identity card.",
+    ],
+)
+def test_sentences_about_subscribing_survive(line: str) -> None:
+    assert boilerplate_reason(line) is None
