@@ -237,3 +237,30 @@ def test_a_brief_of_three_lines_of_dialogue_is_kept() -> None:
     html = f"<html><head><title>Gespräch</title></head><body><article>{body}</article></body></html>"
     article = extract(raw_html(html))
     assert article.text.split("\n\n") == lines and article.notes[-1].startswith("brief:")
+
+
+def test_pages_served_from_loopback() -> None:
+    """The menu page, the wire brief and the script-rendered Korean page, fetched over HTTP."""
+    from localserver import LocalServer
+
+    from newsloom.fetch.crawler import to_raw
+
+    from .test_charsets import _fetch
+
+    brief = (
+        "<html><head><title>Rail aid</title><meta property='og:type' content='article'></head>"
+        f"<body><div><p>{BRIEF}</p></div></body></html>"
+    )
+    ld = {"@type": "NewsArticle", "articleBody": " ".join(KO)}
+    korean = (
+        "<html><head><meta charset='euc-kr'><title>노면전차</title><script type='application/ld+json'>"
+        f"{json.dumps(ld, ensure_ascii=False)}</script></head><body><div id='app'></div></body></html>"
+    )
+    with LocalServer() as server:
+        menu = to_raw(_fetch(server, _menu_page(PARAS * 2).encode(), "text/html; charset=utf-8"))
+        article = extract(menu)
+        assert PARAS[0] in article.text and "Sign In" not in article.text
+        article = extract(to_raw(_fetch(server, brief.encode(), "text/html")))
+        assert article.text == BRIEF and article.notes[-1].startswith("brief: ")
+        article = extract(to_raw(_fetch(server, korean.encode("euc-kr"), "text/html")))
+        assert KO[0] in article.text
