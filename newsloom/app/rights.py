@@ -231,6 +231,13 @@ def hide_expired(store: Store, services: Services, now: datetime | None = None) 
                 n += 1
 
 
+def refresh_tdmrep(store: Store, settings: Settings, get: Any = None) -> int:
+    """Fetch (at most daily) the /.well-known/tdmrep.json of every followed site."""
+    from newsloom.rights import tdmrep
+
+    return tdmrep.refresh(store, settings, tdmrep.followed_sites(store), get=get)
+
+
 def overdue(store: Store, now: datetime | None = None) -> list[TakedownRequest]:
     """Open requests past their deadline (the alarm for /metrics and the admin view)."""
     now = now or utcnow()

@@ -134,6 +134,7 @@ def run(once: bool, no_default_sources: bool) -> None:
             _print_summary("pass", summary, crawl, show_errors=3)
             _takedowns(store, pipeline)  # publisher removal requests: verify, execute, alarm
 
+        _tdmrep(store)  # sites' TDM reservations known before their first pages are embedded
         pipeline.run_forever(on_pass=on_pass, max_passes=1 if once else None, on_sleep=on_sleep)
         if once:
             out.print(_outlook_line(poll_outlook(store.list_feeds(), utcnow())), markup=False)
@@ -145,6 +146,7 @@ def _takedowns(store: Any, pipeline: Pipeline) -> None:
     overdue ones raise the alarm (log + audit log)."""
     from newsloom.app import rights
 
+    _tdmrep(store)
     try:
         rep = rights.run_due(store, settings(), rights.Services(store, settings(), pipeline._stories,
                                                                  pipeline._deduper))
@@ -156,6 +158,16 @@ def _takedowns(store: Any, pipeline: Pipeline) -> None:
                   markup=False)
     if rep.overdue:
         err.print(f"ALARM: takedown request(s) past the deadline: {', '.join(map(str, rep.overdue))}", markup=False)
+
+
+def _tdmrep(store: Any) -> None:
+    """Each followed site's /.well-known/tdmrep.json, fetched at most daily (rights/tdmrep.py)."""
+    from newsloom.app import rights
+
+    try:
+        rights.refresh_tdmrep(store, settings())
+    except NewsloomError as exc:
+        err.print(f"tdmrep: {exc}", markup=False)
 
 
 def _outlook_line(o: PollOutlook, start: bool = False) -> str:

@@ -8,7 +8,7 @@ import logging
 from urllib.parse import urlsplit
 
 from newsloom.models import Article, AuditEntry, RawDocument, Suppression
-from newsloom.rights import policy, signals
+from newsloom.rights import policy, signals, tdmrep
 from newsloom.store.base import Store
 
 log = logging.getLogger("newsloom.rights")
@@ -52,6 +52,8 @@ def gate(store: Store, article: Article, raw: RawDocument | None = None) -> tupl
         found = signals.read(raw.body, raw.headers, raw.content_type)
         if found:
             article.rights = {**(article.rights or {}), **found}
+    if not (article.rights or {}).get("tdm_reserved") and tdmrep.reserved(store, article.url):
+        article.rights = {**(article.rights or {}), "tdm_reserved": True, "tdm_source": "tdmrep.json"}
     hit = covering(store, article, raw)
     if hit is not None:
         msg = f"{article.url}: removed at the publisher's request (suppressed {hit.kind} {hit.value})"
