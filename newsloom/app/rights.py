@@ -220,15 +220,50 @@ def hide_expired(store: Store, services: Services, now: datetime | None = None) 
         for aid, rights in page:
             after = aid
             if expired(Article(url="", rights=rights or {}), now):
-                a = store.get_article(aid)
-                a.status = "removed"
-                store.update_article(a)
-                if a.story_id is not None:
-                    services.stories.remove(aid)
-                if services.deduper is not None:
-                    services.deduper.remove(aid)
-                store.purge_article(aid, "hidden: past the publisher's unavailable_after date")  # type: ignore[attr-defined]
+                _tombstone(store, services, aid, "hidden: past the publisher's unavailable_after date")
                 n += 1
+
+
+def _tombstone(store: Store, services: Services, aid: int, note: str) -> None:
+    a = store.get_article(aid)
+    a.status = "removed"  # first, or the stories stage's catch-up would cluster it again
+    store.update_article(a)
+    if a.story_id is not None:
+        services.stories.remove(aid)
+    if services.deduper is not None:
+        services.deduper.remove(aid)
+    store.purge_article(aid, note)  # type: ignore[attr-defined]
+
+
+# origin -> the expiry of the robots.txt rules last swept (rules are per process, so is this)
+_ROBOTS_SWEPT: dict[str, float] = {}
+
+
+def hide_disallowed(store: Store, settings: Settings, rules: dict[str, Any], services: Services) -> int:
+    """Tombstone stored articles whose path a site's robots.txt now disallows: run after each
+    pass over the fetcher's cached rules (``Pipeline._robots``), once per fresh robots.txt."""
+    from newsloom.rights.suppression import host_of
+    from newsloom.rights.tdmrep import origin
+
+    n = 0
+    for site, r in list(rules.items()):
+        parser, expires = getattr(r, "parser", None), getattr(r, "expires", None)
+        if parser is None or _ROBOTS_SWEPT.get(site) == expires:
+            continue
+        _ROBOTS_SWEPT[site] = expires  # type: ignore[assignment]
+        host = host_of(site)
+        if not host:
+            continue
+        hidden = []
+        for aid, url, _ in store.takedown_candidates("domain", host):  # type: ignore[attr-defined]
+            if origin(url) == site and not parser.can_fetch(url, settings.user_agent):
+                _tombstone(store, services, aid, "hidden: robots.txt now disallows it")
+                hidden.append(aid)
+        if hidden:
+            audit.record(store, "robots", "ok", f"{site}: robots.txt disallows {len(hidden)} stored "
+                         f"page(s), hidden: ids {', '.join(map(str, hidden[:50]))}")
+            n += len(hidden)
+    return n
 
 
 def refresh_tdmrep(store: Store, settings: Settings, get: Any = None) -> int:

@@ -153,9 +153,15 @@ def _takedowns(store: Any, pipeline: Pipeline) -> None:
     except NewsloomError as exc:
         err.print(f"takedowns: {exc}", markup=False)
         return
+    try:  # a Disallow added to robots.txt since the last pass hides what is stored from there
+        rep.expired += rights.hide_disallowed(store, settings(), pipeline._robots,
+                                              rights.Services(store, settings(), pipeline._stories,
+                                                              pipeline._deduper))
+    except NewsloomError as exc:
+        err.print(f"robots sweep: {exc}", markup=False)
     if rep.executed or rep.verified or rep.expired:
-        out.print(f"takedowns: {rep.verified} verified, {rep.executed} executed, {rep.expired} expired hidden",
-                  markup=False)
+        out.print(f"takedowns: {rep.verified} verified, {rep.executed} executed, {rep.expired} hidden "
+                  "(expired or disallowed)", markup=False)
     if rep.overdue:
         err.print(f"ALARM: takedown request(s) past the deadline: {', '.join(map(str, rep.overdue))}", markup=False)
 
