@@ -186,7 +186,11 @@ def run_due(store: Store, settings: Settings, services: Services | None = None,
     now = now or utcnow()
     rep = PassReport()
     services = services or Services(store, settings)
-    for req in reversed(store.list_takedowns(takedowns.OPEN)):  # type: ignore[attr-defined]
+    pending = list(reversed(store.list_takedowns(takedowns.OPEN)))  # type: ignore[attr-defined]
+    # requests already verified (an operator's approval) go first, so they never wait behind a
+    # pass's worth of verification checks; then the others, oldest first
+    pending.sort(key=lambda r: r.status != "verified")
+    for req in pending:
         try:
             if req.status == "received" and (
                     req.checked_at is None or (now - req.checked_at).total_seconds() >= settings.takedown_recheck_s):
