@@ -26,7 +26,7 @@ def stories_list(limit: int, offset: int, min_articles: int, as_json: bool) -> N
     with open_db() as store:
         items = [s for s in store.list_stories(limit=limit, offset=offset) if s.article_count >= min_articles]
     if as_json:
-        from newsloom.stories.service import story_dict
+        from newsloom.app.stories import story_dict
 
         dump([story_dict(s) for s in items])
         return
@@ -46,7 +46,7 @@ def stories_list(limit: int, offset: int, min_articles: int, as_json: bool) -> N
 @db_option
 def stories_show(story_id: int, as_json: bool) -> None:
     """One story: headlines, timeline, who said what, and its articles by language with lineage."""
-    from newsloom.stories.service import story_view
+    from newsloom.app.stories import story_view
 
     with open_db() as store:
         story = store.get_story(story_id)

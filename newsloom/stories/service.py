@@ -250,8 +250,3 @@ class StoryService(StoryRecords, StoryResume):
         self._merges_seen = len(merges)
 
     # --- start-up and rebuild -------------------------------------------------------------------
-
-
-# Presentation moved to the application layer (newsloom.app.stories); kept importable from here
-# until every caller imports it from there.
-from newsloom.app.stories import story_dict, story_view  # noqa: E402,F401
