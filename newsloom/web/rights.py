@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from newsloom.app import rights as uc
 from newsloom.errors import TakedownError
-
+from newsloom.rights.takedowns import TOKEN_PREFIX
 from newsloom.rights.verify import META_NAME, WELL_KNOWN
 from newsloom.web.render import json_response, page
 from newsloom.web.security import is_admin, require_writer
@@ -26,16 +26,11 @@ router = APIRouter(tags=["rights"])
 
 
 def _how(req_dict: dict, token: str) -> dict[str, str]:
-    domain = req_dict["domain"]
-    return {"dns_txt": f"_newsloom.{domain} TXT \"{token_line_for(token)}\"",
-            "file": f"{WELL_KNOWN} containing {token_line_for(token)}",
+    """The three ways to prove control of the site, with this request's token."""
+    domain, line = req_dict["domain"], TOKEN_PREFIX + token
+    return {"dns_txt": f"_newsloom.{domain} TXT \"{line}\"",
+            "file": f"{WELL_KNOWN} containing {line}",
             "meta": f'<meta name="{META_NAME}" content="{token}">'}
-
-
-def token_line_for(token: str) -> str:
-    from newsloom.rights.takedowns import TOKEN_PREFIX
-
-    return TOKEN_PREFIX + token
 
 
 @router.get("/rights", include_in_schema=False)
