@@ -91,11 +91,25 @@ def analyse(doc: RawDocument | Article, settings: Settings) -> Article | Outcome
         if _fingerprinter is None:
             _fingerprinter = Deduper.fingerprinter(settings)
         _fingerprinter(article)
+        if settings.stories:
+            _names_and_quotes(article)
         return article
     except ExtractionError as exc:
         return Outcome(getattr(doc, "url", "?"), "rejected", message=str(exc))
     except NewsloomError as exc:
         return Outcome(getattr(doc, "url", "?"), "error", message=str(exc))
+
+
+def _names_and_quotes(article: Article) -> None:
+    """People, places, organisations and quotes with speakers, for the stories stage: here, in
+    the stateless half, so a big ingest extracts them in its worker processes. (The stories
+    stage extracts them again from the headline alone when the publisher reserves text and
+    data mining: that is known only once the store has been asked.)"""
+    from newsloom.analyse.entities import extract_entities
+    from newsloom.analyse.quotes import extract_quotes
+
+    article.entities = [e.to_dict() for e in extract_entities(article.text or "", article.lang)]
+    article.quotes = [q.to_dict() for q in extract_quotes(article.text or "", article.lang)]
 
 
 def _analyse_item(item: IngestItem | IngestError, settings: Settings) -> Article | Outcome | None:

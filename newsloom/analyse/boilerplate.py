@@ -382,7 +382,8 @@ DEFAULT_CHECK_CHARS = 4000
 # the article, and a short lead under a long banner must survive. Of the 3,083 distinct
 # SemEval-2022 dev and Wikinews texts this empties one that kept text before (a French log-in
 # wall: 8 of its 11 sentences are prompts, the other 3 describe the archive behind it).
-_WALL_KINDS = frozenset({"log-in/subscribe prompt", "captcha/blocked page", "disclaimer"})
+# ("sign-up prompt": the page cleanup's name for a line that opens by asking the reader to sign up)
+_WALL_KINDS = frozenset({"log-in/subscribe prompt", "sign-up prompt", "captcha/blocked page", "disclaimer"})
 _WALL_MIN_SENTENCES = 4
 _WALL_SHARE = 2 / 3
 

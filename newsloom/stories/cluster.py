@@ -275,7 +275,12 @@ class StoryClusterer:
 
         sig = self._signals(item)
         best, best_score = None, 0.0
-        threshold = self.threshold_for(item.space) - self.short_allowance(item.n_words)
+        threshold = self.threshold_for(item.space)
+        if item.space not in self.space_thresholds:
+            # calibrated in the default space only (USE-m3); a space with a threshold of its
+            # own (centred e5) has another scale: there it cost precision (MEANTIME short,
+            # es/it/nl routed to e5: 0.933 -> 0.927)
+            threshold -= self.short_allowance(item.n_words)
         for cand in self._candidates(item.space, vec, t, item.lang, threshold):
             score = self._story_score(cand, vec, sig, item.lang, threshold)
             if score > best_score or (score == best_score and best is not None and cand.id < best.id):

@@ -170,9 +170,12 @@ class StoryService(StoryRecords, StoryResume):
             title = self._title_on_demand(article)
         model = model or self.model
         self.store.save_embedding(article.id, model, np.asarray(vector, np.float32).tobytes())
-        body = mining_text(article)  # a TDM reservation: names and quotes from the headline only
-        article.entities = [e.to_dict() for e in extract_entities(body, article.lang)]
-        article.quotes = [q.to_dict() for q in extract_quotes(body, article.lang)]
+        if (article.rights or {}).get("tdm_reserved") or not (article.entities or article.quotes):
+            # not extracted by the analyse step (an article stored before it did, a caller
+            # that skips it), or a TDM reservation: names and quotes from the headline only
+            body = mining_text(article)
+            article.entities = [e.to_dict() for e in extract_entities(body, article.lang)]
+            article.quotes = [q.to_dict() for q in extract_quotes(body, article.lang)]
         sid = self._assign(article, vector, model, title)
         article.story_id = sid
         self._refresh(sid, new=article)
