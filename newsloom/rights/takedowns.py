@@ -151,11 +151,20 @@ def time_left(req: TakedownRequest, now: datetime | None = None) -> timedelta | 
     return req.deadline - (now or utcnow())
 
 
+def _lower_origin(url: str) -> str:
+    """``url`` with scheme and host in lower case (the path keeps its case: it matters)."""
+    try:
+        p = urlsplit(url)
+    except ValueError:
+        return url
+    return urlunsplit((p.scheme.lower(), p.netloc.lower(), p.path, p.query, p.fragment))
+
+
 def covers(req: TakedownRequest, url: str) -> bool:
     """Whether ``url`` (as stored) is covered by the request, exactly as intake normalised it."""
     if req.kind == "url":
         return url == req.target
     if req.kind == "prefix":
-        return url.startswith(req.target)
+        return _lower_origin(url).startswith(req.target)
     host = (urlsplit(url).hostname or "").lower()
     return host == req.target or host.endswith("." + req.target)

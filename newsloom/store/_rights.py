@@ -123,20 +123,22 @@ class RightsQueries:
     # --- what a request matches, and the purge ----------------------------------------------------
     def takedown_candidates(self, kind: str, target: str) -> list[tuple[int, str, str | None]]:
         """``(id, url, content_hash)`` of articles not yet removed that a request may cover:
-        url = exact url or canonical_url; prefix = url starting with it (LIKE narrows, the
-        caller compares exactly: SQLite's LIKE ignores case); domain = the host or any
-        subdomain, any scheme and port."""
+        url = exact url or canonical_url; prefix = url starting with it (LIKE narrows, case
+        folded; the caller compares exactly); domain = the host or any subdomain, any scheme
+        and port (the caller checks the host: ``%`` also matches inside a path)."""
         base = "SELECT id, url, content_hash FROM articles WHERE status <> 'removed' AND "
         if kind == "url":
             rows = self._rows(base + "(url = ? OR canonical_url = ?)", [target, target])  # type: ignore[attr-defined]
         elif kind == "prefix":
-            rows = self._rows(base + "url LIKE ? ESCAPE '\\'", [_like_escape(target) + "%"])  # type: ignore[attr-defined]
+            # lower() on both sides: PostgreSQL's LIKE is case-sensitive, a stored host may not be
+            rows = self._rows(base + "lower(url) LIKE ? ESCAPE '\\'",  # type: ignore[attr-defined]
+                              [_like_escape(target.lower()) + "%"])
         else:
             d = _like_escape(target)
             pats = [f"{scheme}://{sub}{d}{end}" for scheme in ("http", "https")
                     for sub in ("", "%.") for end in ("/%", ":%")]
             pats += [f"http://{d}", f"https://{d}"]
-            conds = " OR ".join(["url LIKE ? ESCAPE '\\'"] * len(pats))
+            conds = " OR ".join(["lower(url) LIKE ? ESCAPE '\\'"] * len(pats))
             rows = self._rows(base + f"({conds})", pats)  # type: ignore[attr-defined]
         return [(int(r["id"]), str(r["url"]), r["content_hash"]) for r in rows]
 
