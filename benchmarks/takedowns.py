@@ -15,8 +15,9 @@ at intake (match-everything prefixes, TLDs, domains with a path, bad e-mail).
 time from verification to complete purge per request (median, p95, max), none overdue, no
 unverified request executed, the removed set equal to the expected set computed independently
 from the generated ground truth (so nothing unrelated removed), and a re-ingest through
-``Pipeline.commit`` of removed pages (same URL) and of syndicated copies under new URLs that
-must all come back "suppressed".
+``Pipeline.commit`` of removed pages (same URL) and of syndicated copies under new URLs, and an
+ingest of a WARC holding the removed pages as HTML under their own and new URLs, that must all
+come back "suppressed".
 """
 
 from __future__ import annotations
@@ -194,6 +195,7 @@ def run(n_articles: int, n_requests: int, db: str | None, seed: int) -> dict[str
     by_id = {aid: (u, h) for u, (aid, h) in truth["url"].items()}
     pipe = Pipeline(store, settings, with_stories=False)
     outcomes: dict[str, int] = {}
+    warc_pages: list[tuple[str, int, str]] = []
     for a in arts:
         if a.id not in by_id:
             continue
@@ -203,6 +205,12 @@ def run(n_articles: int, n_requests: int, db: str | None, seed: int) -> dict[str
         for candidate in (u, f"https://mirror{j % 7}.example.org/{j}"):
             o = pipe.process_article(Article(url=candidate, title=f"Report {j}", text=text, lang="en"))
             outcomes[o.status] = outcomes.get(o.status, 0) + 1
+        warc_pages.append((u, j, text))
+    # and a WARC holding the removed pages as HTML, under their URLs and under new ones
+    warc = Path(tmp.name) / "removed.warc.gz"
+    _write_warc(warc, [(u, j, t) for u, j, t in warc_pages] + [(f"https://archive{j % 5}.example.net/{j}", j, t)
+                                                              for u, j, t in warc_pages])
+    warc_outcomes = dict(pipe.ingest([warc], workers=1).counts)
     stored = store.count_articles()
     store.close()
     tmp.cleanup()
@@ -217,9 +225,24 @@ def run(n_articles: int, n_requests: int, db: str | None, seed: int) -> dict[str
         "overdue": len(overdue) + len(rep.overdue),
         "expected_removed": len(expected), "removed": len(removed),
         "unrelated_removed": len(removed - expected), "missed": len(expected - removed),
-        "reingest": outcomes, "fill_s": round(truth["fill_s"], 1), "intake_s": round(intake_s, 2),
+        "reingest": outcomes, "reingest_warc": warc_outcomes, "fill_s": round(truth["fill_s"], 1), "intake_s": round(intake_s, 2),
         "run_pass_s": round(pass_s, 2), "backend": url.split(":", 1)[0],
     }
+
+
+def _write_warc(path: Path, pages: list[tuple[str, int, str]]) -> None:
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as fh:
+        w = WARCWriter(fh, gzip=True)
+        for url, j, text in pages:
+            body = (f"<html lang='en'><head><title>Report {j}</title></head><body><article>"
+                    f"<p>{text}</p></article></body></html>").encode()
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http))
 
 
 _TEXTS: dict[int, str] = {}
@@ -255,7 +278,8 @@ def main() -> None:
     for k, v in res.items():
         print(f"{k:<{width}}  {v}")
     ok = (res["unverified_executed"] == 0 and res["unrelated_removed"] == 0 and res["missed"] == 0
-          and res["overdue"] == 0 and set(res["reingest"]) <= {"suppressed"})
+          and res["overdue"] == 0 and set(res["reingest"]) <= {"suppressed"}
+          and set(res["reingest_warc"]) <= {"suppressed"})
     print("checks:", "all passed" if ok else "FAILED")
     sys.exit(0 if ok else 1)
 
