@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import click
+from rich import box
 from rich.table import Table
 
-from newsloom.cli.common import db_option, dump, err, json_option, open_db, out, plural, settings, when
+from newsloom.cli.common import db_option, dump, err, fit_table, json_option, open_db, out, plural, settings, when
 from newsloom.errors import TakedownError
 
 
@@ -83,11 +84,15 @@ def list_(show_all: bool, as_json: bool) -> None:
     if not rows:
         out.print("no open requests" if not show_all else "no requests")
         return
-    table = Table("id", "status", "kind", "target", "received", "time left", "removed")
-    for d, r in zip(rows, reqs, strict=True):
-        table.add_row(str(d["id"]), d["status"], d["kind"], d["target"][:50], when(r.received_at),
-                      _left(d["time_left_s"]), str(d["removed"]))
-    out.print(table)
+    headers = ["id", "status", "kind", "target", "received", "time left", "removed"]
+    cells = [[str(d["id"]), d["status"], d["kind"], d["target"], f"{r.received_at:%m-%d %H:%M}",
+              _left(d["time_left_s"]), str(d["removed"])] for d, r in zip(rows, reqs, strict=True)]
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0))
+    for name in headers:  # one line per request: the target is cropped to fit the terminal
+        table.add_column(name, no_wrap=True, overflow="ellipsis")
+    for row in fit_table(headers, cells, out.size.width - 2, {3: 1}):
+        table.add_row(*row)
+    out.print(table, soft_wrap=False, crop=True)
     n_over = sum(1 for d in rows if d["overdue"])
     if n_over:
         err.print(f"ALARM: {plural(n_over, 'request')} past the deadline", markup=False)
