@@ -33,14 +33,14 @@ def create_app(store: Store, settings: Settings | None = None, *, semantic: bool
     search (off in tests that do not need it: loading takes a few seconds). ``cache_seconds``:
     keep rendered public pages this long (``MicroCache``; ``newsloom serve`` uses 2 s)."""
     from newsloom.app.search import SemanticIndex
-    from newsloom.web import api, feeds, ops, pages_search, pages_sources, pages_stories, rights
+    from newsloom.web import api, apidocs, feeds, ops, pages_search, pages_sources, pages_stories, rights
 
     settings = settings or Settings()
     store.use_reader_connections()
     index = getattr(store, "index_stories", None)
     if index is not None:
         index()  # stories saved before the reader's migration get their rank once
-    app = FastAPI(title="newsloom", version="0.1.0", docs_url="/docs", redoc_url=None,
+    app = FastAPI(title="newsloom", version="0.1.0", docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json",
                   description="Stories across languages, articles, sources and search. Public reads; "
                               "writes need `Authorization: Bearer <token>` (`newsloom tokens create`).")
@@ -49,6 +49,7 @@ def create_app(store: Store, settings: Settings | None = None, *, semantic: bool
     app.state.semantic = SemanticIndex(store) if semantic else None
     cache = MicroCache(cache_seconds)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    apidocs.mount(app)  # /docs from this machine, not a CDN
     for module in (pages_stories, pages_search, pages_sources, feeds, api, ops, rights):
         app.include_router(module.router)
 

@@ -15,6 +15,7 @@ from newsloom.web import metrics
 from newsloom.web.i18n import UI_LANGS
 from newsloom.web.microcache import MicroCache
 from newsloom.web.render import UI_COOKIE, ui_lang
+from newsloom.web.apidocs import DOCS_CSP
 from newsloom.web.security import CSP, cross_site_refusal
 
 
@@ -87,8 +88,8 @@ class ReaderMiddleware:
 def _extra_headers(path: str, request: Request) -> list[tuple[bytes, bytes]]:
     out = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin"),
            (b"x-frame-options", b"DENY")]
-    if not path.startswith("/docs"):  # Swagger UI loads its script and styles from a CDN
-        out.append((b"content-security-policy", CSP.encode()))
+    # the API docs run Swagger UI, served from here (web/apidocs.py): scripts from this origin
+    out.append((b"content-security-policy", (DOCS_CSP if path.startswith("/docs") else CSP).encode()))
     ui = request.query_params.get("ui")
     if ui in UI_LANGS and request.cookies.get(UI_COOKIE) != ui:
         out.append((b"set-cookie", f"{UI_COOKIE}={ui}; Max-Age={365 * 86400}; Path=/; HttpOnly; SameSite=lax".encode()))

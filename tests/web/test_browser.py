@@ -102,3 +102,17 @@ def test_no_console_errors_and_no_script(page, live_server: str) -> None:
         page.goto(live_server + path)
         assert page.locator("script").count() == 0
     assert errors == []
+
+
+def test_api_docs_work_without_the_internet(page, live_server: str) -> None:
+    """Swagger UI comes from this machine (no CDN) and runs under the page's CSP."""
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(live_server) else None)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(live_server + "/docs")
+    page.locator(".opblock-summary-path").first.wait_for(timeout=15000)
+    paths = " ".join(page.locator(".opblock-summary-path").all_inner_texts()).replace("\u200b", "")
+    assert "/api/stories" in paths
+    assert not outside, outside
+    assert not [e for e in errors if "Content Security Policy" in e], errors

@@ -59,7 +59,11 @@ def test_openapi_docs(client) -> None:
     spec = client.get("/openapi.json").json()
     for path in ("/api/stories", "/api/stories/{story_id}", "/api/search", "/api/sources", "/api/articles/{article_id}"):
         assert path in spec["paths"], path
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "script-src 'self'" in docs.headers["content-security-policy"]
+    assert "https://" not in docs.text and "<script>" not in docs.text  # no CDN, no inline script
+    assert client.get("/docs/files/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/docs/start.js").status_code == 200
 
 
 def test_health_and_metrics(client) -> None:
