@@ -53,6 +53,17 @@ def worker_count(requested: int) -> int:
     return requested if requested > 0 else (os.cpu_count() or 1)
 
 
+def process_pool(workers: int, preload: list[str] | None = None) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes for the stateless half of the pipeline: forked from a
+    fork server that has imported ``preload`` (forking a parent that has loaded BLAS/onnx
+    thread pools can deadlock the children), each exiting when this process is gone."""
+    ctx = multiprocessing.get_context("forkserver")
+    if preload:
+        ctx.set_forkserver_preload(preload)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_orphan_watch,
+                               initargs=(os.getpid(),))
+
+
 def ordered_map(
     fn: Callable[[T], R],
     items: Iterable[T],
@@ -69,12 +80,7 @@ def ordered_map(
             yield item, fn(item)
         return
     max_pending = max_pending or workers * 16
-    # forkserver: forking a parent that has loaded BLAS/onnx thread pools can deadlock workers
-    ctx = multiprocessing.get_context("forkserver")
-    if preload:
-        ctx.set_forkserver_preload(preload)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_orphan_watch,
-                               initargs=(os.getpid(),))
+    pool = process_pool(workers, preload)
     pending: deque[tuple[T, Future[R]]] = deque()
     try:
         for item in items:

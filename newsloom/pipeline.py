@@ -15,7 +15,8 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -294,10 +295,14 @@ class Pipeline:
         start = time.perf_counter()
         self.catch_up_stories()
 
-        def on_page(doc: RawDocument | Article) -> Outcome:
-            # an Article is a short item: a feed item's title + summary whose page was not had
+        def on_page(doc: RawDocument | Article, analysed: Article | Outcome | None = None) -> Outcome:
+            # an Article is a short item: a feed item's title + summary whose page was not had;
+            # ``analysed``: the stateless half, done already in a worker process
             try:
-                outcome = self.process_raw(doc) if isinstance(doc, RawDocument) else self.process_article(doc)
+                if analysed is not None:
+                    outcome = self.commit(analysed, doc if isinstance(doc, RawDocument) else None)
+                else:
+                    outcome = self.process_raw(doc) if isinstance(doc, RawDocument) else self.process_article(doc)
             except NewsloomError as exc:
                 outcome = Outcome(doc.url, "error", message=str(exc))
             summary.add(outcome)
@@ -323,8 +328,20 @@ class Pipeline:
         holds_store = holds or self.store
         self._limiter.share(holds_store.host_holds, holds_store.hold_host)
 
+        # The stateless half of a page (extract, clean, language, fingerprints, names: ~30 ms)
+        # runs in worker processes while this process embeds and clusters the pages before it;
+        # the stateful half stays in the one processing thread.
+        analysers = self._analysers(len(due)) if worker is not None else None
+
         async def run(fn: Callable[..., object], *args: object) -> object:
-            return await asyncio.get_running_loop().run_in_executor(worker, functools.partial(fn, *args))
+            loop = asyncio.get_running_loop()
+            if fn is on_page and analysers is not None:
+                try:
+                    done = await loop.run_in_executor(analysers, analyse, args[0], self.settings)
+                except BrokenProcessPool:
+                    done = None  # a worker died: this page is analysed here instead
+                return await loop.run_in_executor(worker, on_page, args[0], done)
+            return await loop.run_in_executor(worker, functools.partial(fn, *args))
 
         async def go() -> object:
             # limiter and robots rules outlive one pass, so Retry-After deferrals, Crawl-delay and
@@ -341,12 +358,24 @@ class Pipeline:
         finally:
             if worker is not None:
                 worker.shutdown(wait=True)  # the page being stored finishes (one transaction)
+            if analysers is not None:
+                analysers.shutdown(wait=True, cancel_futures=True)
             if holds is not None:
                 self._limiter.share(self.store.host_holds, self.store.hold_host)
                 holds.close()
         self.catch_up_stories()
         summary.seconds = time.perf_counter() - start
         return summary, crawl_summary
+
+    def _analysers(self, feeds: int) -> ProcessPoolExecutor | None:
+        """Worker processes for the stateless half of a fetch pass's pages (``settings.workers``,
+        0 = one per core), or None for one worker or nothing due (starting them costs ~2 s)."""
+        from newsloom.parallel import process_pool, worker_count
+
+        n = worker_count(self.settings.workers)
+        if n <= 1 or feeds == 0:
+            return None
+        return process_pool(n, preload=["newsloom.worker"])
 
     def _second_connection(self) -> Store | None:
         """Another connection to the same store (for the fetch loop's host holds), or None for
