@@ -252,7 +252,9 @@ class StoryClusterer:
         with one_blas_thread():
             return self._add(item)
 
-    def _add(self, item: ClusterItem) -> Assignment:
+    def _arrive(self, item: ClusterItem) -> tuple[datetime | None, str | None]:
+        """What every arrival does first (added or placed): count it, take its effective time
+        (and the reason when it is not the published date), move the clock, expire."""
         if item.article_id in self.article_story:
             raise StoryError(f"article {item.article_id}: already clustered (ids must be unique)")
         self.seq += 1
@@ -260,6 +262,10 @@ class StoryClusterer:
         if t is not None and (self.clock is None or t > self.clock):
             self.clock = t
         self._expire()
+        return t, reason
+
+    def _add(self, item: ClusterItem) -> Assignment:
+        t, reason = self._arrive(item)
 
         if item.duplicate_of is not None and item.duplicate_of in self.article_story:
             return self._add_duplicate(item, t, reason)
@@ -314,13 +320,7 @@ class StoryClusterer:
         the truth: whatever order the stored stories were formed in (a stream, a date-ordered
         rebuild, merges), memory follows them. No maintenance runs here."""
         with one_blas_thread():
-            if item.article_id in self.article_story:
-                raise StoryError(f"article {item.article_id}: already clustered (ids must be unique)")
-            self.seq += 1
-            t, reason = self._effective_time(item)
-            if t is not None and (self.clock is None or t > self.clock):
-                self.clock = t
-            self._expire()
+            t, reason = self._arrive(item)
             vec = self._vec(item)
             short = vec is None or (item.n_words is not None and item.n_words < self.min_words)
             sig = None if short or item.duplicate_of is not None else self._signals(item)
