@@ -65,3 +65,44 @@ def test_service_remove_gives_the_story_a_new_first_and_deletes_an_empty_story(s
         raise AssertionError("an emptied story must be deleted")
     except NotFoundError:
         pass
+
+
+def test_rebuild_reclusters_in_date_order(store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Articles stored out of date order (a back-fill), then `stories rebuild`: the stories a
+    date-ordered stream gives, whatever the stored (arrival) order was."""
+    from newsloom.models import Article
+    from newsloom.store import open_store
+
+    rng = np.random.default_rng(11)
+    base = rng.normal(size=512)
+    rows = []
+    for e in range(3):  # three events of one kind, 20 days apart
+        for k in range(4):
+            v = base + 0.15 * rng.normal(size=512) / np.sqrt(512)
+            rows.append((e, T0 - timedelta(days=100 - 20 * e, hours=-k), (v / np.linalg.norm(v)).astype(np.float32)))
+
+    def stream(st: Store, order: list[int]) -> dict[int, int]:
+        svc = service(st)
+        ids = {}
+        for i in order:
+            e, when, v = rows[i]
+            a = st.add_article(Article(url=f"https://x.example/{i}", title=f"Report {i}", text=BASE,
+                                       lang="en", published=when, source="x.example"))
+            svc.add(a, v, svc.model)
+            ids[i] = a.id
+        return {i: st.get_article(ids[i]).story_id for i in ids}, svc, ids
+
+    backfill = [7, 2, 11, 0, 5, 9, 1, 10, 3, 6, 8, 4]
+    _, svc, ids = stream(store, backfill)
+    svc.rebuild()
+    rebuilt = {i: store.get_article(ids[i]).story_id for i in ids}
+    with open_store(f"sqlite:///{tmp_path / 'dated.db'}") as other:
+        dated, _, _ = stream(other, sorted(range(12), key=lambda i: rows[i][1]))
+
+    def partition(assign: dict[int, int]) -> set[frozenset[int]]:
+        groups: dict[int, set[int]] = {}
+        for i, sid in assign.items():
+            groups.setdefault(sid, set()).add(i)
+        return {frozenset(g) for g in groups.values()}
+
+    assert partition(rebuilt) == partition(dated) == {frozenset(range(4 * e, 4 * e + 4)) for e in range(3)}
