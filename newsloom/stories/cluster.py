@@ -269,8 +269,14 @@ class StoryClusterer(Bridges):
         t, reason = self._arrive(item)
 
         if item.duplicate_of is not None and item.duplicate_of in self.article_story:
-            return self._add_duplicate(item, t, reason)
-        if item.duplicate_of is not None:
+            original = self.stories[self.article_story[item.duplicate_of]]
+            if self._in_window(t, original):
+                return self._add_duplicate(item, t, reason)
+            # a near-copy of a report from weeks before is a new report of a recurring event (a
+            # weekly market report, a templated notice, a short item whose few words match)
+            reason = _why(reason, f"duplicate of article {item.duplicate_of}, but dated outside its "
+                                  "story's time span; compared normally")
+        elif item.duplicate_of is not None:
             reason = _why(reason, f"duplicate_of={item.duplicate_of} not clustered; compared normally")
 
         vec = self._vec(item)

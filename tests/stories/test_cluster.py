@@ -394,3 +394,15 @@ def test_old_and_future_dates_are_explained() -> None:
     assert "years before it arrived" in (old.reason or "") and old.time == now - timedelta(days=365 * 30)
     ahead = cl.add(ClusterItem(2, v, published=now + timedelta(days=365), arrival=now, n_words=50))
     assert "clamped to arrival" in (ahead.reason or "") and ahead.time == now
+
+
+def test_a_near_copy_dated_weeks_later_is_compared_not_glued() -> None:
+    """A weekly report whose text barely changes is flagged a near-duplicate of last week's:
+    it joins its original's story only within that story's time span."""
+    base = topics(2, seed=3)
+    cl = StoryClusterer(window=timedelta(days=3))
+    cl.add(ClusterItem(1, base[0], published=T0, n_words=80))
+    same_week = cl.add(ClusterItem(2, base[0], published=T0 + timedelta(days=1), duplicate_of=1, n_words=80))
+    assert same_week.story_id == 1 and "duplicate" in (same_week.reason or "")
+    weeks_later = cl.add(ClusterItem(3, base[0], published=T0 + timedelta(days=21), duplicate_of=1, n_words=80))
+    assert weeks_later.is_new_story and "outside its story's time span" in (weeks_later.reason or "")
