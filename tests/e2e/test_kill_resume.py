@@ -85,6 +85,14 @@ def snapshot(db: str) -> list[tuple]:
                       for a in arts)
 
 
+def stored(db: str) -> int:
+    try:
+        with open_store(db) as store:
+            return store.count_articles()
+    except Exception:  # noqa: BLE001 - the store may not exist yet, or be mid-migration
+        return 0
+
+
 def ingest(db: str, path: Path, env: dict[str, str]) -> subprocess.Popen:
     # output to files, not pipes: a pipe would keep the test waiting on any process holding it
     log = path.with_suffix(".log").open("a")
@@ -110,9 +118,14 @@ def test_kill_9_at_random_moments_then_resume_gives_the_uninterrupted_store(db: 
     rng = random.Random(2026)
     survivors: list[psutil.Process] = []
     kills = 0
-    for _ in range(10):
+    # ten moments spread over the work: each run is killed once the store holds its target
+    # count of articles, a random fraction of a second later (mid-commit, mid-embedding...)
+    for target in sorted(rng.sample(range(1, n), 10)):
         proc = ingest(db, path, env)
-        time.sleep(rng.uniform(0.3, 6.0))
+        deadline = time.monotonic() + 180
+        while proc.poll() is None and stored(db) < target and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 0.3))
         children = []
         try:
             children = psutil.Process(proc.pid).children(recursive=True)
@@ -131,7 +144,8 @@ def test_kill_9_at_random_moments_then_resume_gives_the_uninterrupted_store(db: 
     for c in survivors:
         c.kill()
     assert not survivors, f"{len(survivors)} worker process(es) outlived their killed parent"
-    assert kills >= 3, "the run finished before most kills: the test did not interrupt anything"
+    print(f"killed {kills} of 10 runs")
+    assert kills >= 8, f"only {kills} of 10 runs were still working when killed"
 
     last = ingest(db, path, env)
     assert last.wait(timeout=300) == 0 and "Traceback" not in output(path), output(path)
