@@ -186,3 +186,36 @@ class RightsQueries:
         # the pattern is a parameter: a literal % would read as a placeholder to psycopg
         rows = self._rows(sql, [after_id, "%unavailable\\_after%", limit])  # type: ignore[attr-defined]
         return [(int(r["id"]), codec.load_json(r["rights"])) for r in rows]
+
+    # --- recrawl schedule (migration 0008) ---------------------------------------------------------
+    def recrawl_due(self, now: datetime, first_before: datetime, first_after: datetime,
+                    limit: int = 500) -> list[tuple[int, str, datetime, int]]:
+        """``(id, url, fetched_at, recrawl_count)`` of crawled articles (a feed brought them; not
+        removed) whose next recrawl is due: the first step when fetched between ``first_after``
+        and ``first_before``, a later step when ``recrawl_at`` has passed. Most overdue first.
+        Two indexed queries (``articles_recrawl``) rather than one OR the planner cannot use."""
+        base = ("SELECT id, url, fetched_at, recrawl_count FROM articles WHERE status <> 'removed' "
+                "AND feed_id IS NOT NULL AND ")
+        first = self._rows(  # type: ignore[attr-defined]
+            base + "recrawl_count = 0 AND recrawl_at IS NULL AND fetched_at <= ? AND fetched_at >= ? "
+            "ORDER BY fetched_at LIMIT ?",
+            [self._dt_in(first_before), self._dt_in(first_after), limit])  # type: ignore[attr-defined]
+        later = self._rows(  # type: ignore[attr-defined]
+            base + "recrawl_count > 0 AND recrawl_count < 3 AND recrawl_at <= ? ORDER BY recrawl_at LIMIT ?",
+            [self._dt_in(now), limit])  # type: ignore[attr-defined]
+        rows = [(int(r["id"]), str(r["url"]), codec.parse_dt(r["fetched_at"]), int(r["recrawl_count"]))
+                for r in [*later, *first]]
+        return rows[:limit]  # type: ignore[return-value]
+
+    def set_recrawl(self, article_id: int, count: int, at: datetime | None) -> None:
+        """Record that ``count`` recrawl steps are done and when the next is due (None: none)."""
+        with self._write(f"recrawl schedule of article {article_id}"):  # type: ignore[attr-defined]
+            self._execute("UPDATE articles SET recrawl_count = ?, recrawl_at = ? WHERE id = ?",  # type: ignore[attr-defined]
+                          [count, self._dt_in(at), article_id])  # type: ignore[attr-defined]
+
+    def recrawl_state(self, article_id: int) -> tuple[int, datetime | None]:
+        """``(recrawl_count, recrawl_at)`` of an article."""
+        row = self._one("SELECT recrawl_count, recrawl_at FROM articles WHERE id = ?", [article_id])  # type: ignore[attr-defined]
+        if row is None:
+            raise NotFoundError(f"article {article_id}: not found")
+        return int(row["recrawl_count"]), codec.parse_dt(row["recrawl_at"])
