@@ -1,0 +1,164 @@
+"""One recrawl pass (``newsloom run`` after each fetch pass, or ``newsloom takedown recrawl``):
+fetch every crawled article that is due again (rule: ``newsloom.rights.recrawl``) through the
+fetch layer (robots.txt, per-host rate limit, private-network guard), then
+
+- a 404/410 or a redirect to the site's home page retracts the article: hidden everywhere and
+  out of its story, exactly as a takedown hides one, but NOT put on the suppression list (the
+  publisher may publish it again) and noted "retracted at the source (HTTP 410)";
+- a page goes through the pipeline, which stores a changed headline or body as a revision; the
+  article then carries an ``updated`` time, so the reader shows it as updated;
+- an error (timeout, 5xx, 403, robots) keeps the article; the next step tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from newsloom.config import Settings
+from newsloom.errors import FetchError, HTTPStatusError, NewsloomError, NotFoundError
+from newsloom.models import Article, FeedItem, utcnow
+from newsloom.rights import audit
+from newsloom.rights import recrawl as rule
+from newsloom.store.base import Store
+
+log = logging.getLogger("newsloom.rights")
+
+# url -> the FetchResult, or the FetchError it raised
+Getter = Callable[[list[str]], dict[str, Any]]
+
+
+@dataclass
+class RecrawlReport:
+    checked: int = 0
+    retracted: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    lines: list[str] = field(default_factory=list)  # one per retraction or error, for the CLI
+
+
+def _fetch_all(settings: Settings, pipeline: Any = None) -> Getter:
+    """All due pages in one event loop through one Fetcher (its limiter spaces the requests to
+    each host; a running pipeline's robots.txt cache is reused)."""
+    from newsloom.fetch.http import Fetcher
+
+    def get(urls: list[str]) -> dict[str, Any]:
+        async def one(fetcher: Fetcher, u: str) -> tuple[str, Any]:
+            try:
+                return u, await fetcher.fetch(u, kind="page")
+            except FetchError as exc:
+                return u, exc
+
+        async def go() -> dict[str, Any]:
+            rules = getattr(pipeline, "_robots", None) if pipeline is not None else None
+            async with Fetcher(settings, robots_rules=rules) as fetcher:
+                return dict(await asyncio.gather(*(one(fetcher, u) for u in urls)))
+
+        return asyncio.run(go())
+
+    return get
+
+
+def run_recrawl(store: Store, settings: Settings, pipeline: Any = None, services: Any = None,
+                get: Getter | None = None, now: datetime | None = None, limit: int = 500) -> RecrawlReport:
+    """Recrawl up to ``limit`` due articles; ``pipeline`` (a running one, else built here)
+    stores revisions, ``services`` (``app.rights.Services``) reaches the stories and the
+    near-duplicate index when an article is retracted."""
+    from newsloom.app.rights import Services
+    from newsloom.pipeline import Pipeline
+
+    now = now or utcnow()
+    rep = RecrawlReport()
+    first_before, first_after = rule.window(now)
+    due = store.recrawl_due(now, first_before, first_after, limit)  # type: ignore[attr-defined]
+    if not due:
+        return rep
+    pipeline = pipeline or Pipeline(store, settings)
+    services = services or Services(store, settings, pipeline._stories, pipeline._deduper)
+    answers = (get or _fetch_all(settings, pipeline))(list(dict.fromkeys(url for _, url, _, _ in due)))
+    for aid, url, fetched_at, done in due:
+        rep.checked += 1
+        try:
+            _one(store, pipeline, services, aid, url, answers.get(url), rep)
+        except NotFoundError:
+            continue  # removed meanwhile (a takedown ran)
+        except NewsloomError as exc:
+            rep.errors += 1
+            rep.lines.append(f"article {aid} {url}: {exc}")
+        count, at = rule.next_due(fetched_at, done, now)
+        store.set_recrawl(aid, count, at)  # type: ignore[attr-defined]
+    return rep
+
+
+def _one(store: Store, pipeline: Any, services: Any, aid: int, url: str, answer: Any,
+         rep: RecrawlReport) -> None:
+    if answer is None or isinstance(answer, BaseException):
+        code = answer.code if isinstance(answer, HTTPStatusError) else None
+        verdict = rule.judge_status(code, str(answer) if answer is not None else "no answer")
+    else:
+        verdict = rule.judge_redirect(url, answer.final_url, answer.redirects)
+    if verdict.kind == "gone":
+        retract(store, services, aid, url, verdict.reason)
+        rep.retracted += 1
+        rep.lines.append(f"article {aid} {url}: {verdict.reason}")
+        return
+    if verdict.kind == "error":
+        rep.errors += 1
+        rep.lines.append(f"article {aid} {url}: kept, recrawl failed ({verdict.reason})")
+        return
+    _compare(store, pipeline, services, aid, url, answer, rep)
+
+
+def _compare(store: Store, pipeline: Any, services: Any, aid: int, url: str, result: Any,
+             rep: RecrawlReport) -> None:
+    """The page again, through the pipeline: a changed headline or body is a revision."""
+    from newsloom.fetch.crawler import to_raw
+
+    old = store.get_article(aid)
+    raw = to_raw(result)
+    raw.url, raw.source_id, raw.feed_id = old.url, old.source_id, old.feed_id
+    # what the feed said first (headline, date) fills what the page itself does not carry, as
+    # at the first fetch, so a page without a <title> is not taken for a changed headline
+    raw.feed_item = FeedItem(url=old.url, title=old.title, published=old.published)
+    outcome = pipeline.process_raw(raw)
+    if outcome.status == "revision":
+        a = store.get_article(aid)
+        seen = utcnow()
+        # the page's own dateModified when it moved on, else the time the change was seen
+        if a.updated is None or (old.updated is not None and a.updated <= old.updated):
+            a.updated = seen
+        a.published = a.published or old.published
+        a.fetched_at = old.fetched_at  # "first fetched" stays the first fetch
+        store.update_article(a)
+        rep.revised += 1
+    elif outcome.status == "withheld":  # the page now says noindex (or it expired): hide it
+        retract(store, services, aid, url, f"withdrawn at the source ({outcome.message.split(': ', 1)[-1]})")
+        rep.retracted += 1
+        rep.lines.append(f"article {aid} {url}: {outcome.message}")
+    elif outcome.status in ("rejected", "error"):
+        rep.errors += 1
+        rep.lines.append(f"article {aid} {url}: kept, {outcome.message or outcome.status}")
+    else:
+        rep.unchanged += 1
+
+
+def retract(store: Store, services: Any, aid: int, url: str, reason: str) -> None:
+    """Hide the article the way a takedown does (tombstone, out of its story and the
+    near-duplicate index) without listing it for suppression: a publisher's retraction is not
+    a removal request, and the page may come back. Audited with the reason."""
+    from newsloom.app.rights import _tombstone
+
+    _tombstone(store, services, aid, reason)
+    audit.record(store, "retract", "ok", f"article {aid} {url}: {reason}")
+    log.info("recrawl: article %s %s: %s", aid, url, reason)
+
+
+def is_retracted(article: Article) -> bool:
+    """Whether a removed article was retracted at the source (not taken down on request)."""
+    return article.status == "removed" and any(n.startswith(("retracted at the source", "withdrawn at the source"))
+                                               for n in article.notes)

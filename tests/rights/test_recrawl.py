@@ -1,0 +1,137 @@
+"""Recrawl of stored articles against the loopback server: 410 and a redirect to the home page
+retract (hidden, out of the story, not suppressed), a changed body is a revision shown as
+updated, an unchanged page walks the schedule 1 h -> 24 h -> 7 d -> done, an error keeps the
+article for the next step."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from localserver import LocalServer
+
+from newsloom.app import rights as uc
+from newsloom.app.recrawl import is_retracted, run_recrawl
+from newsloom.config import Settings
+from newsloom.models import Feed, Source
+from newsloom.pipeline import Pipeline
+from newsloom.rights.recrawl import is_home, next_due
+from newsloom.store.base import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stories"))
+from test_service_growth import BASE, Stream, service  # noqa: E402
+
+
+def _page(title: str, extra: str = "") -> str:
+    text = " ".join(f"{title}: sentence {i} on the ferry timetable and the new harbour tariffs." for i in range(30))
+    return (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1><p>{text}</p>"
+            f"<p>{extra}</p></article></body></html>")
+
+
+def _crawl(store: Store, srv: LocalServer, paths: list[str]) -> tuple[Settings, Pipeline, dict[str, int]]:
+    items = ""
+    for path in paths:
+        srv.route(path, _page(path), content_type="text/html")
+        items += f"<item><title>{path}</title><link>{srv.url(path)}</link></item>"
+    srv.route("/feed.xml", f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>",
+              content_type="application/rss+xml")
+    srv.route("/", "<html><head><title>Home</title></head><body><p>front page</p></body></html>",
+              content_type="text/html")
+    settings = Settings(db=store.url, allow_private_networks=True, stories=False,
+                        requests_per_second_per_host=1000.0, timeout_s=3.0, min_feed_interval_s=0)
+    src = store.add_source(Source(name="Loop", url=srv.url("/")))
+    store.add_feed(Feed(url=srv.url("/feed.xml"), source_id=src.id))
+    pipe = Pipeline(store, settings)
+    pipe.fetch_once()
+    ids = {a.url.rsplit("/", 1)[1]: int(a.id) for a in store.iter_articles()}  # type: ignore[arg-type]
+    assert sorted(ids) == sorted(p.rsplit("/", 1)[1] for p in paths)
+    return settings, pipe, ids
+
+
+def test_gone_and_home_redirect_retract_and_leave_the_story(store: Store) -> None:
+    with LocalServer() as srv:
+        settings, pipe, ids = _crawl(store, srv, ["/news/gone", "/news/moved", "/news/kept"])
+        svc = service(store)
+        s = Stream(store, svc)
+        other = s.add(BASE, 0, url="https://other.example/flood")
+        sid = store.get_article(other.id).story_id  # type: ignore[arg-type]
+        for aid in ids.values():  # all three belong to the other article's story
+            a = store.get_article(aid)
+            a.story_id = sid
+            store.update_article(a)
+        assert {a.id for a in store.story_articles(sid)} == {other.id, *ids.values()}
+        srv.route("/news/gone", "gone", status=410, content_type="text/plain")
+        srv.redirect("/news/moved", "/", status=301)
+        fetched = store.get_article(ids["gone"]).fetched_at
+        rep = run_recrawl(store, settings, pipe, uc.Services(store, settings, stories=svc),
+                          now=fetched + timedelta(minutes=61))
+    assert (rep.checked, rep.retracted, rep.unchanged, rep.errors) == (3, 2, 1, 0)
+    gone, moved = store.get_article(ids["gone"]), store.get_article(ids["moved"])
+    assert gone.status == moved.status == "removed" and is_retracted(gone) and is_retracted(moved)
+    assert gone.notes[-1].startswith("retracted at the source (HTTP 410)")
+    assert "home page" in moved.notes[-1]
+    assert store.get_article(ids["kept"]).status == "ok"
+    assert {a.id for a in store.story_articles(sid)} == {other.id, ids["kept"]}
+    assert store.count_suppressions() == {}  # type: ignore[attr-defined]  # retracted, not taken down
+    assert [e.step for e in store.audit_trail(None)].count("retract") == 2  # type: ignore[attr-defined]
+    from newsloom.web import create_app
+
+    c = TestClient(create_app(store, settings, semantic=False))
+    assert c.get(f"/api/articles/{ids['gone']}").json().get("title") is None
+    assert c.get(f"/api/articles/{ids['kept']}").json()["title"]
+
+
+def test_changed_body_is_a_revision_shown_as_updated(store: Store) -> None:
+    with LocalServer() as srv:
+        settings, pipe, ids = _crawl(store, srv, ["/news/edit"])
+        aid = ids["edit"]
+        before = store.get_article(aid)
+        srv.route("/news/edit", _page("/news/edit", "Correction: the tariffs rise in May, not in March."),
+                  content_type="text/html")
+        rep = run_recrawl(store, settings, pipe, now=before.fetched_at + timedelta(minutes=61))
+    assert (rep.revised, rep.retracted) == (1, 0)
+    after = store.get_article(aid)
+    assert "Correction" in after.text and after.updated is not None and after.status == "ok"
+    assert after.fetched_at == before.fetched_at
+    assert [r.text for r in store.list_revisions(aid)] == [before.text]
+
+
+
+def test_unchanged_walks_the_schedule_and_errors_keep_the_article(store: Store) -> None:
+    with LocalServer() as srv:
+        settings, pipe, ids = _crawl(store, srv, ["/news/same", "/news/flaky"])
+        t0 = store.get_article(ids["same"]).fetched_at
+        srv.route("/news/flaky", "busy", status=500, content_type="text/plain")
+        assert run_recrawl(store, settings, pipe, now=t0 + timedelta(minutes=30)).checked == 0  # not due yet
+        rep = run_recrawl(store, settings, pipe, now=t0 + timedelta(minutes=61))
+        assert (rep.checked, rep.unchanged, rep.errors, rep.retracted) == (2, 1, 1, 0)
+        f0 = store.get_article(ids["flaky"]).fetched_at
+        assert store.recrawl_state(ids["same"]) == (1, t0 + timedelta(hours=24))  # type: ignore[attr-defined]
+        assert store.recrawl_state(ids["flaky"]) == (1, f0 + timedelta(hours=24))  # type: ignore[attr-defined]
+        assert store.get_article(ids["flaky"]).status == "ok"
+        srv.route("/news/flaky", _page("/news/flaky"), content_type="text/html")  # back again
+        rep = run_recrawl(store, settings, pipe, now=t0 + timedelta(hours=24, minutes=1))
+        assert (rep.checked, rep.unchanged) == (2, 2)
+        assert store.recrawl_state(ids["same"]) == (2, t0 + timedelta(days=7))  # type: ignore[attr-defined]
+    # the server is gone: a network error at the last step keeps the article, the schedule ends
+    rep = run_recrawl(store, settings, pipe, now=t0 + timedelta(days=7, minutes=1))
+    assert (rep.checked, rep.errors) == (2, 2)
+    assert store.recrawl_state(ids["same"]) == (3, None)  # type: ignore[attr-defined]
+    assert {store.get_article(i).status for i in ids.values()} == {"ok"}
+    assert run_recrawl(store, settings, pipe, now=t0 + timedelta(days=30)).checked == 0
+    assert store.list_revisions(ids["same"]) == []
+
+
+def test_rule() -> None:
+    from datetime import UTC, datetime
+
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    assert next_due(t, 0, t + timedelta(hours=1)) == (1, t + timedelta(hours=24))
+    assert next_due(t, 0, t + timedelta(days=2)) == (2, t + timedelta(days=7))  # missed steps skipped
+    assert next_due(t, 2, t + timedelta(days=7)) == (3, None)
+    assert all(is_home(u) for u in ("https://x.example/", "https://x.example", "https://x.example/index.html",
+                                    "https://x.example/en/", "https://x.example/de-at"))
+    assert not any(is_home(u) for u in ("https://x.example/news/a", "https://x.example/?p=12",
+                                        "https://x.example/2026/story"))
