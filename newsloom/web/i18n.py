@@ -56,6 +56,7 @@ _CATALOGUE: dict[str, tuple[str, str, str, str]] = {
     "translation": ("tradução", "traducción", "traduction", "Übersetzung"),
     "rewrite": ("reescrita", "reescritura", "réécriture", "Umschreibung"),
     "copy of": ("cópia de", "copia de", "copie de", "Kopie von"),
+    "updated": ("atualizado", "actualizado", "mis à jour", "aktualisiert"),
     "original": ("original", "original", "original", "Original"),
     "Timeline": ("Cronologia", "Cronología", "Chronologie", "Zeitleiste"),
     "Who said what": ("Quem disse o quê", "Quién dijo qué", "Qui a dit quoi", "Wer sagte was"),

@@ -87,7 +87,11 @@ def test_changed_body_is_a_revision_shown_as_updated(store: Store) -> None:
     with LocalServer() as srv:
         settings, pipe, ids = _crawl(store, srv, ["/news/edit"])
         aid = ids["edit"]
+        s = Stream(store, service(store))
+        sid = store.get_article(s.add(BASE, 0, url="https://other.example/flood").id).story_id  # type: ignore[arg-type]
         before = store.get_article(aid)
+        before.story_id = sid
+        store.update_article(before)
         srv.route("/news/edit", _page("/news/edit", "Correction: the tariffs rise in May, not in March."),
                   content_type="text/html")
         rep = run_recrawl(store, settings, pipe, now=before.fetched_at + timedelta(minutes=61))
@@ -96,6 +100,10 @@ def test_changed_body_is_a_revision_shown_as_updated(store: Store) -> None:
     assert "Correction" in after.text and after.updated is not None and after.status == "ok"
     assert after.fetched_at == before.fetched_at
     assert [r.text for r in store.list_revisions(aid)] == [before.text]
+    from newsloom.web import create_app
+
+    page = TestClient(create_app(store, settings, semantic=False)).get(f"/stories/{sid}").text
+    assert 'class="updated">updated <time' in page  # the reader marks the edited report
 
 
 
