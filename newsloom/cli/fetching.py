@@ -133,6 +133,8 @@ def run(once: bool, no_default_sources: bool) -> None:
         def on_pass(summary: RunSummary, crawl: Any) -> None:
             _print_summary("pass", summary, crawl, show_errors=3)
             _takedowns(store, pipeline)  # publisher removal requests: verify, execute, alarm
+            from newsloom.cli.takedown import recrawl_after_pass  # articles due again: retract / revise
+            recrawl_after_pass(store, pipeline)
 
         _tdmrep(store)  # sites' TDM reservations known before their first pages are embedded
         pipeline.run_forever(on_pass=on_pass, max_passes=1 if once else None, on_sleep=on_sleep)

@@ -187,3 +187,51 @@ def run_pass() -> None:
               f"{len(rep.overdue)} overdue", markup=False)
     if rep.overdue:
         err.print(f"ALARM: overdue requests {', '.join(map(str, rep.overdue))}", markup=False)
+
+
+def _recrawl_lines(rep: object, show: int = 10) -> None:
+    from newsloom.app.recrawl import RecrawlReport
+
+    assert isinstance(rep, RecrawlReport)
+    out.print(f"recrawl: {rep.checked} due, {rep.retracted} retracted, {rep.revised} revised, "
+              f"{rep.unchanged} unchanged, {rep.errors} failed (kept, retried at the next step)", markup=False)
+    for line in rep.lines[:show]:
+        out.print(f"  {line}", markup=False)
+    if len(rep.lines) > show:
+        out.print(f"  ... and {len(rep.lines) - show} more", markup=False)
+
+
+def recrawl_after_pass(store: object, pipeline: object) -> None:
+    """What `newsloom run` does after each pass: recrawl the articles due again (1 h, 24 h,
+    7 d after their first fetch) through the pipeline's own stages; quiet when none is due."""
+    from newsloom.app import rights as uc
+    from newsloom.app.recrawl import run_recrawl
+    from newsloom.errors import NewsloomError
+
+    try:
+        s = settings()
+        rep = run_recrawl(store, s, pipeline, uc.Services(store, s, getattr(pipeline, "_stories", None),  # type: ignore[arg-type]
+                                                          getattr(pipeline, "_deduper", None)))
+    except NewsloomError as exc:
+        err.print(f"recrawl: {exc}", markup=False)
+        return
+    if rep.checked:
+        _recrawl_lines(rep, show=3)
+
+
+@takedown.command("recrawl")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=500, show_default=True,
+              help="At most this many due articles in this pass.")
+@db_option
+def recrawl(limit: int) -> None:
+    """One recrawl pass by hand: articles due again (1 h, 24 h, 7 d after their first fetch) are
+    fetched; 404/410 or a redirect to the home page retracts, a changed page is a revision."""
+    from newsloom.app.recrawl import run_recrawl
+
+    with open_db() as store:
+        rep = run_recrawl(store, settings(), limit=limit)
+    _recrawl_lines(rep)
+    if rep.checked and rep.errors == rep.checked:
+        err.print("error: every recrawl in this pass failed (network?); they are retried at the next step",
+                  markup=False)
+        click.get_current_context().exit(1)

@@ -143,3 +143,29 @@ def test_rule() -> None:
                                     "https://x.example/en/", "https://x.example/de-at"))
     assert not any(is_home(u) for u in ("https://x.example/news/a", "https://x.example/?p=12",
                                         "https://x.example/2026/story"))
+
+
+def test_cli_recrawl_pass(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from newsloom.cli import cli
+    from newsloom.models import Article, utcnow
+    from newsloom.store import open_store
+
+    monkeypatch.setenv("NEWSLOOM_STORIES", "false")
+    monkeypatch.setenv("NEWSLOOM_ALLOW_PRIVATE_NETWORKS", "true")
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    with LocalServer() as srv:
+        srv.route("/news/pulled", "gone", status=410, content_type="text/plain")
+        with open_store(db) as store:
+            src = store.add_source(Source(name="Loop", url=srv.url("/")))
+            feed = store.add_feed(Feed(url=srv.url("/feed.xml"), source_id=src.id))
+            aid = store.add_article(Article(url=srv.url("/news/pulled"), title="Pulled", text="t", feed_id=feed.id,
+                                            source_id=src.id, fetched_at=utcnow() - timedelta(hours=2))).id
+        result = CliRunner().invoke(cli, ["takedown", "recrawl", "--db", db], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert "1 due, 1 retracted" in result.output and "retracted at the source (HTTP 410)" in result.output
+        again = CliRunner().invoke(cli, ["takedown", "recrawl", "--db", db], catch_exceptions=False)
+        assert "0 due" in again.output
+    with open_store(db) as store:
+        assert store.get_article(aid).status == "removed"  # type: ignore[arg-type]
