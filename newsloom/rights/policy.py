@@ -113,7 +113,16 @@ def mining_text(article: Article) -> str:
     return "" if (article.rights or {}).get("tdm_reserved") else (article.text or "")
 
 
+def removal_reason(article: Article) -> str:
+    """Why a removed article is gone: retracted at the source (the recrawl found 404/410 or a
+    redirect to the home page, ``app/recrawl.py``) or, by default, the publisher's request."""
+    for note in reversed(article.notes or []):
+        if note.startswith(("retracted at the source", "withdrawn at the source")):
+            return note.rsplit(" (", 1)[0] if note.endswith(")") and note.count(" (") > 1 else note
+    return REMOVED_NOTE
+
+
 def tombstone(article: Article) -> dict[str, Any]:
     """What the API and feeds say of a removed article."""
     return {"id": article.id, "url": article.url, "source": article.source, "status": "removed",
-            "removed": REMOVED_NOTE, "title": None, "snippet": ""}
+            "removed": removal_reason(article), "title": None, "snippet": ""}

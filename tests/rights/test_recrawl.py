@@ -79,7 +79,8 @@ def test_gone_and_home_redirect_retract_and_leave_the_story(store: Store) -> Non
     from newsloom.web import create_app
 
     c = TestClient(create_app(store, settings, semantic=False))
-    assert c.get(f"/api/articles/{ids['gone']}").json().get("title") is None
+    tomb = c.get(f"/api/articles/{ids['gone']}").json()
+    assert tomb.get("title") is None and tomb["removed"] == "retracted at the source (HTTP 410)"
     assert c.get(f"/api/articles/{ids['kept']}").json()["title"]
 
 
