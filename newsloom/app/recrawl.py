@@ -79,7 +79,9 @@ def run_recrawl(store: Store, settings: Settings, pipeline: Any = None, services
     if not due:
         return rep
     pipeline = pipeline or Pipeline(store, settings)
-    services = services or Services(store, settings, pipeline._stories, pipeline._deduper)
+    # the pipeline's own near-duplicate index (built here if the pass had not): a retracted
+    # article must leave the index that later pages are compared with
+    services = services or Services(store, settings, pipeline._stories, pipeline.deduper)
     answers = (get or _fetch_all(settings, pipeline))(list(dict.fromkeys(url for _, url, _, _ in due)))
     for aid, url, fetched_at, done in due:
         rep.checked += 1

@@ -204,14 +204,11 @@ def _recrawl_lines(rep: object, show: int = 10) -> None:
 def recrawl_after_pass(store: object, pipeline: object) -> None:
     """What `newsloom run` does after each pass: recrawl the articles due again (1 h, 24 h,
     7 d after their first fetch) through the pipeline's own stages; quiet when none is due."""
-    from newsloom.app import rights as uc
     from newsloom.app.recrawl import run_recrawl
     from newsloom.errors import NewsloomError
 
-    try:
-        s = settings()
-        rep = run_recrawl(store, s, pipeline, uc.Services(store, s, getattr(pipeline, "_stories", None),  # type: ignore[arg-type]
-                                                          getattr(pipeline, "_deduper", None)))
+    try:  # the pass reaches the pipeline's own stories service and near-duplicate index
+        rep = run_recrawl(store, settings(), pipeline)  # type: ignore[arg-type]
     except NewsloomError as exc:
         err.print(f"recrawl: {exc}", markup=False)
         return
