@@ -55,8 +55,11 @@ def _fetch_all(settings: Settings, pipeline: Any = None) -> Getter:
                 return u, exc
 
         async def go() -> dict[str, Any]:
-            rules = getattr(pipeline, "_robots", None) if pipeline is not None else None
-            async with Fetcher(settings, robots_rules=rules) as fetcher:
+            # the running pipeline's robots.txt cache and per-host limiter (Retry-After deferrals
+            # included), so a recrawl never hits a host harder than the crawl itself may
+            rules = getattr(pipeline, "_robots", None)
+            limiter = getattr(pipeline, "_limiter", None)
+            async with Fetcher(settings, robots_rules=rules, limiter=limiter) as fetcher:
                 return dict(await asyncio.gather(*(one(fetcher, u) for u in urls)))
 
         return asyncio.run(go())
