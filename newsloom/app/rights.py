@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from newsloom.config import Settings
@@ -118,14 +118,37 @@ class Services:
         return self._stories
 
 
-def matching_ids(store: Store, req: TakedownRequest) -> tuple[list[int], list[int]]:
-    """(articles the request names, other stored copies with the same text) not yet removed."""
+def matching_ids(store: Store, req: TakedownRequest) -> tuple[list[int], list[int], set[str]]:
+    """(articles the request names, other stored copies of their text, the content hashes that
+    are the requester's) among articles not yet removed.
+
+    A text is the requester's only when the requester's article is the earliest stored holder
+    of it (by effective time, then arrival): then the other holders are copies of it (wire
+    copies, syndication, scrapers) and go with it, and the hash is suppressed. When another
+    site had the text first, the requester's page is itself a copy: only the requester's pages
+    go, the earlier original and its hash stay (else anybody could copy a competitor's article
+    onto their own domain and have both removed)."""
+    from newsloom.stories.naming import effective_time
+
     direct = [(aid, url, h) for aid, url, h in store.takedown_candidates(req.kind, req.target)  # type: ignore[attr-defined]
               if req.kind == "url" or takedowns.covers(req, url)]
     ids = [aid for aid, _, _ in direct]
-    hashes = [h for _, _, h in direct if h]
-    copies = [i for i in store.articles_with_hash(hashes) if i not in set(ids)]  # type: ignore[attr-defined]
-    return ids, copies
+    own = set(ids)
+    hashes = {h for _, _, h in direct if h}
+    holders = {a.id: a for a in store.get_articles(set(store.articles_with_hash(sorted(hashes))) | own)}  # type: ignore[attr-defined]
+
+    def first_key(a: Any) -> tuple[bool, datetime, int]:
+        t = effective_time(a.published, a.fetched_at)
+        return (t is None, t or datetime.max.replace(tzinfo=UTC), a.id)
+
+    copies: set[int] = set()
+    owned: set[str] = set()
+    for h in hashes:
+        same = [a for a in holders.values() if a.content_hash == h]
+        if same and min(same, key=first_key).id in own:
+            owned.add(h)
+            copies.update(a.id for a in same if a.id not in own)
+    return ids, sorted(copies), owned
 
 
 def execute(store: Store, settings: Settings, req: TakedownRequest, services: Services | None = None) -> TakedownRequest:
@@ -137,13 +160,12 @@ def execute(store: Store, settings: Settings, req: TakedownRequest, services: Se
         raise TakedownError(f"takedown {req.id}: {req.status}, not verified; refusing to execute")
     services = services or Services(store, settings)
     started = utcnow()
-    ids, copies = matching_ids(store, req)
+    ids, copies, owned = matching_ids(store, req)
     entries = [Suppression(req.kind, req.target, req.id)]
     for aid in ids + copies:
         a = store.get_article(aid)
         entries += [Suppression("url", u, req.id) for u in (a.url, a.canonical_url) if u]
-        if a.content_hash:
-            entries.append(Suppression("hash", a.content_hash, req.id))
+    entries += [Suppression("hash", h, req.id) for h in sorted(owned)]
     # listed first: a crawl running meanwhile can no longer store what is being removed
     new = store.add_suppressions(entries)  # type: ignore[attr-defined]
     for aid in ids + copies:

@@ -21,7 +21,7 @@ def test_candidates_never_match_look_alikes(store: Store) -> None:
 
     def match(kind: str, target: str) -> set[str]:
         req = uc.takedowns.new_request(kind, target, "R", "r@example.com", "x", True, settings)[0]
-        ids, copies = uc.matching_ids(store, req)
+        ids, copies, _ = uc.matching_ids(store, req)
         return {store.get_article(i).url for i in ids + copies}
 
     assert match("domain", "example.com") == {"https://example.com/a", "http://news.example.com/b",
@@ -54,3 +54,23 @@ def test_suppression_list_and_purge(store: Store) -> None:
     assert gone.notes[-1].startswith("removed at the publisher's request")
     assert store.list_revisions(a.id) == [] and store.get_embedding(a.id, "m") is None  # type: ignore[arg-type]
     assert store.search_articles("marmalade") == [] and store.search_articles("secret") == []
+
+
+def test_a_takedown_never_reaches_an_earlier_original_on_another_site(store: Store) -> None:
+    """Copying a competitor's article onto your own domain and asking for your domain's pages to
+    be removed must not remove the competitor's original, nor suppress its text."""
+    from datetime import UTC, datetime
+
+    t0 = datetime(2026, 11, 1, 8, tzinfo=UTC)
+    original = store.add_article(Article(url="https://first.example.net/scoop", title="Scoop", text="same words",
+                                         content_hash="hs", published=t0))
+    mine = store.add_article(Article(url="https://copier.example.org/scoop", title="Scoop", text="same words",
+                                     content_hash="hs", published=t0.replace(hour=11)))
+    settings = Settings(db=store.url)
+    req = uc.takedowns.new_request("domain", "copier.example.org", "C", "c@copier.example.org", "x", True,
+                                   settings)[0]
+    assert uc.matching_ids(store, req) == ([mine.id], [], set())
+    # the other way round: the requester had it first, so the later copy elsewhere goes too
+    req2 = uc.takedowns.new_request("domain", "first.example.net", "F", "f@first.example.net", "x", True,
+                                    settings)[0]
+    assert uc.matching_ids(store, req2) == ([original.id], [mine.id], {"hs"})
