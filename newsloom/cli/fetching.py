@@ -112,11 +112,24 @@ def ingest(paths: tuple[Path, ...]) -> None:
 
 
 @click.command()
-@click.option("--once", is_flag=True, help="One pass, then exit.")
+@click.option("--once", is_flag=True, help="One pass, then exit (no web server).")
 @click.option("--no-default-sources", is_flag=True, help="Do not import the shipped world source list.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address the web app listens on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Web app port.")
+@click.option("--no-web", is_flag=True, help="Do not serve the web app (fetch and process only).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Logs on stderr as text or as one JSON object a line.")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+              show_default=True)
 @db_option
-def run(once: bool, no_default_sources: bool) -> None:
-    """The main job: keep fetching due feeds and processing them until stopped (Ctrl-C)."""
+def run(once: bool, no_default_sources: bool, host: str, port: int, no_web: bool, log_format: str,
+        log_level: str) -> None:
+    """The daemon: serve the web app while fetching due feeds, processing them, giving stories
+    to what is owed and executing due removals, until SIGTERM/Ctrl-C (then the page in hand is
+    finished, the web server closed, and it exits 0). A restart continues where it stopped."""
+    from newsloom.app import daemon
+
+    daemon.setup_logging(log_format, log_level)
     with open_db(create=True) as store:
         if not no_default_sources and (n := ensure_default_sources(store, settings()).added):
             out.print(f"first start: following {n} feeds from the default world source list")
@@ -124,22 +137,38 @@ def run(once: bool, no_default_sources: bool) -> None:
         out.print(f"newsloom running on {settings().db}; Ctrl-C to stop", markup=False)
         out.print(_outlook_line(poll_outlook(store.list_feeds(), utcnow()), start=True), markup=False)
 
-        def on_sleep(seconds: float) -> None:
-            at = utcnow() + timedelta(seconds=seconds)
-            outlook = poll_outlook(store.list_feeds(), utcnow())
-            out.print(f"next pass at {at:%H:%M:%S} UTC (in {_duration(seconds)}); {_outlook_line(outlook)}",
-                      markup=False)
-
         def on_pass(summary: RunSummary, crawl: Any) -> None:
             _print_summary("pass", summary, crawl, show_errors=3)
             _takedowns(store, pipeline)  # publisher removal requests: verify, execute, alarm
             from newsloom.cli.takedown import recrawl_after_pass  # articles due again: retract / revise
             recrawl_after_pass(store, pipeline)
 
-        _tdmrep(store)  # sites' TDM reservations known before their first pages are embedded
-        pipeline.run_forever(on_pass=on_pass, max_passes=1 if once else None, on_sleep=on_sleep)
+        def on_sleep(seconds: float) -> None:
+            at = utcnow() + timedelta(seconds=seconds)
+            outlook = poll_outlook(store.list_feeds(), utcnow())
+            out.print(f"next pass at {at:%H:%M:%S} UTC (in {_duration(seconds)}); {_outlook_line(outlook)}",
+                      markup=False)
+
+        runner = daemon.Daemon(pipeline, on_pass=on_pass, max_passes=1 if once else None, on_sleep=on_sleep)
+        runner.install_signals()  # before the web server and the first pass: a stop is never lost
+        server = None
+        try:
+            if not (once or no_web):
+                try:
+                    server = daemon.start_web(settings(), host, port)
+                except RuntimeError as exc:
+                    raise NewsloomError(str(exc)) from None
+            _tdmrep(store)  # sites' TDM reservations known before their first pages are embedded
+            totals = runner.run()
+        finally:
+            runner.restore_signals()
+            if server is not None:
+                daemon.stop_web(server)
         if once:
             out.print(_outlook_line(poll_outlook(store.list_feeds(), utcnow())), markup=False)
+    out.print(daemon.final_line(totals, runner.stopped_by), markup=False)
+    daemon.log.info("stopped", extra={"event": "stopped", "signal": runner.stopped_by, "passes": totals.passes,
+                                      "counts": totals.counts})
 
 
 def _takedowns(store: Any, pipeline: Pipeline) -> None:

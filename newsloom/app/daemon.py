@@ -1,0 +1,201 @@
+"""``newsloom run`` as a daemon: one process that fetches due feeds, runs the pipeline, gives
+stories to what is owed, executes due removals and (optionally) serves the web app, until
+SIGTERM/SIGINT. The loop itself is ``Pipeline.run_forever``; this module adds what a long-lived
+process needs around it: structured logs, a status line per pass, the web server thread and a
+graceful stop (the page in hand is finished, the web server closed, exit 0)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from newsloom.app.sources import poll_outlook
+from newsloom.models import utcnow
+from newsloom.pipeline import Pipeline, RunSummary
+
+log = logging.getLogger("newsloom.run")
+
+# attributes every LogRecord has: anything else was passed in ``extra=`` and goes into the JSON
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message and the record's ``extra`` fields.
+    Hand-written (a dozen lines) rather than a dependency such as python-json-logger."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        doc.update({k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")})
+        if record.exc_info:
+            doc["exception"] = self.formatException(record.exc_info)
+        return json.dumps(doc, default=str, ensure_ascii=False)
+
+
+def setup_logging(fmt: str = "text", level: str = "info") -> None:
+    """Log to stderr, as text or JSON lines, at ``level`` (debug, info, warning, error)."""
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                               datefmt="%H:%M:%S"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+
+
+@dataclass
+class Totals:
+    """What the daemon did since it started (for the status line and the last line)."""
+    passes: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def add(self, summary: RunSummary) -> None:
+        self.passes += 1
+        self.seconds += summary.seconds
+        for status, n in summary.counts.items():
+            self.counts[status] = self.counts.get(status, 0) + n
+
+    @property
+    def articles(self) -> int:
+        return sum(n for s, n in self.counts.items() if s not in ("error", "rejected", "unchanged"))
+
+
+def status_fields(store: Any, summary: RunSummary, crawl: Any, due_at_start: int) -> dict[str, Any]:
+    """The numbers of one pass: feeds due at its start, fetched, still in flight (0: a pass ends
+    when every fetch has), backing off after errors; articles stored and articles/s."""
+    outlook = poll_outlook(store.list_feeds(), utcnow())
+    stored = sum(n for s, n in summary.counts.items() if s not in ("error", "rejected", "unchanged"))
+    return {"feeds_due": due_at_start,
+            "feeds_fetched": getattr(crawl, "feeds_ok", 0) + getattr(crawl, "feeds_not_modified", 0)
+            + getattr(crawl, "feeds_failed", 0),
+            "feeds_in_flight": 0, "feeds_backing_off": outlook.backing_off,
+            "feeds_due_now": outlook.due_now, "articles": stored,
+            "articles_per_s": round(stored / summary.seconds, 2) if summary.seconds > 0 else 0.0,
+            "errors": len(summary.errors)}
+
+
+def status_line(f: dict[str, Any]) -> str:
+    return (f"status: feeds {f['feeds_due']} due, {f['feeds_fetched']} fetched, {f['feeds_in_flight']} in flight, "
+            f"{f['feeds_backing_off']} backing off; {f['articles']} articles ({f['articles_per_s']}/s), "
+            f"{f['errors']} errors")
+
+
+class Daemon:
+    """Runs ``pipeline.run_forever`` with a graceful stop. The first SIGTERM/SIGINT during a
+    fetch pass raises KeyboardInterrupt in the main thread: the crawl's fetches are cancelled,
+    while ``fetch_once`` waits for its processing thread, so the page being stored is finished
+    (one transaction) and nothing is half-written; feeds not done stay due for the next start.
+    Between passes the signal only ends the sleep."""
+
+    def __init__(self, pipeline: Pipeline, on_pass: Callable[[RunSummary, Any], None] | None = None,
+                 max_passes: int | None = None, idle_sleep_s: float = 30.0,
+                 on_sleep: Callable[[float], None] | None = None) -> None:
+        self.pipeline = pipeline
+        self.on_sleep = on_sleep
+        self.on_pass = on_pass
+        self.max_passes = max_passes
+        self.idle_sleep_s = idle_sleep_s
+        self.totals = Totals()
+        self.stopped_by: str | None = None
+        self._in_pass = False
+        self._due_at_start = 0
+
+    # --- signals -------------------------------------------------------------------------------
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        first = self.stopped_by is None
+        self.stopped_by = self.stopped_by or name
+        if first:
+            log.info("%s received: finishing the page in hand, then stopping", name, extra={"event": "stopping"})
+            if self._in_pass:
+                raise KeyboardInterrupt  # unwinds the crawl; fetch_once's finally finishes the page
+
+    def install_signals(self) -> None:
+        self._old_handlers = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def restore_signals(self) -> None:
+        """Put back the handlers found (the CLI's own, or a test runner's)."""
+        for sig, handler in getattr(self, "_old_handlers", {}).items():
+            signal.signal(sig, handler)
+
+    # --- the loop --------------------------------------------------------------------------------
+    def run(self) -> Totals:
+        """Passes until stopped (or ``max_passes``). Returns what was done."""
+        pipeline = self.pipeline
+        original_fetch = pipeline.fetch_once
+
+        def fetch_once(*args: Any, **kwargs: Any) -> Any:
+            self._due_at_start = len(pipeline.store.due_feeds(utcnow()))
+            self._in_pass = True
+            try:
+                if self.stopped_by:
+                    raise KeyboardInterrupt
+                return original_fetch(*args, **kwargs)
+            finally:
+                self._in_pass = False
+
+        def on_pass(summary: RunSummary, crawl: Any) -> None:
+            self.totals.add(summary)
+            fields = status_fields(pipeline.store, summary, crawl, self._due_at_start)
+            log.info(status_line(fields), extra={"event": "pass", "pass": self.totals.passes, **fields})
+            if self.on_pass is not None:
+                self.on_pass(summary, crawl)
+
+        def on_sleep(seconds: float) -> None:
+            log.debug("sleeping %.0fs until the next feed is due", seconds, extra={"event": "sleep",
+                                                                                   "seconds": seconds})
+            if self.on_sleep is not None:
+                self.on_sleep(seconds)
+
+        pipeline.fetch_once = fetch_once  # type: ignore[method-assign]
+        try:
+            pipeline.run_forever(stop=lambda: self.stopped_by is not None, on_pass=on_pass,
+                                 idle_sleep_s=self.idle_sleep_s, max_passes=self.max_passes,
+                                 on_sleep=on_sleep)
+        except KeyboardInterrupt:
+            self.stopped_by = self.stopped_by or "SIGINT"
+        finally:
+            pipeline.fetch_once = original_fetch  # type: ignore[method-assign]
+        return self.totals
+
+
+def start_web(settings: Any, host: str, port: int) -> Any:
+    """The reader in a thread of this process; raises RuntimeError when it did not start."""
+    from newsloom.web.server import start_in_thread
+
+    server = start_in_thread(settings, host=host, port=port)
+    if not getattr(server, "started", False):
+        server.should_exit = True
+        raise RuntimeError(f"--host/--port {host}:{port}: the web server did not start (port in use?)")
+    log.info("serving the web app on http://%s:%d/", host, port, extra={"event": "web", "host": host, "port": port})
+    return server
+
+
+def stop_web(server: Any, timeout_s: float = 5.0) -> None:
+    """Ask uvicorn to exit and wait (briefly) for its thread: open requests are answered first."""
+    server.should_exit = True
+    deadline = time.monotonic() + timeout_s
+    for thread in threading.enumerate():
+        if thread.name == "newsloom-web":
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def final_line(totals: Totals, stopped_by: str | None) -> str:
+    counts = ", ".join(f"{n:,} {s.replace('_', ' ')}" for s, n in sorted(totals.counts.items())) or "nothing new"
+    why = f"stopped on {stopped_by}" if stopped_by else "done"
+    return (f"{why} after {totals.passes} pass{'es' if totals.passes != 1 else ''}: {counts} "
+            f"({totals.articles:,} articles stored in {totals.seconds:.1f}s); everything stored is kept")
