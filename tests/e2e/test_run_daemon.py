@@ -118,3 +118,41 @@ def test_bad_port_is_a_clear_error(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(cli, ["run", "--port", "70000", "--db", f"sqlite:///{tmp_path / 'x.db'}"])
     assert result.exit_code != 0 and "70000" in result.output
+
+
+def test_sigterm_mid_pass_keeps_what_is_stored_and_a_restart_continues(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'mid.db'}"
+    with LocalServer() as srv:
+        srv.route("/news/quake", page("Earthquake hits northern coast", PARAS["quake"]),
+                  headers={"Content-Type": "text/html; charset=utf-8"})
+        srv.route("/news/budget", page("Parliament passes budget", PARAS["budget"]),
+                  headers={"Content-Type": "text/html; charset=utf-8"}, delay=30.0)  # in flight at SIGTERM
+        srv.route("/feed.xml", rss(srv, [("Earthquake", "/news/quake"), ("Budget", "/news/budget")]),
+                  headers={"Content-Type": "application/rss+xml"})
+        invoke("init", "--db", db, "--no-default-sources")
+        invoke("sources", "add", srv.url("/feed.xml"), "--name", "Example", "--db", db)
+        proc = _start(db, _free_port(), "--no-web")
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not srv.requests_for("/news/budget"):
+                time.sleep(0.2)
+            time.sleep(1.0)
+            proc.send_signal(signal.SIGTERM)
+            stdout, stderr = proc.communicate(timeout=25)  # does not wait for the 30 s page
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 0, stderr
+        assert "stopped on SIGTERM" in stdout
+        titles = [a["title"] for a in json.loads(invoke("articles", "list", "--json", "--db", db))]
+        assert "Parliament passes budget" not in titles
+
+        srv.route("/news/budget", page("Parliament passes budget", PARAS["budget"]),
+                  headers={"Content-Type": "text/html; charset=utf-8"})
+        out = subprocess.run([sys.executable, "-m", "newsloom", "run", "--once", "--no-default-sources", "--db", db],
+                             capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "NEWSLOOM_ALLOW_PRIVATE_NETWORKS": "true"})
+        assert out.returncode == 0, out.stderr
+        arts = json.loads(invoke("articles", "list", "--json", "--db", db))
+        assert sorted(a["title"] for a in arts) == ["Earthquake hits northern coast", "Parliament passes budget"]
+        assert all(a["story_id"] for a in arts)
