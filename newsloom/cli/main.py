@@ -16,6 +16,7 @@ from newsloom.cli.articles import articles, search
 from newsloom.cli.bench import bench
 from newsloom.cli.common import db_option, err, open_db, out, root_options, settings
 from newsloom.cli.fetching import fetch, ingest, run
+from newsloom.cli.jobs import jobs, worker
 from newsloom.cli.sources import sources
 from newsloom.cli.stories import stories
 from newsloom.cli.takedown import takedown
@@ -42,7 +43,8 @@ def init(no_default_sources: bool) -> None:
         out.print(f"imported {result.added} feeds from the default world source list")
 
 
-for command in (sources, fetch, ingest, run, articles, search, stories, bench, serve, tokens, takedown):
+for command in (sources, fetch, ingest, run, articles, search, stories, bench, serve, tokens, takedown,
+                worker, jobs):
     cli.add_command(command)
 
 

@@ -65,6 +65,8 @@ class PostgresStore(SQLStore):
     missing; a ``?options=-csearch_path%3Dname`` URL works too when the schema exists.
     """
 
+    _skip_locked = True  # job claims: SELECT ... FOR UPDATE SKIP LOCKED (store/_jobs.py)
+
     def __init__(self, url: str, *, schema: str | None = None, connect_timeout_s: int = 5) -> None:
         super().__init__()
         conninfo, url_schema = split_schema(url)

@@ -1,0 +1,73 @@
+"""``newsloom worker`` (claim and run queued jobs) and ``newsloom jobs`` (the queue by state,
+and its dead letters): scale mode, on PostgreSQL (works on SQLite too, with one worker)."""
+
+from __future__ import annotations
+
+import signal
+
+import click
+
+from newsloom.cli.common import db_option, open_db, out, settings
+
+
+@click.command()
+@click.option("--batch", default=1, show_default=True, type=click.IntRange(1, 1000), help="Jobs claimed at a time.")
+@click.option("--lease", "lease_s", default=120.0, show_default=True, type=click.FloatRange(1, 86400),
+              help="Seconds a claim lasts; a killed worker's jobs are taken again after it.")
+@click.option("--exit-when-idle", is_flag=True, help="Stop when nothing is left to claim.")
+@click.option("--no-schedule", is_flag=True, help="Do not turn due feeds into fetch jobs.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+              show_default=True)
+@db_option
+def worker(batch: int, lease_s: float, exit_when_idle: bool, no_schedule: bool, log_format: str,
+           log_level: str) -> None:
+    """Claim jobs from the store's queue and run them until SIGTERM/Ctrl-C (the job in hand is
+    finished). Start any number, on any machine, against the same PostgreSQL."""
+    from newsloom.app.daemon import setup_logging
+    from newsloom.jobs.worker import Worker
+
+    setup_logging(log_format, log_level)
+    stopped: list[str] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopped.append(signal.Signals(signum).name)
+
+    # open_store refuses a database whose schema is newer than this code ("upgrade newsloom")
+    with open_db(create=True) as store:
+        w = Worker(store, settings(), batch=batch, lease_s=lease_s, schedule=not no_schedule)
+        old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            out.print(f"worker {w.name} on {settings().db}", markup=False)
+            t = w.run(stop=lambda: bool(stopped), exit_when_idle=exit_when_idle)
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+    why = f"stopped on {stopped[0]}" if stopped else "idle"
+    out.print(f"worker {w.name} {why}: {t.done} jobs done, {t.failed} failed tries, {t.dead} dead, "
+              f"{t.stories} articles given stories", markup=False)
+
+
+@click.command()
+@click.option("--dead", "show_dead", default=20, show_default=True, help="How many dead letters to list.")
+@click.option("--retry-dead", is_flag=True, help="Queue every dead job again with a fresh count of tries.")
+@db_option
+def jobs(show_dead: int, retry_dead: bool) -> None:
+    """The job queue: counts by kind and state, and the dead letters with their last error."""
+    from newsloom.jobs.queue import STATES
+
+    with open_db(create=False) as store:
+        if retry_dead:
+            out.print(f"{store.requeue_dead_jobs()} dead jobs queued again", markup=False)  # type: ignore[attr-defined]
+        counts = store.job_counts()  # type: ignore[attr-defined]
+        kinds = sorted({k for k, _ in counts})
+        if not kinds:
+            out.print("no jobs", markup=False)
+        for kind in kinds:
+            parts = ", ".join(f"{counts.get((kind, s), 0):,} {s}" for s in STATES)
+            out.print(f"{kind}: {parts}", markup=False)
+        dead = store.list_jobs("dead", limit=show_dead)  # type: ignore[attr-defined]
+        if dead:
+            out.print("dead letters:", markup=False)
+        for j in dead:
+            out.print(f"  #{j.id} {j.kind} {j.payload[:80]} after {j.tries} tries: {j.last_error}", markup=False)

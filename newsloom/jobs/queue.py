@@ -1,0 +1,46 @@
+"""Job kinds, payloads and the retry policy over the store's job table (store/_jobs.py).
+
+Kinds: ``fetch-feed`` ({"feed_id": n}: one polite fetch of a feed and its new pages) and
+``process-page`` ({"url": ..., "html": ...}: extract, dedupe and store one page). Both are
+idempotent, which is what makes a retry after a killed worker safe: a page already stored is
+recognised by its URL and content hash and not stored again; a feed fetched twice finds its
+pages stored."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from newsloom.errors import NewsloomError
+from newsloom.store import Store
+from newsloom.store._jobs import STATES, Job
+
+__all__ = ["FETCH_FEED", "KINDS", "PROCESS_PAGE", "STATES", "Job", "backoff_s", "enqueue", "payload"]
+
+FETCH_FEED = "fetch-feed"
+PROCESS_PAGE = "process-page"
+KINDS = (FETCH_FEED, PROCESS_PAGE)
+MAX_TRIES = 5
+
+
+def backoff_s(tries: int, base_s: float = 5.0, cap_s: float = 3600.0) -> float:
+    """Seconds before try ``tries + 1``: 5 s, 10 s, 20 s, ... doubling, at most an hour."""
+    return min(cap_s, base_s * 2 ** max(0, tries - 1))
+
+
+def enqueue(store: Store, kind: str, data: dict[str, Any], key: str | None = None,
+            max_tries: int = MAX_TRIES) -> int | None:
+    """Queue a job (None when one with the same ``key`` is still open)."""
+    if kind not in KINDS:
+        raise NewsloomError(f"job kind {kind!r}: unknown; expected one of {', '.join(KINDS)}")
+    return store.enqueue_job(kind, json.dumps(data, ensure_ascii=False), key, max_tries)  # type: ignore[attr-defined]
+
+
+def payload(job: Job) -> dict[str, Any]:
+    try:
+        data = json.loads(job.payload)
+    except ValueError as exc:
+        raise NewsloomError(f"job {job.id}: payload is not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise NewsloomError(f"job {job.id}: payload is not a JSON object")
+    return data

@@ -1,0 +1,122 @@
+"""``newsloom worker``: claim jobs, run them, mark them done; failures go back to the queue with
+back-off and end in the dead-letter state after ``max_tries``.
+
+Exactly once: a job is finished only after its work is committed; a worker killed (-9) mid-job
+leaves it ``running`` with a lease that expires, and another worker takes it again. The work is
+idempotent (a page already stored is recognised by URL and content hash), so the retry stores
+nothing twice.
+
+Stories: one serialised consumer. Assignment needs the whole clusterer state in one process, so
+workers store articles without stories, and whichever worker holds the PostgreSQL advisory
+lock ``stories`` (taken once, held for the life of its connection; a killed holder's lock is
+freed with its connection and another worker takes over) runs ``StoryService.catch_up()`` after
+its jobs: every stored article without a story gets one, in id order."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from newsloom.config import Settings
+from newsloom.errors import NewsloomError
+from newsloom.jobs.queue import FETCH_FEED, PROCESS_PAGE, Job, backoff_s, payload
+from newsloom.jobs.scheduler import schedule_due_feeds
+from newsloom.models import RawDocument
+from newsloom.pipeline import Pipeline
+from newsloom.store import Store
+
+log = logging.getLogger("newsloom.worker")
+
+
+@dataclass
+class WorkerTotals:
+    done: int = 0
+    failed: int = 0
+    dead: int = 0
+    stories: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+class Worker:
+    def __init__(self, store: Store, settings: Settings, name: str | None = None, batch: int = 1,
+                 lease_s: float = 120.0, backoff_base_s: float = 5.0, schedule: bool = True) -> None:
+        self.store = store
+        self.settings = settings
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.batch = batch
+        self.lease_s = lease_s
+        self.backoff_base_s = backoff_base_s
+        self.schedule = schedule
+        self.totals = WorkerTotals()
+        self.pipeline = Pipeline(store, settings, with_stories=False)  # stories: see _stories()
+        self._story_pipeline: Pipeline | None = None
+
+    # --- one job ---------------------------------------------------------------------------------
+    def _run(self, job: Job) -> str:
+        data = payload(job)
+        if job.kind == PROCESS_PAGE:
+            url, html = data.get("url"), data.get("html")
+            if not isinstance(url, str) or not isinstance(html, str):
+                raise NewsloomError(f"job {job.id}: process-page needs string 'url' and 'html'")
+            outcome = self.pipeline.process_raw(RawDocument(url=url, body=html.encode("utf-8"),
+                                                            content_type="text/html", origin="jsonl"))
+            if outcome.status == "error":
+                raise NewsloomError(outcome.message or f"{url}: processing failed")
+            return outcome.status
+        if job.kind == FETCH_FEED:
+            feed = self.store.get_feed(int(data["feed_id"]))
+            summary, _ = self.pipeline.fetch_once([feed])
+            return "fetched" if not summary.errors or len(summary.errors) < sum(summary.counts.values()) else "error"
+        raise NewsloomError(f"job {job.id}: unknown kind {job.kind!r}")
+
+    def step(self) -> int:
+        """Claim a batch, run it, then give stories to what is owed. Returns jobs claimed."""
+        if self.schedule:
+            schedule_due_feeds(self.store)
+        jobs = self.store.claim_jobs(self.name, self.batch, self.lease_s)  # type: ignore[attr-defined]
+        for job in jobs:
+            try:
+                status = self._run(job)
+            except Exception as exc:  # any failure of one job is that job's, not the worker's
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                state = self.store.fail_job(job.id, self.name, f"{type(exc).__name__}: {detail}",  # type: ignore[attr-defined]
+                                            backoff_s(job.tries, self.backoff_base_s))
+                self.totals.failed += 1
+                self.totals.dead += state == "dead"
+                log.warning("job %d (%s) try %d failed: %s -> %s", job.id, job.kind, job.tries, detail, state,
+                            extra={"event": "job_failed", "job": job.id, "state": state})
+                log.debug("%s", traceback.format_exc())
+                continue
+            if self.store.finish_job(job.id, self.name):  # type: ignore[attr-defined]
+                self.totals.done += 1
+                self.totals.outcomes[status] = self.totals.outcomes.get(status, 0) + 1
+        self._stories()
+        return len(jobs)
+
+    def _stories(self) -> None:
+        if not self.settings.stories:
+            return
+        if self._story_pipeline is None:
+            if not self.store.try_singleton_lock("stories"):  # type: ignore[attr-defined]
+                return  # another worker is the story consumer
+            log.info("%s: holding the stories lock: this worker assigns stories", self.name)
+            self._story_pipeline = Pipeline(self.store, self.settings, with_stories=True)
+        self.totals.stories += self._story_pipeline.catch_up_stories()
+
+    def run(self, stop: Callable[[], bool] = lambda: False, idle_s: float = 1.0,
+            exit_when_idle: bool = False) -> WorkerTotals:
+        """Steps until ``stop()`` (checked between jobs: the job in hand is finished) or, with
+        ``exit_when_idle``, until a step finds nothing to claim."""
+        while not stop():
+            if self.step() == 0:
+                if exit_when_idle:
+                    break
+                deadline = time.monotonic() + idle_s
+                while time.monotonic() < deadline and not stop():
+                    time.sleep(min(0.2, idle_s))
+        return self.totals

@@ -1,0 +1,22 @@
+-- Job queue for scale mode (issue 12): `newsloom worker` processes claim jobs with
+-- SELECT ... FOR UPDATE SKIP LOCKED and hold them under a lease (lease_until); a lease that
+-- expires (the worker was killed) makes the job claimable again. state: queued | running |
+-- done | dead (dead-letter after max_tries). dedupe_key: at most one open job per key (e.g. one
+-- fetch of a feed at a time).
+CREATE TABLE jobs (
+    id BIGSERIAL PRIMARY KEY,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    dedupe_key TEXT,
+    state TEXT NOT NULL DEFAULT 'queued',
+    tries INTEGER NOT NULL DEFAULT 0,
+    max_tries INTEGER NOT NULL DEFAULT 5,
+    run_after TIMESTAMPTZ NOT NULL,
+    lease_until TIMESTAMPTZ,
+    worker TEXT,
+    last_error TEXT,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX jobs_ready ON jobs (state, run_after, id);
+CREATE UNIQUE INDEX jobs_open_key ON jobs (dedupe_key) WHERE state IN ('queued', 'running');

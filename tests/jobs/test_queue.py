@@ -1,0 +1,84 @@
+"""The job table: open-job keys, claims under leases, expiry, retries with back-off, the
+dead-letter state; on PostgreSQL two claimers never get the same job (SKIP LOCKED)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from newsloom.jobs.queue import FETCH_FEED, PROCESS_PAGE, backoff_s, enqueue
+from newsloom.store import open_store
+
+
+def test_enqueue_claim_finish_and_open_keys(db: str) -> None:
+    with open_store(db) as store:
+        assert enqueue(store, FETCH_FEED, {"feed_id": 1}, key="feed:1")
+        assert enqueue(store, FETCH_FEED, {"feed_id": 1}, key="feed:1") is None  # one open per key
+        [job] = store.claim_jobs("w1", limit=5)
+        assert job.kind == FETCH_FEED and job.tries == 1 and job.state == "running"
+        assert store.claim_jobs("w2") == []  # leased
+        assert store.finish_job(job.id, "w1")
+        assert enqueue(store, FETCH_FEED, {"feed_id": 1}, key="feed:1")  # closed: a new one may open
+        assert store.job_counts() == {(FETCH_FEED, "done"): 1, (FETCH_FEED, "queued"): 1}
+
+
+def test_expired_lease_is_claimed_again_and_the_old_holder_cannot_finish(db: str) -> None:
+    with open_store(db) as store:
+        enqueue(store, PROCESS_PAGE, {"url": "u", "html": "h"})
+        [job] = store.claim_jobs("dead-worker", lease_s=0.2)
+        time.sleep(0.4)
+        [again] = store.claim_jobs("w2", lease_s=60)
+        assert again.id == job.id and again.tries == 2 and again.worker == "w2"
+        assert not store.finish_job(job.id, "dead-worker")
+        assert store.finish_job(job.id, "w2")
+
+
+def test_failures_back_off_then_dead_letter(db: str) -> None:
+    with open_store(db) as store:
+        enqueue(store, PROCESS_PAGE, {"url": "u"}, max_tries=3)
+        states = []
+        for _ in range(3):
+            [job] = store.claim_jobs("w")
+            states.append(store.fail_job(job.id, "w", "boom", backoff_s=0.0))
+        assert states == ["queued", "queued", "dead"]
+        assert store.claim_jobs("w") == []
+        [dead] = store.list_jobs("dead")
+        assert dead.tries == 3 and dead.last_error == "boom"
+        enqueue(store, PROCESS_PAGE, {"url": "v"})
+        [job] = store.claim_jobs("w")
+        store.fail_job(job.id, "w", "later", backoff_s=3600)
+        assert store.claim_jobs("w") == []  # backing off
+        assert store.requeue_dead_jobs() == 1
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert [backoff_s(t) for t in (1, 2, 3)] == [5.0, 10.0, 20.0]
+    assert backoff_s(40) == 3600.0
+
+
+def test_concurrent_claims_never_share_a_job(pg: str) -> None:
+    with open_store(pg) as store:
+        for i in range(60):
+            enqueue(store, PROCESS_PAGE, {"url": f"u{i}"})
+    got: dict[str, list[int]] = {"a": [], "b": [], "c": []}
+
+    def claimer(name: str) -> None:
+        with open_store(pg) as s:
+            while jobs := s.claim_jobs(name, limit=3):
+                got[name] += [j.id for j in jobs]
+
+    threads = [threading.Thread(target=claimer, args=(n,)) for n in got]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = [i for v in got.values() for i in v]
+    assert len(ids) == 60 and len(set(ids)) == 60
+
+
+def test_the_singleton_lock_is_held_by_one_connection(pg: str) -> None:
+    with open_store(pg) as a, open_store(pg) as b:
+        assert a.try_singleton_lock("stories")
+        assert not b.try_singleton_lock("stories")
+    with open_store(pg) as c:  # a's connection closed: free again
+        assert c.try_singleton_lock("stories")
