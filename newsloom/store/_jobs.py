@@ -67,7 +67,7 @@ class JobQueries:
         kind_sql = f" AND kind IN ({', '.join('?' * len(kinds))})" if kinds else ""
         params: list[Any] = [self._dt_in(now), self._dt_in(now), *(kinds or ()), limit]  # type: ignore[attr-defined]
         lock = " FOR UPDATE SKIP LOCKED" if self._skip_locked else ""  # type: ignore[attr-defined]
-        pick = ("SELECT id FROM jobs WHERE ((state = 'queued' AND run_after <= ?) OR "
+        pick = ("SELECT id FROM jobs WHERE state IN ('queued', 'running') AND ((state = 'queued' AND run_after <= ?) OR "
                 f"(state = 'running' AND lease_until < ?)){kind_sql} ORDER BY id LIMIT ?{lock}")
         with self._write("claiming jobs"):  # type: ignore[attr-defined]
             ids = [r["id"] for r in self._execute(pick, params).fetchall()]  # type: ignore[attr-defined]

@@ -18,5 +18,7 @@ CREATE TABLE jobs (
     created_at TIMESTAMPTZ NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX jobs_ready ON jobs (state, run_after, id);
+-- the claim query walks open jobs in id order; done ones (most, in time) are not in this index
+CREATE INDEX jobs_open ON jobs (id) WHERE state IN ('queued', 'running');
+CREATE INDEX jobs_state ON jobs (state, kind);
 CREATE UNIQUE INDEX jobs_open_key ON jobs (dedupe_key) WHERE state IN ('queued', 'running');
