@@ -45,7 +45,7 @@ def worker(batch: int, lease_s: float, exit_when_idle: bool, no_schedule: bool, 
                 signal.signal(s, h)
     why = f"stopped on {stopped[0]}" if stopped else "idle"
     out.print(f"worker {w.name} {why}: {t.done} jobs done, {t.failed} failed tries, {t.dead} dead, "
-              f"{t.stories} articles given stories", markup=False)
+              f"{t.stories} articles given stories, {t.removals} removal requests executed", markup=False)
 
 
 @click.command()

@@ -6,11 +6,12 @@ leaves it ``running`` with a lease that expires, and another worker takes it aga
 idempotent (a page already stored is recognised by URL and content hash), so the retry stores
 nothing twice.
 
-Stories: one serialised consumer. Assignment needs the whole clusterer state in one process, so
-workers store articles without stories, and whichever worker holds the PostgreSQL advisory
-lock ``stories`` (taken once, held for the life of its connection; a killed holder's lock is
+Stories and removals: one serialised consumer. Assignment needs the whole clusterer state in one
+process, so workers store articles without stories, and whichever worker holds the PostgreSQL
+advisory lock ``serial`` (taken once, held for the life of its connection; a killed holder's lock is
 freed with its connection and another worker takes over) runs ``StoryService.catch_up()`` after
-its jobs: every stored article without a story gets one, in id order."""
+its jobs: every stored article without a story gets one, in id order. It also executes due
+publisher removal requests, so they are carried out once, by one process."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class WorkerTotals:
     failed: int = 0
     dead: int = 0
     stories: int = 0
+    removals: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
@@ -55,6 +57,8 @@ class Worker:
         self.totals = WorkerTotals()
         self.pipeline = Pipeline(store, settings, with_stories=False)  # stories: see _stories()
         self._story_pipeline: Pipeline | None = None
+        self.removals_every_s = 30.0
+        self._removals_at = 0.0
 
     # --- one job ---------------------------------------------------------------------------------
     def _run(self, job: Job) -> str:
@@ -99,14 +103,36 @@ class Worker:
         return len(jobs)
 
     def _stories(self) -> None:
-        if not self.settings.stories:
-            return
+        """The serialised consumer's work, done only by the holder of the ``serial`` lock:
+        stories for what is owed, and (at most every ``removals_every_s``) due removal requests."""
         if self._story_pipeline is None:
-            if not self.store.try_singleton_lock("stories"):  # type: ignore[attr-defined]
-                return  # another worker is the story consumer
-            log.info("%s: holding the stories lock: this worker assigns stories", self.name)
-            self._story_pipeline = Pipeline(self.store, self.settings, with_stories=True)
-        self.totals.stories += self._story_pipeline.catch_up_stories()
+            if not self.store.try_singleton_lock("serial"):  # type: ignore[attr-defined]
+                return  # another worker is the serialised consumer
+            log.info("%s: holding the serial lock: this worker assigns stories and executes removals",
+                     self.name, extra={"event": "serial_lock"})
+            self._story_pipeline = Pipeline(self.store, self.settings)
+        if self.settings.stories:
+            self.totals.stories += self._story_pipeline.catch_up_stories()
+        if time.monotonic() >= self._removals_at:
+            self._removals_at = time.monotonic() + self.removals_every_s
+            self.execute_due_removals()
+
+    def execute_due_removals(self) -> None:
+        """Verified publisher removal requests carried out, pending ones re-verified, overdue
+        ones alarmed (``app.rights.run_due``, what ``newsloom run`` does after each pass)."""
+        from newsloom.app import rights
+
+        p = self._story_pipeline or self.pipeline
+        try:
+            rep = rights.run_due(self.store, self.settings,
+                                 rights.Services(self.store, self.settings, p._stories, p._deduper))
+        except NewsloomError as exc:
+            log.error("removals: %s", exc, extra={"event": "removals_failed"})
+            return
+        self.totals.removals += rep.executed
+        if rep.overdue:
+            log.error("ALARM: takedown request(s) past the deadline: %s", ", ".join(map(str, rep.overdue)),
+                      extra={"event": "takedown_overdue", "requests": list(rep.overdue)})
 
     def run(self, stop: Callable[[], bool] = lambda: False, idle_s: float = 1.0,
             exit_when_idle: bool = False) -> WorkerTotals:

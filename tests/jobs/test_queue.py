@@ -82,3 +82,23 @@ def test_the_singleton_lock_is_held_by_one_connection(pg: str) -> None:
         assert not b.try_singleton_lock("stories")
     with open_store(pg) as c:  # a's connection closed: free again
         assert c.try_singleton_lock("stories")
+
+
+def test_only_the_serial_lock_holder_executes_due_removals(pg: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from newsloom.app import rights
+    from newsloom.config import Settings
+    from newsloom.jobs.worker import Worker
+
+    calls: list[str] = []
+
+    class Report:
+        executed, overdue = 1, []
+
+    monkeypatch.setattr(rights, "run_due", lambda store, settings, services: calls.append("x") or Report())
+    with open_store(pg) as a, open_store(pg) as b:
+        wa = Worker(a, Settings(db=pg, stories=False), name="a", schedule=False)
+        wb = Worker(b, Settings(db=pg, stories=False), name="b", schedule=False)
+        wa.step()
+        wb.step()
+        wa.step()  # within removals_every_s: not again
+        assert calls == ["x"] and wa.totals.removals == 1 and wb.totals.removals == 0
