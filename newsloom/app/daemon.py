@@ -41,19 +41,41 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, default=str, ensure_ascii=False)
 
 
-def setup_logging(fmt: str = "text", level: str = "info") -> None:
-    """Log to stderr, as text or JSON lines, at ``level`` (debug, info, warning, error)."""
-    handler = logging.StreamHandler(sys.stderr)
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (a test runner swaps it per command)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def setup_logging(fmt: str = "text", level: str = "info") -> Callable[[], None]:
+    """Log to stderr, as text or JSON lines, at ``level`` (debug, info, warning, error).
+    Returns a function that puts the previous logging set-up back."""
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    handler = _StderrHandler()
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
                                                datefmt="%H:%M:%S"))
-    root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+
+    def restore() -> None:
+        root.removeHandler(handler)
+        for h in before[0]:
+            root.addHandler(h)
+        root.setLevel(before[1])
+
+    return restore
 
 
 @dataclass

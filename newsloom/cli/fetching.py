@@ -129,7 +129,16 @@ def run(once: bool, no_default_sources: bool, host: str, port: int, no_web: bool
     finished, the web server closed, and it exits 0). A restart continues where it stopped."""
     from newsloom.app import daemon
 
-    daemon.setup_logging(log_format, log_level)
+    restore_logging = daemon.setup_logging(log_format, log_level)
+    try:
+        _run(once, no_default_sources, host, port, no_web)
+    finally:
+        restore_logging()
+
+
+def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: bool) -> None:
+    from newsloom.app import daemon
+
     with open_db(create=True) as store:
         if not no_default_sources and (n := ensure_default_sources(store, settings()).added):
             out.print(f"first start: following {n} feeds from the default world source list")
@@ -164,11 +173,12 @@ def run(once: bool, no_default_sources: bool, host: str, port: int, no_web: bool
             runner.restore_signals()
             if server is not None:
                 daemon.stop_web(server)
-        if once:
+        daemon.log.info("stopped", extra={"event": "stopped", "signal": runner.stopped_by,
+                                          "passes": totals.passes, "counts": totals.counts})
+        if once:  # the pass's summary is above; what comes next is what a cron user wants last
             out.print(_outlook_line(poll_outlook(store.list_feeds(), utcnow())), markup=False)
+            return
     out.print(daemon.final_line(totals, runner.stopped_by), markup=False)
-    daemon.log.info("stopped", extra={"event": "stopped", "signal": runner.stopped_by, "passes": totals.passes,
-                                      "counts": totals.counts})
 
 
 def _takedowns(store: Any, pipeline: Pipeline) -> None:
