@@ -169,14 +169,7 @@ def execute(store: Store, settings: Settings, req: TakedownRequest, services: Se
     # listed first: a crawl running meanwhile can no longer store what is being removed
     new = store.add_suppressions(entries)  # type: ignore[attr-defined]
     for aid in ids + copies:
-        a = store.get_article(aid)
-        a.status = "removed"  # first, or the stories stage's catch-up would cluster it again
-        store.update_article(a)
-        if a.story_id is not None:
-            services.stories.remove(aid)
-        if services.deduper is not None:
-            services.deduper.remove(aid)
-        store.purge_article(aid, f"{REMOVED_NOTE} (takedown {req.id})")  # type: ignore[attr-defined]
+        _tombstone(store, services, aid, f"{REMOVED_NOTE} (takedown {req.id})")
     req.status, req.executed_at, req.removed = "executed", utcnow(), len(ids) + len(copies)
     store.update_takedown(req)  # type: ignore[attr-defined]
     if ids or copies:
