@@ -5,20 +5,16 @@ request-only ms in the fetch log. Run on SQLite and PostgreSQL against the loopb
 from __future__ import annotations
 
 import dataclasses
-import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from localserver import LocalServer, Request
-from store_backends import drop_schema, pg_schema_url, require_pg
 
 from newsloom.config import Settings
 from newsloom.fetch.crawler import crawl
 from newsloom.models import Feed, FetchLog, RawDocument, RejectedPage, Source, utcnow
 from newsloom.pipeline import Pipeline
-from newsloom.store import Store, open_store
+from newsloom.store import Store
 
 HTML = "text/html; charset=utf-8"
 ARTICLE = "".join(f"<p>{s}</p>" for s in [
@@ -27,21 +23,6 @@ ARTICLE = "".join(f"<p>{s}</p>" for s in [
     "Opponents warned that the budget could double before the work is finished in four years' time.",
     "Construction is expected to begin next spring, the mayor told reporters outside the town hall.",
 ])
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        with open_store(f"sqlite:///{tmp_path / 'n.db'}") as s:
-            yield s
-        return
-    require_pg()
-    schema = f"newsloom_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with open_store(pg_schema_url(schema)) as s:
-            yield s
-    finally:
-        drop_schema(schema)
 
 
 def rss(server: LocalServer, paths: list[str]) -> str:

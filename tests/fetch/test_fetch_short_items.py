@@ -4,40 +4,20 @@ normal commit path: dedupe, store, stories."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from localserver import LocalServer
-from store_backends import drop_schema, pg_schema_url, require_pg
 
 from newsloom.config import Settings
 from newsloom.errors import FetchTimeout, HTTPStatusError, RetryLater
 from newsloom.fetch.short_items import reason_of, short_article, strip_html
 from newsloom.models import Feed, FeedItem, Source
 from newsloom.pipeline import Pipeline
-from newsloom.store import Store, open_store
+from newsloom.store import Store
 
 HTML = "text/html; charset=utf-8"
 SUMMARY = ("<p>The central bank raised its main interest rate by half a point on Thursday, "
            "the <b>third</b> rise this year.</p><p>Markets had expected the move.</p>")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        with open_store(f"sqlite:///{tmp_path / 'n.db'}") as s:
-            yield s
-        return
-    require_pg()
-    schema = f"newsloom_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with open_store(pg_schema_url(schema)) as s:
-            yield s
-    finally:
-        drop_schema(schema)
 
 
 def test_strip_html_keeps_paragraphs_and_drops_feed_tails() -> None:
