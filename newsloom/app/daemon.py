@@ -195,9 +195,35 @@ class Daemon:
         return self.totals
 
 
+def check_port(host: str, port: int) -> None:
+    """Fail at once, before any work, when the web port cannot be had (another process listens
+    on it, or the address is not this machine's): uvicorn would only say so from its thread,
+    and the caller used to wait 30 s for a server that never started. RuntimeError naming it."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        raise RuntimeError(f"--host {host}: cannot resolve it ({exc.strerror or exc})") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise RuntimeError(f"--port {port}: {host}:{port} is already in use by another process "
+                                   "(another `newsloom run` or `serve`?); stop it or choose another --port") from None
+            raise RuntimeError(f"--host/--port {host}:{port}: cannot listen there "
+                               f"({exc.strerror or exc})") from None
+
+
 def start_web(settings: Any, host: str, port: int) -> Any:
     """The reader in a thread of this process; raises RuntimeError when it did not start."""
     from newsloom.web.server import start_in_thread
+
+    check_port(host, port)
 
     server = start_in_thread(settings, host=host, port=port)
     if not getattr(server, "started", False):

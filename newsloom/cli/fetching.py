@@ -139,6 +139,11 @@ def run(once: bool, no_default_sources: bool, host: str, port: int, no_web: bool
 def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: bool) -> None:
     from newsloom.app import daemon
 
+    if not (once or no_web):
+        try:  # before the store is opened and models loaded: a taken port fails in a moment
+            daemon.check_port(host, port)
+        except RuntimeError as exc:
+            raise NewsloomError(str(exc)) from None
     with open_db(create=True) as store:
         if not no_default_sources and (n := ensure_default_sources(store, settings()).added):
             out.print(f"first start: following {n} feeds from the default world source list")

@@ -58,8 +58,10 @@ def start_in_thread(settings: Settings, host: str = "127.0.0.1", port: int = 808
         threading.Thread(target=app.state.semantic.warm, daemon=True).start()
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the caller owns Ctrl-C
-    threading.Thread(target=server.run, daemon=True, name="newsloom-web").start()
+    thread = threading.Thread(target=server.run, daemon=True, name="newsloom-web")
+    thread.start()
     deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
+    # a server that cannot bind ends its thread (uvicorn logs and exits): stop waiting then
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
     return server
