@@ -54,6 +54,10 @@ class Settings:
     # conditionally (ETag / Last-Modified), and processed again only when its body changed
     rejected_recheck_s: int = 24 * 3600
     workers: int = 0  # processes for extraction/analysis of big ingests; 0 = one per core
+    # the pipeline's worker processes and processing thread run at this nice value (0-19; 0 =
+    # the same priority as the web server), so on shared cores the reader's requests go first
+    # and an idle machine still gives the pipeline all of its CPU (newsloom.priority)
+    pipeline_nice: int = 10
     # extraction / dedupe
     min_text_chars: int = 200
     near_duplicate_threshold: float = 0.8
@@ -117,4 +121,6 @@ class Settings:
                     f"setting {name}={raw!r}: expected {type(default).__name__}"
                 ) from None
             setattr(out, name, value)
+        if not 0 <= out.pipeline_nice <= 19:
+            raise ConfigError(f"setting pipeline_nice={out.pipeline_nice!r}: expected 0 to 19")
         return out

@@ -48,20 +48,31 @@ def _orphan_watch(parent: int, every_s: float = 1.0) -> None:
     threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
+def _init_worker(parent: int, nice: int = 0) -> None:
+    """Worker initializer: the orphan watch, and the scheduling priority of the pipeline's CPU
+    work (``newsloom.priority``: below the web server's)."""
+    if nice:
+        from newsloom.priority import lower_this_process
+
+        lower_this_process(nice)
+    _orphan_watch(parent)
+
+
 def worker_count(requested: int) -> int:
     """0 means one worker per core."""
     return requested if requested > 0 else (os.cpu_count() or 1)
 
 
-def process_pool(workers: int, preload: list[str] | None = None) -> ProcessPoolExecutor:
+def process_pool(workers: int, preload: list[str] | None = None, nice: int = 0) -> ProcessPoolExecutor:
     """A pool of ``workers`` processes for the stateless half of the pipeline: forked from a
     fork server that has imported ``preload`` (forking a parent that has loaded BLAS/onnx
-    thread pools can deadlock the children), each exiting when this process is gone."""
+    thread pools can deadlock the children), each exiting when this process is gone and running
+    at ``nice`` (0: this process's priority)."""
     ctx = multiprocessing.get_context("forkserver")
     if preload:
         ctx.set_forkserver_preload(preload)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_orphan_watch,
-                               initargs=(os.getpid(),))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                               initargs=(os.getpid(), nice))
 
 
 def ordered_map(
@@ -70,6 +81,7 @@ def ordered_map(
     workers: int,
     max_pending: int | None = None,
     preload: list[str] | None = None,
+    nice: int = 0,
 ) -> Iterator[tuple[T, R]]:
     """Yield ``(item, fn(item))`` in input order, computing up to ``workers`` at a time.
 
@@ -80,7 +92,7 @@ def ordered_map(
             yield item, fn(item)
         return
     max_pending = max_pending or workers * 16
-    pool = process_pool(workers, preload)
+    pool = process_pool(workers, preload, nice)
     pending: deque[tuple[T, Future[R]]] = deque()
     try:
         for item in items:

@@ -25,6 +25,7 @@ from newsloom.config import Settings
 from newsloom.errors import ExtractionError, IngestError, NewsloomError
 from newsloom.ingest.base import IngestItem
 from newsloom.models import Article, Feed, FetchLog, RawDocument, Revision, utcnow
+from newsloom.priority import lower_this_thread
 from newsloom.store.base import Store
 
 log = logging.getLogger("newsloom.pipeline")
@@ -247,7 +248,8 @@ class Pipeline:
         start = time.perf_counter()
         self.catch_up_stories()  # what an interrupted run left owed comes first, as it arrived
         work = functools.partial(_analyse_item, settings=self.settings)
-        for item, analysed in ordered_map(work, iter_paths(paths), n, preload=["newsloom.worker"]):
+        for item, analysed in ordered_map(work, iter_paths(paths), n, preload=["newsloom.worker"],
+                                          nice=self.settings.pipeline_nice):
             if isinstance(item, IngestError):
                 outcome = Outcome(getattr(item, "where", "?"), "error", message=str(item))
             else:
@@ -322,7 +324,9 @@ class Pipeline:
         # the store too (every process and the next run obey them), read and written from the
         # event loop, so on a connection of their own.
         holds = self._second_connection()
-        worker = ThreadPoolExecutor(1, thread_name_prefix="newsloom-process") if holds is not None else None
+        # It runs below the web server's priority (settings.pipeline_nice; newsloom.priority).
+        worker = ThreadPoolExecutor(1, thread_name_prefix="newsloom-process", initializer=lower_this_thread,
+                                    initargs=(self.settings.pipeline_nice,)) if holds is not None else None
         if worker is not None:
             self.store.use_reader_connections()  # the loop's lookups never wait for the writer
         holds_store = holds or self.store
@@ -375,7 +379,7 @@ class Pipeline:
         n = worker_count(self.settings.workers)
         if n <= 1 or feeds == 0:
             return None
-        return process_pool(n, preload=["newsloom.worker"])
+        return process_pool(n, preload=["newsloom.worker"], nice=self.settings.pipeline_nice)
 
     def _second_connection(self) -> Store | None:
         """Another connection to the same store (for the fetch loop's host holds), or None for

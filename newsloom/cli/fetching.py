@@ -13,6 +13,7 @@ from newsloom.cli.common import db_option, err, open_db, out, plural, progress, 
 from newsloom.errors import NewsloomError
 from newsloom.models import utcnow
 from newsloom.pipeline import Outcome, Pipeline, RunSummary
+from newsloom.priority import lower_this_process
 
 
 # status -> (one, many): "1 error", "2 errors", "3 new"
@@ -99,6 +100,7 @@ def fetch(feed_ids: tuple[int, ...]) -> None:
 @db_option
 def ingest(paths: tuple[Path, ...]) -> None:
     """Store articles from files: .html/.htm, .txt, .warc/.warc.gz, .jsonl."""
+    lower_this_process(settings().pipeline_nice)  # serves nothing: all of it yields to a reader
     with open_db(create=True) as store:
         pipeline = Pipeline(store, settings())
         with progress() as bar:
@@ -144,6 +146,8 @@ def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: boo
             daemon.check_port(host, port)
         except RuntimeError as exc:
             raise NewsloomError(str(exc)) from None
+    if once or no_web:  # serves nothing: all of it yields to a reader (else the processing thread does)
+        lower_this_process(settings().pipeline_nice)
     with open_db(create=True) as store:
         if not no_default_sources and (n := ensure_default_sources(store, settings()).added):
             out.print(f"first start: following {n} feeds from the default world source list")

@@ -1,0 +1,84 @@
+"""The pipeline's CPU work runs below the reader's scheduling priority (newsloom.priority):
+its worker processes and, on Linux, its processing thread alone; the setting is validated."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import pytest
+
+from newsloom.config import Settings
+from newsloom.errors import ConfigError
+from newsloom.parallel import process_pool
+from newsloom.priority import current_nice, lower_this_thread
+
+linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+
+
+def _nice() -> int:
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+@linux
+def test_lowering_a_thread_leaves_the_other_threads_alone() -> None:
+    before = current_nice()
+    seen: dict[str, int] = {}
+
+    def body() -> None:
+        assert lower_this_thread(before + 3)
+        seen["lowered"] = current_nice()
+        child = threading.Thread(target=lambda: seen.setdefault("child", current_nice()))
+        child.start()  # a thread the lowered thread starts (an ONNX / OpenMP pool) inherits it
+        child.join()
+
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    assert seen == {"lowered": before + 3, "child": before + 3}
+    assert current_nice() == before  # this thread (the web server's, in `newsloom run`) is unchanged
+
+
+def test_a_thread_already_lower_is_not_raised_and_zero_changes_nothing() -> None:
+    before = current_nice()
+    seen: list[int] = []
+
+    def body() -> None:
+        lower_this_thread(before + 4)
+        assert lower_this_thread(before + 1)  # asks less than it has: left as it is
+        assert lower_this_thread(0)
+        seen.append(current_nice())
+
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    assert seen == [min(19, before + 4)] or not sys.platform.startswith("linux")
+
+
+def test_worker_processes_run_at_the_pipeline_nice() -> None:
+    target = min(19, _nice() + 5)
+    pool = process_pool(2, nice=target)
+    try:
+        values = {pool.submit(_nice).result(timeout=60) for _ in range(4)}
+    finally:
+        pool.shutdown(wait=True)
+    assert values == {target}
+    unchanged = process_pool(1)  # nice=0: the caller's own priority
+    try:
+        assert unchanged.submit(_nice).result(timeout=60) == _nice()
+    finally:
+        unchanged.shutdown(wait=True)
+
+
+def test_pipeline_nice_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().pipeline_nice == 10
+    monkeypatch.setenv("NEWSLOOM_PIPELINE_NICE", "0")
+    assert Settings.load().pipeline_nice == 0
+    for bad in ("20", "-1"):
+        monkeypatch.setenv("NEWSLOOM_PIPELINE_NICE", bad)
+        with pytest.raises(ConfigError, match="pipeline_nice"):
+            Settings.load()
+    monkeypatch.setenv("NEWSLOOM_PIPELINE_NICE", "low")
+    with pytest.raises(ConfigError, match="pipeline_nice"):
+        Settings.load()
