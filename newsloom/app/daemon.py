@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsloom.app.sources import poll_outlook
@@ -135,6 +135,29 @@ class Daemon:
         self.stopped_by: str | None = None
         self._in_pass = False
         self._due_at_start = 0
+        self._pass_started: datetime | None = None
+        self._stored_in_pass = 0
+        self._sleep_until: datetime | None = None
+
+    def live_fields(self, store: Any) -> dict[str, Any]:
+        """What `newsloom status` shows for this process (app/status.Heartbeat calls it from its
+        thread with its own connection): the phase, feeds in flight (due at the pass's start and
+        not fetched since), articles stored since start."""
+        fields: dict[str, Any] = {"passes": self.totals.passes,
+                                  "articles": self.totals.articles + self._stored_in_pass}
+        started = self._pass_started
+        if self.stopped_by:
+            fields["state"] = f"stopping ({self.stopped_by})"
+        elif self._in_pass and started is not None:
+            done = sum(1 for f in store.list_feeds() if f.last_fetched is not None and f.last_fetched >= started)
+            fields["feeds_in_flight"] = max(0, self._due_at_start - done)
+            fields["state"] = f"pass {self.totals.passes + 1}: {self._due_at_start} feeds due"
+        elif self._sleep_until is not None:
+            fields["feeds_in_flight"] = 0
+            fields["state"] = f"sleeping until {self._sleep_until:%H:%M:%S} UTC"
+        else:
+            fields["state"] = "starting"
+        return fields
 
     # --- signals -------------------------------------------------------------------------------
     def _on_signal(self, signum: int, _frame: object) -> None:
@@ -161,8 +184,19 @@ class Daemon:
         original_fetch = pipeline.fetch_once
 
         def fetch_once(*args: Any, **kwargs: Any) -> Any:
-            self._due_at_start = len(pipeline.store.due_feeds(utcnow()))
+            self._pass_started = utcnow()
+            self._due_at_start = len(pipeline.store.due_feeds(self._pass_started))
+            self._stored_in_pass = 0
             self._in_pass = True
+            outer = kwargs.get("on_outcome")
+
+            def on_outcome(outcome: Any) -> None:  # counts what is stored, live, for the status view
+                if getattr(outcome, "status", None) not in ("error", "rejected", "unchanged"):
+                    self._stored_in_pass += 1
+                if outer is not None:
+                    outer(outcome)
+
+            kwargs["on_outcome"] = on_outcome
             try:
                 if self.stopped_by:
                     raise KeyboardInterrupt
@@ -172,12 +206,14 @@ class Daemon:
 
         def on_pass(summary: RunSummary, crawl: Any) -> None:
             self.totals.add(summary)
+            self._stored_in_pass = 0
             fields = status_fields(pipeline.store, summary, crawl, self._due_at_start)
             log.info(status_line(fields), extra={"event": "pass", "pass": self.totals.passes, **fields})
             if self.on_pass is not None:
                 self.on_pass(summary, crawl)
 
         def on_sleep(seconds: float) -> None:
+            self._sleep_until = utcnow() + timedelta(seconds=seconds)
             log.debug("sleeping %.0fs until the next feed is due", seconds, extra={"event": "sleep",
                                                                                    "seconds": seconds})
             if self.on_sleep is not None:

@@ -170,6 +170,9 @@ def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: boo
         runner = daemon.Daemon(pipeline, on_pass=on_pass, max_passes=1 if once else None, on_sleep=on_sleep)
         runner.install_signals()  # before the web server and the first pass: a stop is never lost
         server = None
+        from newsloom.app.status import Heartbeat  # `newsloom status` shows this process
+
+        beat = Heartbeat(settings().db, "run", runner.live_fields).start()
         try:
             if not (once or no_web):
                 try:
@@ -179,6 +182,7 @@ def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: boo
             _tdmrep(store)  # sites' TDM reservations known before their first pages are embedded
             totals = runner.run()
         finally:
+            beat.stop()
             runner.restore_signals()
             if server is not None:
                 daemon.stop_web(server)

@@ -37,10 +37,20 @@ def worker(batch: int, lease_s: float, exit_when_idle: bool, no_schedule: bool, 
     with open_db(create=True) as store:
         w = Worker(store, settings(), batch=batch, lease_s=lease_s, schedule=not no_schedule)
         old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        from newsloom.app.status import Heartbeat  # `newsloom status` shows this process
+
+        def fields(_store: object) -> dict[str, object]:
+            t = w.totals
+            return {"state": "stopping" if stopped else "claiming jobs", "jobs_done": t.done,
+                    "articles": sum(n for k, n in t.outcomes.items() if k not in ("error", "rejected", "unchanged")),
+                    "failed": t.failed, "dead": t.dead, "stories": t.stories}
+
+        beat = Heartbeat(settings().db, "worker", fields).start()
         try:
             out.print(f"worker {w.name} on {settings().db}", markup=False)
             t = w.run(stop=lambda: bool(stopped), exit_when_idle=exit_when_idle)
         finally:
+            beat.stop()
             for s, h in old.items():
                 signal.signal(s, h)
     why = f"stopped on {stopped[0]}" if stopped else "idle"

@@ -18,6 +18,7 @@ from newsloom.cli.common import db_option, err, open_db, out, root_options, sett
 from newsloom.cli.fetching import fetch, ingest, run
 from newsloom.cli.jobs import jobs, worker
 from newsloom.cli.sources import sources
+from newsloom.cli.status import status
 from newsloom.cli.stories import stories
 from newsloom.cli.takedown import takedown
 from newsloom.cli.web import serve, tokens
@@ -44,7 +45,7 @@ def init(no_default_sources: bool) -> None:
 
 
 for command in (sources, fetch, ingest, run, articles, search, stories, bench, serve, tokens, takedown,
-                worker, jobs):
+                worker, jobs, status):
     cli.add_command(command)
 
 

@@ -504,6 +504,16 @@ class SQLStore(JobQueries, RightsQueries, ReaderQueries, Store):
         row = self._one("SELECT value FROM state WHERE key = ?", [key])
         return None if row is None else str(row["value"])
 
+    def states(self, prefix: str) -> dict[str, str]:
+        """Every state entry whose key starts with ``prefix`` (process heartbeats: app/status.py)."""
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._rows("SELECT key, value FROM state WHERE key LIKE ? ESCAPE '\\' ORDER BY key", [like])
+        return {str(r["key"]): str(r["value"]) for r in rows}
+
+    def delete_state(self, key: str) -> None:
+        with self._write(f"state {key!r}"):
+            self._execute("DELETE FROM state WHERE key = ?", [key])
+
     def set_state(self, key: str, value: str) -> None:
         if not isinstance(value, str):
             raise StoreError(f"state {key!r}: value must be str, got {type(value).__name__}")

@@ -282,3 +282,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def set_state(self, key: str, value: str) -> None: ...
+
+    def states(self, prefix: str) -> dict[str, str]:
+        """Every entry whose key starts with ``prefix``; test doubles hold none."""
+        return {}
+
+    def delete_state(self, key: str) -> None:
+        return None

@@ -1,0 +1,74 @@
+"""`newsloom status` reads heartbeats and counts from the store, on SQLite and PostgreSQL alike:
+a running process shows up with what it reported, a process that stopped beating (killed -9) is
+*silent* after three intervals and forgotten after a day, a clean stop removes its entry, and a
+failing beat never raises into the work it describes."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from store_backends import Backend
+
+from newsloom.app import status
+from newsloom.models import Article, Feed, utcnow
+
+
+def test_state_prefix_listing_escapes_like_wildcards(store) -> None:
+    store.set_state("process:a:1", "{}")
+    store.set_state("processXa:2", "{}")  # '_' or '%' in a prefix must not act as a wildcard
+    store.set_state("proc_ss:a:3", "{}")
+    assert list(store.states("process:")) == ["process:a:1"]
+    assert list(store.states("proc_ss")) == ["proc_ss:a:3"]
+    store.delete_state("process:a:1")
+    assert store.states("process:") == {}
+
+
+def test_heartbeat_is_seen_then_silent_then_forgotten(backend: Backend) -> None:
+    reader = backend.open()
+    beat = status.Heartbeat(backend.url, "run", lambda _s: {"state": "pass 1", "feeds_in_flight": 3,
+                                                             "articles": 12}, interval_s=60)
+    beat.beat()
+    [p] = status.processes(reader)
+    assert (p.role, p.silent, p.fields["feeds_in_flight"], p.fields["articles"]) == ("run", False, 3, 12)
+    later = utcnow() + timedelta(minutes=4)  # three 60 s intervals without a beat
+    assert status.processes(reader, later)[0].silent
+    assert status.processes(reader, utcnow() + timedelta(days=1, minutes=1)) == []
+    assert reader.states(status.PREFIX) == {}  # a day-old heartbeat is deleted
+    beat.beat()
+    beat.stop()  # a clean stop removes the entry: nothing is shown as silent
+    assert status.processes(reader) == []
+
+
+def test_failing_fields_or_store_do_not_raise(backend: Backend, tmp_path) -> None:
+    reader = backend.open()
+    def broken(_store):
+        raise RuntimeError("boom")
+
+    beat = status.Heartbeat(backend.url, "worker", broken)
+    beat.beat()  # the fields failed: the beat says so instead of raising
+    [p] = status.processes(reader)
+    assert "status unavailable" in p.fields["state"]
+    beat.stop()
+    gone = status.Heartbeat(f"sqlite:///{tmp_path / 'missing' / 'no.db'}", "run", lambda _s: {})
+    gone.beat()  # no such store: logged, not raised
+    gone.stop()
+
+
+def test_snapshot_counts_feeds_articles_lag_and_jobs(store) -> None:
+    now = utcnow()
+    store.add_feed(Feed(url="https://a.example/feed", next_due=now - timedelta(minutes=1)))
+    store.add_feed(Feed(url="https://b.example/feed", next_due=now + timedelta(hours=1), error_count=2))
+    store.add_feed(Feed(url="https://c.example/feed", active=False))
+    for i in range(3):
+        store.add_article(Article(url=f"https://a.example/{i}", title=f"Title {i}", text="Body text " * 30,
+                                  lang="en", fetched_at=now))
+    store.enqueue_job("process-page", json.dumps({"url": "u"}), None, 5)
+    snap = status.snapshot(store)
+    assert (snap.feeds_active, snap.feeds_due_now, snap.feeds_backing_off, snap.feeds_switched_off) == (2, 1, 1, 1)
+    assert (snap.articles, snap.without_story) == (3, 3)
+    assert snap.jobs.get("queued") == 1 and snap.oldest_queued_s is not None
+    later = status.snapshot(store, now + timedelta(seconds=10))
+    later.articles += 20
+    assert status.rate(snap, later).articles_per_s == 2.0
+    assert json.loads(json.dumps(later.to_json()))["articles"] == 23
