@@ -1,0 +1,309 @@
+"""Soak: many articles through `newsloom run` as a user runs it (one process: fetch, pipeline,
+stories, web), fed by a loopback site whose feeds publish new articles at a steady rate.
+
+    python benchmarks/soak.py [--articles 200000] [--rate 40] [--feeds 200] [--db URL]
+                              [--sample-s 30] [--readers 2] [--json benchmarks/results/soak.json]
+
+The site: ``--feeds`` feeds on one host; article i is published ``i / rate`` seconds after the
+start, listed by feed ``i % feeds`` (each feed shows its newest 100 items). Articles come in story
+groups of 1-8 reports sharing a topic (seeded; no corpus needed). `newsloom run` polls the feeds as
+often as its settings allow (feed interval 10-60 s here; politeness relaxed for the one local host).
+
+Every ``--sample-s`` seconds: resident memory of the run process and its worker processes
+(/proc), articles stored, articles without a story. All along, ``--readers`` clients read the front
+page, a story page and a search (0.1 s between requests, a person-like load, not a saturating one)
+and their latencies are kept.
+
+At the end (every article published and stored, or no progress for 10 minutes): SIGTERM, then
+checks: every published URL stored exactly once (none lost; the store's URL key makes a second
+copy impossible, so "processed twice" is counted from the fetch log: article pages fetched more
+than once), every article has a story. Reported: articles/s, RSS after warm-up (first 20 % of
+articles) and at the end and its slope per 10,000 articles, web p50/p95/p99 while ingesting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import random
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+WORDS = ("river council harbour minister railway budget storm village school hospital bridge court farmers "
+         "election museum factory police festival airport forest mayor union teachers drought satellite market "
+         "energy workers coast library tunnel vaccine parliament strike flood border prison army embassy "
+         "island mine refinery stadium orchestra bank reactor canal desert glacier volcano harvest fishermen "
+         "pilots nurses judges miners students pensioners tourists refugees engineers scientists").split()
+PLACES = ("Avonmouth Brackley Corvale Dunmere Eastwick Fairholt Glenrock Harwood Ironbridge Kestrel Lowfield "
+          "Marston Northam Oakridge Penrith Queensbury Redcliff Stanmore Thornbury Upwood Westerham Yarwell").split()
+VERBS = ("announced reported confirmed warned promised rejected approved delayed opened closed "
+         "investigated celebrated criticised defended").split()
+
+
+def article(i: int) -> tuple[str, str]:
+    """(title, text) of article i: story group i // 5 (1-8 reports each, seeded), so stories form."""
+    story = i // 5
+    rs = random.Random(story)
+    topic = rs.sample(WORDS, 3)
+    place = rs.choice(PLACES)
+    r = random.Random(i)
+    title = f"{place} {topic[0]} {r.choice(VERBS)} over {topic[1]} {topic[2]}"
+    paras = []
+    for _ in range(r.randint(4, 8)):
+        sent = []
+        for _ in range(r.randint(2, 4)):
+            w = [*topic, place, *r.sample(WORDS, 5)]
+            r.shuffle(w)
+            sent.append(f"The {w[0]} in {place} {r.choice(VERBS)} that the {w[1]} and the {w[2]} "
+                        f"would meet the {w[3]} of the {w[4]} before the {w[5]} on {r.randint(1, 28)} "
+                        f"March, according to {r.choice(PLACES)} officials (report {i}).")
+        paras.append(" ".join(sent))
+    return title, "\n".join(paras)
+
+
+class Site:
+    """The loopback publisher: pages and feeds computed on request from the clock."""
+
+    def __init__(self, n: int, rate: float, feeds: int, per_day: int) -> None:
+        self.n, self.rate, self.feeds, self.per_day = n, rate, feeds, per_day
+        self.day0 = datetime.now(UTC) - timedelta(seconds=n / per_day * 86400)
+        self.t0 = time.monotonic()
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                status, ctype, body = site.answer(self.path.split("?")[0])
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def published(self) -> int:
+        return min(self.n, int((time.monotonic() - self.t0) * self.rate))
+
+    def answer(self, path: str) -> tuple[int, str, bytes]:
+        if path.startswith("/a/") and path[3:].isdigit() and int(path[3:]) < self.published():
+            i = int(path[3:])
+            title, text = article(i)
+            paras = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n"))
+            when = (self.day0 + timedelta(seconds=i / self.per_day * 86400)).isoformat(timespec="seconds")
+            return 200, "text/html; charset=utf-8", (
+                f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+                f"<meta property='article:published_time' content='{when}'></head><body><nav><a href='/'>Home</a></nav><article><h1>{html.escape(title)}</h1>{paras}"
+                f"</article><footer>Soak site</footer></body></html>").encode()
+        if path.startswith("/feed") and path.endswith(".xml") and path[5:-4].isdigit():
+            k, top = int(path[5:-4]), self.published()
+            newest = top - 1 - ((top - 1 - int(path[5:-4])) % self.feeds) if top > k else -1
+            items = [j for j in range(newest, -1, -self.feeds)][:100] if newest >= 0 else []
+            body = "".join(f"<item><title>{html.escape(article(j)[0])}</title><link>{self.base}/a/{j}</link>"
+                           f"<guid>{self.base}/a/{j}</guid></item>" for j in items)
+            return 200, "application/rss+xml", (f"<?xml version='1.0'?><rss version='2.0'><channel>"
+                                                f"<title>soak {k}</title>{body}</channel></rss>").encode()
+        return 404, "text/plain", b"not found"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its children (the pipeline's worker processes)."""
+    total = 0
+    pids = [pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return round(total / 1024, 1)
+
+
+class Readers:
+    """Person-like readers: front page, a story page, a search, 0.1 s apart, latencies kept."""
+
+    def __init__(self, base: str, db_path: Path, n: int) -> None:
+        self.base, self.db_path, self.stop = base, db_path, threading.Event()
+        self.lat: dict[str, list[float]] = {"front": [], "story": [], "search": []}
+        self.errors = 0
+        self.threads = [threading.Thread(target=self._loop, args=(k,), daemon=True) for k in range(n)]
+        for t in self.threads:
+            t.start()
+
+    def _story_id(self) -> int | None:
+        try:
+            with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=1) as c:
+                row = c.execute("SELECT id FROM stories ORDER BY random() LIMIT 1").fetchone()
+            return int(row[0]) if row else None
+        except sqlite3.Error:
+            return None
+
+    def _get(self, kind: str, path: str) -> None:
+        t = time.perf_counter()
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=30) as r:  # noqa: S310 - loopback
+                r.read()
+            self.lat[kind].append((time.perf_counter() - t) * 1000)
+        except OSError:
+            self.errors += 1
+
+    def _loop(self, k: int) -> None:
+        r = random.Random(k)
+        while not self.stop.wait(0.1):
+            self._get("front", "/")
+            sid = self._story_id()
+            if sid is not None:
+                self._get("story", f"/stories/{sid}")
+            self._get("search", f"/search?q={r.choice(PLACES)}+{r.choice(WORDS)}")
+
+    def summary(self) -> dict[str, Any]:
+        self.stop.set()
+        out: dict[str, Any] = {"errors": self.errors}
+        for kind, xs in self.lat.items():
+            if len(xs) >= 20:
+                q = statistics.quantiles(xs, n=100)
+                out[kind] = {"n": len(xs), "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1),
+                             "p99_ms": round(q[98], 1)}
+        return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def soak(args: argparse.Namespace) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="newsloom-soak-"))
+    db_path = Path(args.db.removeprefix("sqlite:///")) if args.db else tmp / "soak.db"
+    db = f"sqlite:///{db_path}"
+    site = Site(args.articles, args.rate, args.feeds, args.per_day)
+    env = {**os.environ, "NEWSLOOM_ALLOW_PRIVATE_NETWORKS": "true", "NEWSLOOM_REQUESTS_PER_SECOND_PER_HOST": "1000",
+           "NEWSLOOM_CONCURRENCY": "16", "NEWSLOOM_MIN_FEED_INTERVAL_S": "10", "NEWSLOOM_DEFAULT_FEED_INTERVAL_S": "20",
+           "NEWSLOOM_MAX_FEED_INTERVAL_S": "60", "NEWSLOOM_MAX_ARTICLES_PER_FEED": "100", "NEWSLOOM_POLL_JITTER": "0.5"}
+    if args.window:
+        env["NEWSLOOM_NEAR_DUPLICATE_WINDOW"] = str(args.window)
+    py = [sys.executable, "-m", "newsloom"]
+    subprocess.run([*py, "init", "--no-default-sources", "--db", db], check=True, env=env, capture_output=True)
+    opml = tmp / "feeds.opml"
+    outlines = "".join(f"<outline type='rss' text='soak {k}' xmlUrl='{site.base}/feed{k}.xml'/>" for k in range(args.feeds))
+    opml.write_text(f"<?xml version='1.0'?><opml version='2.0'><head/><body>{outlines}</body></opml>")
+    subprocess.run([*py, "sources", "import-opml", str(opml), "--db", db], check=True, env=env, capture_output=True)
+    port = _free_port()
+    log = open(tmp / "run.log", "w")  # noqa: SIM115 - open for the life of the run
+    proc = subprocess.Popen([*py, "run", "--no-default-sources", "--db", db, "--port", str(port),
+                             "--log-format", "json", "--log-level", "warning"], stdout=log, stderr=log, env=env)
+    site.t0 = time.monotonic()
+    readers = None
+    samples: list[dict[str, Any]] = []
+    stored = last_stored = 0
+    last_progress = t0 = time.monotonic()
+    try:
+        while True:
+            time.sleep(args.sample_s)
+            if proc.poll() is not None:
+                raise SystemExit(f"newsloom run exited with {proc.returncode}; see {tmp / 'run.log'}")
+            with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30) as c:
+                stored = c.execute("SELECT count(*) FROM articles").fetchone()[0]
+                waiting = c.execute("SELECT count(*) FROM articles WHERE story_id IS NULL").fetchone()[0]
+            if readers is None and stored > 0:
+                readers = Readers(f"http://127.0.0.1:{port}", db_path, args.readers)
+            samples.append({"t_s": round(time.monotonic() - t0, 1), "published": site.published(),
+                            "stored": stored, "without_story": waiting, "rss_mb": rss_mb(proc.pid)})
+            print(json.dumps(samples[-1]), flush=True)
+            if stored > last_stored:
+                last_stored, last_progress = stored, time.monotonic()
+            if stored >= args.articles or time.monotonic() - last_progress > 600:
+                break
+    finally:
+        web = readers.summary() if readers else {}
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        site.close()
+    seconds = samples[-1]["t_s"] if samples else 0.0
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as c:
+        urls = {r[0] for r in c.execute("SELECT url FROM articles")}
+        no_story = c.execute("SELECT count(*) FROM articles WHERE story_id IS NULL").fetchone()[0]
+        twice = c.execute("SELECT count(*) FROM (SELECT url FROM fetch_log WHERE url LIKE '%/a/%' "
+                          "AND http_status = 200 GROUP BY url HAVING count(*) > 1)").fetchone()[0]
+        stories = c.execute("SELECT count(*) FROM stories").fetchone()[0]
+    expected = {f"{site.base}/a/{i}" for i in range(args.articles)}
+    warm = next((s for s in samples if s["stored"] >= args.warmup * max(1, stored)), samples[0] if samples else None)
+    end = samples[-1] if samples else None
+    slope = None
+    if warm and end and end["stored"] > warm["stored"]:
+        slope = round((end["rss_mb"] - warm["rss_mb"]) / (end["stored"] - warm["stored"]) * 10_000, 1)
+    return {
+        "articles_published": args.articles, "articles_stored": len(urls), "stories": stories,
+        "lost": len(expected - urls), "unexpected": len(urls - expected), "fetched_twice": twice,
+        "without_story_at_end": no_story, "seconds": seconds,
+        "articles_per_s": round(len(urls) / seconds, 2) if seconds else None,
+        "rss_mb_after_warmup": warm["rss_mb"] if warm else None, "rss_mb_end": end["rss_mb"] if end else None,
+        "rss_mb_per_10k_articles_after_warmup": slope, "rss_mb_peak": max((s["rss_mb"] for s in samples), default=None),
+        "web_while_ingesting": web, "per_day": args.per_day,
+        "near_duplicate_window": args.window or "default", "run_exit_code": proc.returncode, "samples": samples, "cpus": os.cpu_count(),
+        "store": str(db_path),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--articles", type=int, default=200_000)
+    ap.add_argument("--rate", type=float, default=40.0, help="articles published per second")
+    ap.add_argument("--feeds", type=int, default=200)
+    ap.add_argument("--db", help="default: a new SQLite store in a temporary folder")
+    ap.add_argument("--sample-s", type=float, default=30.0)
+    ap.add_argument("--readers", type=int, default=2)
+    ap.add_argument("--per-day", type=int, default=20_000,
+                    help="articles per simulated day: article i is dated i/per-day days after the first, so "
+                         "stories close (story_window_days) as they would in a daemon running for days")
+    ap.add_argument("--window", type=int, help="near_duplicate_window setting (default: the product's)")
+    ap.add_argument("--warmup", type=float, default=0.2, help="share of the articles counted as warm-up")
+    ap.add_argument("--json", default=str(REPO / "benchmarks/results/soak.json"))
+    args = ap.parse_args()
+    if args.db and not args.db.startswith("sqlite:///"):
+        sys.exit("benchmarks/soak.py: --db must be a sqlite:/// URL (the samples read the file directly)")
+    result = soak(args)
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(result, indent=2))
+    print("| what | value |\n|---|---|")
+    for k, v in result.items():
+        if k != "samples":
+            print(f"| {k} | {v} |")
+
+
+if __name__ == "__main__":
+    main()
