@@ -66,6 +66,11 @@ class Settings:
     # ~400 MB and weeks of a large source list); 0 = all. Exact duplicates and known URLs are
     # found through the store at any age.
     near_duplicate_window: int = 200_000
+    # where near-duplicates are looked up: "memory" (this process's own index, the newest
+    # near_duplicate_window articles), "store" (the LSH keys of every article in the database,
+    # shared by every worker and process: migration 0009), "auto" = store on PostgreSQL, memory
+    # on SQLite
+    near_duplicate_index: str = "auto"
     # stories
     stories: bool = True  # weave articles into stories (embedding + clustering) as they arrive
     story_window_days: float = 3.0  # a story not updated for this long is closed
@@ -121,6 +126,9 @@ class Settings:
                     f"setting {name}={raw!r}: expected {type(default).__name__}"
                 ) from None
             setattr(out, name, value)
+        if out.near_duplicate_index not in ("auto", "memory", "store"):
+            raise ConfigError(f"setting near_duplicate_index={out.near_duplicate_index!r}: "
+                              "expected auto, memory or store")
         if not 0 <= out.pipeline_nice <= 19:
             raise ConfigError(f"setting pipeline_nice={out.pipeline_nice!r}: expected 0 to 19")
         return out

@@ -200,10 +200,16 @@ class Pipeline:
         stories = self.stories if self.with_stories else None
         # (built before storing: its start-up clusters whatever is stored without a story)
         with self.store.transaction():  # raw page and article land together or not at all
+            if dd.shared:  # another worker may have stored its original since check(): look again
+                verdict = dd.confirm(article, verdict)
+                article.duplicate_of = verdict.of if verdict.kind in ("exact", "near") else None
             if raw is not None:
                 article.raw_id = self.store.save_raw(raw)
             stored = self.store.add_article(article)
-        dd.add(stored)
+            if dd.shared:
+                dd.add(stored)  # its keys land with it, under the locks confirm() took
+        if not dd.shared:
+            dd.add(stored)
         if stories is not None:
             stories.add(stored)
         status = {"exact": "duplicate", "near": "near_duplicate"}.get(verdict.kind, "new")

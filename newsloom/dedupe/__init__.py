@@ -60,11 +60,27 @@ class Deduper:
     Uses only ``find_article_by_url``, ``find_article_by_hash``, ``get_article``,
     ``iter_articles`` and ``list_articles`` of the store; keeps an in-memory LSH index (about 2 KB per article,
     bounded by ``settings.near_duplicate_window``).
+
+    Shared index (``shared``; default from ``settings.near_duplicate_index``, "auto": on
+    PostgreSQL): near-duplicates are looked up in the store's table of LSH keys instead, so
+    every worker sees every other's articles (and keeps no index in memory). The pipeline then
+    calls :meth:`confirm` and :meth:`add` inside the transaction that stores the article: the
+    first locks the text's keys and looks again, the second writes its keys (store/_neardup.py).
     """
 
-    def __init__(self, store: Store, settings: Settings | None = None):
+    def __init__(self, store: Store, settings: Settings | None = None, shared: bool | None = None):
         settings = settings or Settings()
         self.store = store
+        if shared is None:
+            mode = settings.near_duplicate_index
+            capable = getattr(type(store), "neardup_shared", None)  # SQL stores (not test doubles)
+            shared = mode == "store" or (mode == "auto" and capable is not None and bool(capable(store)))
+        if shared and not hasattr(type(store), "neardup_candidates"):
+            raise DedupeError(f"{getattr(store, 'url', store)!r}: this store has no shared near-duplicate index")
+        #: near-duplicates are looked up in the store (every process's articles), not in memory
+        self.shared = bool(shared)
+        #: shared mode: article id -> duplicate_of (None: an original), as read with candidates
+        self._known: dict[int, int | None] = {}
         window = settings.near_duplicate_window or None
         self.index = NearDupIndex(
             settings.near_duplicate_threshold, settings.minhash_perms, max_items=window
@@ -81,7 +97,10 @@ class Deduper:
     # --- index maintenance ------------------------------------------------------------------
     def rebuild(self) -> int:
         """(Re)build the index from the stored articles (the newest ``near_duplicate_window`` of
-        them when that is set); returns how many were indexed."""
+        them when that is set); returns how many were indexed. Shared mode: write the keys of
+        articles stored before the shared index existed (once per store), keep nothing in memory."""
+        if self.shared:
+            return self._backfill_keys()
         self._parent.clear()
         self.stale = []
         self.index = NearDupIndex(
@@ -106,6 +125,30 @@ class Deduper:
                 self.stale.append(art.id)
             indexed += self.index.add(art.id, sig)
         return indexed
+
+    _BACKFILLED = "neardup_keys.backfilled"
+
+    def _backfill_keys(self) -> int:
+        """Keys for the articles of a store older than migration 0009 (the newest
+        ``near_duplicate_window`` of them, like the in-memory index), once per store; several
+        workers starting at once write the same rows harmlessly."""
+        if self.store.get_state(self._BACKFILLED):
+            return 0
+        after = 0
+        if self.index.max_items:
+            newest = self.store.list_articles(limit=1)
+            if newest and newest[0].id is not None:
+                after = max(0, newest[0].id - self.index.max_items)
+        done = 0
+        for art in self.store.iter_articles(after_id=after):
+            if art.id is None or art.status == "removed":
+                continue
+            keys = self.index.band_keys(self._stored_signature(art) or self._signature(art))
+            if keys:
+                self.store.add_neardup_keys(art.id, keys)  # type: ignore[attr-defined]
+                done += 1
+        self.store.set_state(self._BACKFILLED, "1")
+        return done
 
     def _stored_signature(self, art: Article) -> Sig | None:
         if not art.minhash:
@@ -133,12 +176,19 @@ class Deduper:
                 self._parent[article.id] = article.duplicate_of
             else:
                 self._parent.pop(article.id, None)
+        if self.shared:  # inside the storing transaction (see confirm)
+            self.store.set_neardup_keys(article.id, self.index.band_keys(sig))  # type: ignore[attr-defined]
+            return
         self.index.add(article.id, sig)
 
     def remove(self, article_id: int) -> None:
         """Forget an article (taken down or deleted)."""
         with self._lock:
             self._parent.pop(article_id, None)
+            self._known.pop(article_id, None)
+        if self.shared:
+            self.store.set_neardup_keys(article_id, [])  # type: ignore[attr-defined]
+            return
         self.index.remove(article_id)
 
     # --- decisions --------------------------------------------------------------------------
@@ -177,17 +227,60 @@ class Deduper:
                 "same_url" if old_hash == article.content_hash and same_title else "revision"
             )
             return DedupeResult(kind, existing.id)
+        return self._copy_of(article)
+
+    def confirm(self, article: Article, verdict: DedupeResult) -> DedupeResult:
+        """Shared index: call inside the transaction that will store ``article`` with the verdict
+        :meth:`check` gave. Locks the text's LSH keys and its content hash until that transaction
+        ends and looks for an original again, so of two near-duplicates stored by two workers at
+        the same moment the second is marked a duplicate of the first. In-memory index: returns
+        ``verdict`` (one process; the store's write lock orders it)."""
+        if not self.shared or verdict.kind not in ("new", "exact", "near"):
+            return verdict
+        sig = self._stored_signature(article) or self._signature(article)
+        keys = self.index.band_keys(sig)
+        if article.content_hash and article.content_hash != _EMPTY_HASH:
+            keys.append(int(article.content_hash[:16], 16) - (1 << 63))  # exact copies too
+        self.store.lock_neardup_keys(keys)  # type: ignore[attr-defined]
+        return self._copy_of(article, sig)
+
+    def _copy_of(self, article: Article, sig: Sig | None = None) -> DedupeResult:
+        """The exact, then the near-duplicate rule (``new`` when neither applies)."""
         if article.content_hash == _EMPTY_HASH:
             return DedupeResult("new")  # nothing to compare: empty pages are not copies
         twin = self.store.find_article_by_hash(article.content_hash or "")
         if twin is not None and twin.id is not None and twin.id != article.id:
             return DedupeResult("exact", self._root(twin.id, twin.duplicate_of), 1.0)
-        sig = self._stored_signature(article) or self._signature(article)
-        hits = self.index.query(sig, exclude=article.id)
+        sig = sig or self._stored_signature(article) or self._signature(article)
+        hits = self._shared_query(sig, article.id) if self.shared else self.index.query(sig, exclude=article.id)
         if hits:
             best, jaccard = hits[0]
             return DedupeResult("near", self.root(best), jaccard)
         return DedupeResult("new")
+
+    def _shared_query(self, sig: Sig, exclude: int | None) -> list[tuple[int, float]]:
+        """``NearDupIndex.query`` over the store's keys: candidates sharing a key, kept when their
+        estimated Jaccard reaches the threshold, most similar first (ties: lowest id)."""
+        keys = self.index.band_keys(sig)
+        hits = []
+        for aid, blob, parent in self.store.neardup_candidates(keys):  # type: ignore[attr-defined]
+            if aid == exclude or blob is None:
+                continue
+            try:
+                other = Sig.from_bytes(blob)
+            except SignatureError:
+                continue
+            if other.num_perm != sig.num_perm or other.size < self.index.min_shingles:
+                continue
+            with self._lock:
+                if len(self._known) > 100_000:
+                    self._known.clear()
+                self._known[aid] = parent
+            j = sig.jaccard(other)
+            if j >= self.index.threshold:
+                hits.append((aid, j))
+        hits.sort(key=lambda kj: (-kj[1], kj[0]))
+        return hits
 
     def _find_same_page(self, article: Article) -> Article | None:
         seen: set[str] = set()
@@ -216,6 +309,8 @@ class Deduper:
         with self._lock:
             if article_id in self._parent:
                 return self._parent[article_id]
+            if article_id in self._known:
+                return self._known[article_id]
         if article_id in self.index:
             return None  # indexed and not in _parent: an original
         try:  # outside the window, or stored by another process since start-up

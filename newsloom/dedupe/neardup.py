@@ -18,6 +18,7 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import threading
 from collections.abc import Iterable
@@ -199,6 +200,22 @@ class NearDupIndex:
 
     def signature(self, text: str, lang: str | None = None, *, normalised: bool = False) -> Sig:
         return signature(text, lang, num_perm=self.num_perm, normalised=normalised)
+
+    def band_keys(self, sig: Sig) -> list[int]:
+        """The LSH band keys of ``sig`` as signed 64-bit integers (band number and that band's
+        rows hashed together), for the shared index in the store (``store/_neardup.py``): two
+        signatures are candidates when they share a key, with this index's number of bands. A
+        text too short to compare has none."""
+        self._check(sig)
+        if sig.size < self.min_shingles:
+            return []
+        digest = sig.minhash.digest()
+        rows = self.num_perm // self.bands
+        keys = []
+        for band in range(self.bands):
+            part = struct.pack(f"<H{rows}I", band, *digest[band * rows : (band + 1) * rows])
+            keys.append(int.from_bytes(hashlib.blake2b(part, digest_size=8).digest(), "little", signed=True))
+        return keys
 
     def _check(self, sig: Sig) -> None:
         if sig.num_perm != self.num_perm or sig.seed != SEED:

@@ -1,0 +1,93 @@
+"""SQL for the near-duplicate index shared by every worker (migration 0009): each article's LSH
+band keys (``NearDupIndex.band_keys``) in ``neardup_keys``, candidates looked up by key, and
+transaction-scoped locks on keys. Mixed into ``SQLStore``.
+
+The race it closes: two workers store near-duplicate pages at the same moment, each looks for a
+copy before the other's is committed, and both store an original. A writer therefore takes a
+lock on each of its text's keys inside the transaction that stores the article, looks again
+under the locks, and writes the keys in that same transaction; the locks end with it. Two
+near-duplicates share at least one key (that is what makes them LSH candidates at all), so the
+second writer waits on that key until the first has committed, and then finds its article.
+PostgreSQL: ``pg_advisory_xact_lock`` per key, taken in ascending order (no deadlock between
+writers). SQLite: the write transaction (``BEGIN IMMEDIATE``) already admits one writer at a
+time, so nothing more is needed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+#: The first int4 of PostgreSQL's two-key advisory locks ("NLMH"): keeps these locks apart from
+#: the one-bigint locks newsloom takes elsewhere (``try_singleton_lock``, migrations).
+_LOCK_SPACE = 0x4E4C4D48
+#: candidates read per lookup, those sharing the most keys first: the bound matters only for a
+#: text with thousands of stored near-copies, where the best of them are among the first
+_CANDIDATES = 200
+
+
+def _int4(key: int) -> int:
+    folded = (key ^ (key >> 32)) & 0xFFFFFFFF
+    return folded - (1 << 32) if folded >= 1 << 31 else folded
+
+
+class NearDupQueries:
+    """Requires the ``SQLStore`` plumbing (_write, _rows, _execute)."""
+
+    _skip_locked = False  # PostgresStore: True (many writers at once)
+
+    def neardup_shared(self) -> bool:
+        """True where several processes write at once (PostgreSQL): the deduper then looks
+        near-duplicates up in this table instead of keeping its own index in memory."""
+        return bool(self._skip_locked)
+
+    def lock_neardup_keys(self, keys: Sequence[int]) -> None:
+        """Inside ``Store.transaction()``: hold a lock on each key until the transaction ends
+        (PostgreSQL; SQLite's write transaction already excludes other writers)."""
+        if not self._skip_locked or not keys:
+            return
+        folded = sorted({_int4(k) for k in keys})
+        with self._write("near-duplicate locks"):  # type: ignore[attr-defined]
+            # one statement, the keys in ascending order (unnest keeps the array's order)
+            self._execute("SELECT count(pg_advisory_xact_lock(?, k)) AS n FROM unnest(?::int[]) AS k",  # type: ignore[attr-defined]
+                          [_LOCK_SPACE, folded]).fetchone()
+
+    def set_neardup_keys(self, article_id: int, keys: Sequence[int]) -> None:
+        """Replace the keys of ``article_id`` (none: it is no longer indexed)."""
+        with self._write(f"near-duplicate keys of article {article_id}"):  # type: ignore[attr-defined]
+            self._execute("DELETE FROM neardup_keys WHERE article_id = ?", [article_id])  # type: ignore[attr-defined]
+            self._insert_keys(article_id, keys)
+
+    def add_neardup_keys(self, article_id: int, keys: Sequence[int]) -> None:
+        """Add keys of ``article_id`` (those already there are kept): back-filling."""
+        with self._write(f"near-duplicate keys of article {article_id}"):  # type: ignore[attr-defined]
+            self._insert_keys(article_id, keys)
+
+    def _insert_keys(self, article_id: int, keys: Sequence[int]) -> None:
+        unique = sorted(set(keys))
+        if not unique:
+            return
+        if self._skip_locked:
+            self._execute("INSERT INTO neardup_keys (key, article_id) SELECT k, ? FROM unnest(?::bigint[]) AS k "  # type: ignore[attr-defined]
+                          "ON CONFLICT DO NOTHING", [article_id, unique])
+        else:
+            self._conn.executemany(  # type: ignore[attr-defined]
+                "INSERT OR IGNORE INTO neardup_keys (key, article_id) VALUES (?, ?)",
+                [(k, article_id) for k in unique])
+
+    def neardup_candidates(self, keys: Sequence[int], limit: int = _CANDIDATES) -> list[tuple[int, Any, int | None]]:
+        """``(article_id, minhash, duplicate_of)`` of stored articles (not removed) sharing at
+        least one of ``keys``, those sharing the most first (then the oldest)."""
+        unique = sorted(set(keys))
+        if not unique:
+            return []
+        marks = ", ".join("?" * len(unique))
+        rows = self._rows(  # type: ignore[attr-defined]
+            "SELECT a.id, a.minhash, a.duplicate_of FROM (SELECT article_id, count(*) AS n FROM neardup_keys "
+            f"WHERE key IN ({marks}) GROUP BY article_id ORDER BY n DESC, article_id LIMIT ?) c "
+            "JOIN articles a ON a.id = c.article_id WHERE a.status != 'removed' ORDER BY c.n DESC, a.id",
+            [*unique, limit])
+        return [(int(r["id"]), r["minhash"], r["duplicate_of"]) for r in rows]
+
+    def count_neardup_keys(self) -> int:
+        row = self._rows("SELECT count(*) AS n FROM neardup_keys")  # type: ignore[attr-defined]
+        return int(row[0]["n"])
