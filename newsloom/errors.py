@@ -15,6 +15,17 @@ class StoreError(NewsloomError):
     pass
 
 
+class StoreUnavailable(StoreError):
+    """The database cannot be reached or its connection was lost (PostgreSQL restarting, a
+    dropped network, a SQLite file locked by another process past the busy timeout): worth
+    retrying later; nothing half-written was kept (the transaction was rolled back)."""
+
+
+class StoreFull(StoreError):
+    """The disk (or the database's quota) is full: nothing more can be stored until space is
+    freed. What was stored before is intact (the failed transaction was rolled back)."""
+
+
 class DuplicateSourceError(StoreError):
     pass
 

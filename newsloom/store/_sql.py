@@ -19,6 +19,8 @@ from newsloom.errors import (
     DuplicateSourceError,
     NotFoundError,
     StoreError,
+    StoreFull,
+    StoreUnavailable,
 )
 from newsloom.models import (
     Article,
@@ -69,7 +71,9 @@ class SQLStore(JobQueries, BatchQueries, NearDupQueries, RightsQueries, ReaderQu
 
     @abc.abstractmethod
     def _classify(self, exc: BaseException) -> str | None:
-        """'unique', 'fk', 'driver' (any other database error) or None (not a database error)."""
+        """'unique', 'fk', 'full' (disk full), 'unavailable' (connection lost, server restarting,
+        file locked past the busy timeout), 'driver' (any other database error) or None (not a
+        database error)."""
 
     @abc.abstractmethod
     def _dt_in(self, value: datetime | None) -> Any: ...
@@ -116,6 +120,8 @@ class SQLStore(JobQueries, BatchQueries, NearDupQueries, RightsQueries, ReaderQu
                 raise StoreError(
                     f"{what}: refers to a row that does not exist ({detail})"
                 ) from None
+            if kind in ("full", "unavailable"):
+                raise self._trouble(kind, what, detail) from None
             if kind == "driver" or isinstance(exc, UnicodeError):
                 raise StoreError(f"{what}: {detail}") from None
             raise
@@ -126,10 +132,30 @@ class SQLStore(JobQueries, BatchQueries, NearDupQueries, RightsQueries, ReaderQu
                 self._ready()
                 return self._execute(sql, params).fetchall()
         except Exception as exc:
-            if self._classify(exc) is None:
+            kind = self._classify(exc)
+            if kind is None:
                 raise
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if kind in ("full", "unavailable"):
+                raise self._trouble(kind, "query", detail) from None
             raise StoreError(f"{self.url}: query failed ({detail})") from None
+
+    # the last disk-full or lost-connection error: a long-running process that hands store errors
+    # on as per-page outcomes reads (and resets) it after each pass or job (app/daemon.py, jobs/)
+    trouble: StoreError | None = None
+
+    def _trouble(self, kind: str, what: str, detail: str) -> StoreError:
+        if kind == "full":
+            exc: StoreError = StoreFull(
+                f"{what}: {self.url}: the disk is full ({detail}); nothing more can be stored until "
+                "space is freed; everything stored before is intact")
+        elif "locked" in detail:
+            exc = StoreUnavailable(f"{what}: {self.url} is locked by another process (still locked after "
+                                   f"the busy timeout: {detail})")
+        else:
+            exc = StoreUnavailable(f"{what}: {self.url} is unavailable ({detail})")
+        self.trouble = exc
+        return exc
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows = self._rows(sql, params)

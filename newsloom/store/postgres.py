@@ -19,7 +19,7 @@ from psycopg import errors as pgerrors
 from psycopg import sql as pgsql
 from psycopg.rows import dict_row
 
-from newsloom.errors import StoreError
+from newsloom.errors import StoreError, StoreUnavailable
 from newsloom.models import Article
 from newsloom.store import _codec as codec
 from newsloom.store import _migrate
@@ -79,6 +79,9 @@ class PostgresStore(SQLStore):
         self._depth = 0
         self._pool: Any = None  # psycopg_pool.ConnectionPool once use_reader_connections()
         self._tx_thread: int | None = None
+        # how many times a connection was opened: session state (advisory locks) held by an
+        # earlier one is gone after a reconnect (jobs/worker.py takes its serial lock again)
+        self.connects = 0
         self._conn = self._connect()
 
     def _connect(self) -> psycopg.Connection[Any]:
@@ -87,9 +90,10 @@ class PostgresStore(SQLStore):
                 self._conninfo, autocommit=True, row_factory=dict_row, **self._connect_kwargs
             )
         except psycopg.Error as exc:
-            raise StoreError(
+            raise StoreUnavailable(
                 f"{self.url}: cannot connect to PostgreSQL ({_first_line(exc)})"
             ) from None
+        self.connects += 1
         try:
             # Session in UTC: timestamptz values then come back as UTC-aware datetimes.
             conn.execute("SET TIME ZONE 'UTC'")
@@ -111,8 +115,12 @@ class PostgresStore(SQLStore):
         if not (self._conn.broken or self._conn.closed):
             return
         if self._depth:
-            raise StoreError(f"{self.url}: connection to PostgreSQL lost inside a transaction")
-        self._conn = self._connect()
+            raise StoreUnavailable(f"{self.url}: connection to PostgreSQL lost inside a transaction")
+        try:
+            self._conn = self._connect()
+        except StoreUnavailable as exc:
+            self.trouble = exc
+            raise
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.url!r}, schema={self.schema!r})"
@@ -185,6 +193,8 @@ class PostgresStore(SQLStore):
             with self._pool.connection() as conn:
                 return conn.execute(_pg_sql(sql), list(params)).fetchall()
         except psycopg.Error as exc:
+            if isinstance(exc, psycopg.OperationalError):
+                raise self._trouble("unavailable", "query", _first_line(exc)) from None
             raise StoreError(f"{self.url}: query failed ({_first_line(exc)})") from None
 
     # --- hooks ----------------------------------------------------------------------------------
@@ -209,6 +219,11 @@ class PostgresStore(SQLStore):
             return "unique"
         if isinstance(exc, pgerrors.ForeignKeyViolation):
             return "fk"
+        if isinstance(exc, pgerrors.DiskFull):
+            return "full"
+        if isinstance(exc, psycopg.OperationalError | pgerrors.AdminShutdown | pgerrors.CannotConnectNow) \
+                or (isinstance(exc, psycopg.Error) and (self._conn.broken or self._conn.closed)):
+            return "unavailable"  # terminated, restarting, network gone: the next call reconnects
         if isinstance(exc, psycopg.Error):
             return "driver"
         return None

@@ -7,6 +7,7 @@ transaction that upgrades to a writer can fail with SQLITE_BUSY despite the busy
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sqlite3
@@ -234,6 +235,14 @@ class SQLiteStore(SQLStore):
                 return "unique"
             if name == "SQLITE_CONSTRAINT_FOREIGNKEY":
                 return "fk"
+        if isinstance(exc, sqlite3.OperationalError):
+            name = getattr(exc, "sqlite_errorname", "")
+            if name == "SQLITE_FULL" or "disk is full" in str(exc):
+                return "full"
+            if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(exc):
+                return "unavailable"
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return "full"
         if isinstance(exc, sqlite3.Error | OverflowError):
             return "driver"
         return None
@@ -262,4 +271,6 @@ def _explain(exc: sqlite3.Error) -> str:
         return f"the database file or its directory is read-only ({text})"
     if "unable to open" in text:
         return f"cannot open the database file ({text})"
+    if "database is locked" in text:
+        return f"the database file is locked by another process ({text})"
     return text
