@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from newsloom.config import Settings
+from newsloom.dedupe.stored import Stored, skip_stored
 from newsloom.errors import ExtractionError, IngestError, NewsloomError
 from newsloom.ingest.base import IngestItem
 from newsloom.models import Article, Feed, FetchLog, RawDocument, Revision, utcnow
@@ -115,7 +116,7 @@ def _names_and_quotes(article: Article) -> None:
 
 
 def _analyse_item(item: IngestItem | IngestError, settings: Settings) -> Article | Outcome | None:
-    if isinstance(item, IngestError):
+    if isinstance(item, (IngestError, Stored)):
         return None
     return analyse(item.document, settings)
 
@@ -254,9 +255,12 @@ class Pipeline:
         start = time.perf_counter()
         self.catch_up_stories()  # what an interrupted run left owed comes first, as it arrived
         work = functools.partial(_analyse_item, settings=self.settings)
-        for item, analysed in ordered_map(work, iter_paths(paths), n, preload=["newsloom.worker"],
-                                          nice=self.settings.pipeline_nice):
-            if isinstance(item, IngestError):
+        # a re-run skips what is stored unchanged before extracting it (dedupe/stored.py)
+        for item, analysed in ordered_map(work, skip_stored(self.store, iter_paths(paths)), n,
+                                          preload=["newsloom.worker"], nice=self.settings.pipeline_nice):
+            if isinstance(item, Stored):
+                outcome = Outcome(item.where, "unchanged", article_id=item.article_id)
+            elif isinstance(item, IngestError):
                 outcome = Outcome(getattr(item, "where", "?"), "error", message=str(item))
             else:
                 try:

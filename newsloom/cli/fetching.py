@@ -97,19 +97,75 @@ def fetch(feed_ids: tuple[int, ...]) -> None:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--queue", is_flag=True,
+              help="PostgreSQL: queue every record as a job for `newsloom worker`s (a re-run queues "
+                   "nothing twice) and wait until they are done.")
+@click.option("--workers", type=click.IntRange(0, 64), default=None,
+              help="With --queue: also run N workers here until the archive is done. Without: "
+                   "extraction processes (default: the workers setting, 0 = one per core).")
+@click.option("--no-wait", is_flag=True, help="With --queue: return once every record is queued.")
 @db_option
-def ingest(paths: tuple[Path, ...]) -> None:
+def ingest(paths: tuple[Path, ...], queue: bool, workers: int | None, no_wait: bool) -> None:
     """Store articles from files: .html/.htm, .txt, .warc/.warc.gz, .jsonl."""
+    if queue:
+        _ingest_queued(paths, workers or 0, not no_wait)
+        return
     lower_this_process(settings().pipeline_nice)  # serves nothing: all of it yields to a reader
     with open_db(create=True) as store:
         pipeline = Pipeline(store, settings())
         with progress() as bar:
             task = bar.add_task("ingesting", total=None)
-            summary = pipeline.ingest(paths, progress=lambda o: bar.update(task, advance=1))
+
+            def step(o: Outcome) -> None:
+                bar.update(task, advance=1, description="skipping stored" if o.status == "unchanged" else "ingesting")
+
+            summary = pipeline.ingest(paths, progress=step, workers=workers)
     _print_summary("ingest", summary)
     if _nothing_succeeded(summary):
         n = sum(summary.counts.values())
         err.print(f"error: nothing stored; {'the only input' if n == 1 else f'all {n:,} inputs'} failed")
+        click.get_current_context().exit(1)
+
+
+def _ingest_queued(paths: tuple[Path, ...], workers: int, wait: bool) -> None:
+    """``ingest --queue``: the archive's records become jobs; progress: records queued, jobs done."""
+    from newsloom.app.backfill import needs_queue_store, queue_archive
+
+    needs_queue_store(settings().db)
+    with open_db(create=False) as store, progress() as bar:
+        reading = bar.add_task("queueing records", total=None)
+        done = bar.add_task("done", total=None, visible=False)
+
+        def on_queued(q: Any) -> None:
+            bar.update(reading, completed=q.records, description=f"queueing: {q.added:,} new, {q.before:,} queued before")
+
+        def on_counts(counts: dict[str, int]) -> None:
+            finished = counts.get("done", 0) + counts.get("dead", 0)
+            bar.update(done, visible=True, total=sum(counts.values()), completed=finished,
+                       description=f"done ({counts.get('running', 0):,} running, {counts.get('dead', 0):,} dead)")
+
+        report = queue_archive(store, settings(), paths, workers=workers, wait=wait, on_queued=on_queued,
+                               on_counts=on_counts)
+    q, c = report.queued, report.counts
+    out.print(f"ingest --queue: {plural(q.records, 'record')} read, {q.added:,} queued now, {q.before:,} "
+              f"queued before; jobs {c.get('done', 0):,} done, {report.open:,} open, {c.get('dead', 0):,} dead",
+              markup=False)
+    for line in q.errors[:10]:
+        out.print(f"  [error] {line}", markup=False)
+    if len(q.errors) > 10:
+        out.print(f"  ... and {len(q.errors) - 10:,} more unreadable records", markup=False)
+    if report.stories:
+        out.print(f"stories: {plural(report.stories, 'article')} given a story", markup=False)
+    if c.get("dead"):
+        out.print("dead jobs: see `newsloom jobs` (`--retry-dead` queues them again)", markup=False)
+    if not report.waited and report.open:
+        out.print("workers process the queued records (`newsloom worker`); run the same command again "
+                  "to queue what is missing and watch", markup=False)
+    if q.records == 0 and q.errors:
+        err.print(f"error: nothing queued; {plural(len(q.errors), 'input')} unreadable")
+        click.get_current_context().exit(1)
+    if report.waited and c.get("dead") and not c.get("done"):
+        err.print("error: nothing stored; every queued record failed (see `newsloom jobs`)")
         click.get_current_context().exit(1)
 
 

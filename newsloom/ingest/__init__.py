@@ -34,6 +34,7 @@ __all__ = [
     "SUFFIXES",
     "doc_urn",
     "file_url",
+    "files_of",
     "iter_file",
     "iter_paths",
     "page_url",
@@ -101,11 +102,10 @@ def iter_file(
         yield IngestItemError(path, f"cannot read ({type(exc).__name__}: {exc})", stopped=True)
 
 
-def iter_paths(
-    paths: Iterable[Path], *, max_bytes: int = DEFAULT_MAX_BYTES
-) -> Iterator[IngestItem | IngestError]:
-    """Files and directories in order; a directory is walked recursively (sorted, so runs are
-    repeatable), reading only files with a supported extension and skipping hidden ones."""
+def files_of(paths: Iterable[Path]) -> Iterator[Path]:
+    """The files ``iter_paths`` reads, in its order: a directory is walked recursively (sorted,
+    so runs are repeatable) for files with a supported extension, hidden ones skipped; any other
+    path is given as it is (``iter_file`` says what is wrong with it)."""
     for path in paths:
         path = Path(path)
         if path.is_dir():
@@ -114,6 +114,14 @@ def iter_paths(
                 if any(p.startswith(".") for p in rel) or not child.is_file():
                     continue
                 if reader_for(child) is not None:
-                    yield from iter_file(child, max_bytes=max_bytes)
+                    yield child
         else:
-            yield from iter_file(path, max_bytes=max_bytes)
+            yield path
+
+
+def iter_paths(
+    paths: Iterable[Path], *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[IngestItem | IngestError]:
+    """Files and directories in order (see ``files_of``)."""
+    for path in files_of(paths):
+        yield from iter_file(path, max_bytes=max_bytes)

@@ -1,7 +1,8 @@
 """Job kinds, payloads and the retry policy over the store's job table (store/_jobs.py).
 
 Kinds: ``fetch-feed`` ({"feed_id": n}: one polite fetch of a feed and its new pages) and
-``process-page`` ({"url": ..., "html": ...}: extract, dedupe and store one page). Both are
+``process-page`` ({"url": ..., "html": ...}: extract, dedupe and store one page; or {"doc": ...,
+"where": ...}: one archive record queued by ``newsloom ingest --queue``, see backfill.py). Both are
 idempotent, which is what makes a retry after a killed worker safe: a page already stored is
 recognised by its URL and content hash and not stored again; a feed fetched twice finds its
 pages stored."""

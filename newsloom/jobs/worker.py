@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from newsloom.config import Settings
-from newsloom.errors import NewsloomError
+from newsloom.errors import NewsloomError, StoreError, StoreFull, StoreUnavailable
 from newsloom.jobs.queue import FETCH_FEED, PROCESS_PAGE, Job, backoff_s, payload
 from newsloom.jobs.scheduler import schedule_due_feeds
 from newsloom.models import RawDocument
@@ -59,11 +59,17 @@ class Worker:
         self._story_pipeline: Pipeline | None = None
         self.removals_every_s = 30.0
         self._removals_at = 0.0
+        self._serial_connection = 0  # store.connects when the serial lock was taken
+        self.outage_backoff_s = (1.0, 60.0)  # first and longest pause while the database is away
 
     # --- one job ---------------------------------------------------------------------------------
     def _run(self, job: Job) -> str:
         data = payload(job)
         if job.kind == PROCESS_PAGE:
+            if "doc" in data:  # a record of an archive queued by `newsloom ingest --queue`
+                from newsloom.jobs.backfill import run_record
+
+                return run_record(self.pipeline, data)
             url, html = data.get("url"), data.get("html")
             if not isinstance(url, str) or not isinstance(html, str):
                 raise NewsloomError(f"job {job.id}: process-page needs string 'url' and 'html'")
@@ -83,9 +89,18 @@ class Worker:
         if self.schedule:
             schedule_due_feeds(self.store)
         jobs = self.store.claim_jobs(self.name, self.batch, self.lease_s)  # type: ignore[attr-defined]
-        for job in jobs:
+        for i, job in enumerate(jobs):
+            self.store.trouble = None  # type: ignore[attr-defined]
             try:
                 status = self._run(job)
+                trouble = getattr(self.store, "trouble", None)
+                if isinstance(trouble, StoreFull | StoreUnavailable):
+                    raise trouble  # a fetch that could not store a page: the job is done again
+            except (StoreFull, StoreUnavailable) as exc:
+                # the database's fault, not the job's: the jobs in hand go back without a try
+                # counted (or, if that fails too, come back when their lease expires)
+                self._give_back(jobs[i:], exc)
+                raise
             except Exception as exc:  # any failure of one job is that job's, not the worker's
                 detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 state = self.store.fail_job(job.id, self.name, f"{type(exc).__name__}: {detail}",  # type: ignore[attr-defined]
@@ -102,17 +117,36 @@ class Worker:
         self._stories()
         return len(jobs)
 
+    def _give_back(self, jobs: list[Job], exc: StoreError) -> None:
+        for job in jobs:
+            try:
+                self.store.release_job(job.id, self.name, f"{type(exc).__name__}: {exc}")  # type: ignore[attr-defined]
+            except StoreError:
+                return  # still away: the leases expire and the jobs are claimed again
+
     def _stories(self) -> None:
         """The serialised consumer's work, done only by the holder of the ``serial`` lock:
-        stories for what is owed, and (at most every ``removals_every_s``) due removal requests."""
+        stories for what is owed, and (at most every ``removals_every_s``) due removal requests.
+        The lock lives as long as the store's connection: after a reconnect (PostgreSQL restarted,
+        connection terminated) it is gone, maybe taken by another worker, so it is taken again."""
+        connection = getattr(self.store, "connects", 0)
+        if self._story_pipeline is not None and connection != self._serial_connection:
+            log.warning("%s: the database connection was re-opened: the serial lock went with it; "
+                        "taking it again", self.name, extra={"event": "serial_lock_lost"})
+            self._story_pipeline = None  # its in-memory clusterer may be behind the store now
         if self._story_pipeline is None:
             if not self.store.try_singleton_lock("serial"):  # type: ignore[attr-defined]
                 return  # another worker is the serialised consumer
+            self._serial_connection = getattr(self.store, "connects", 0)
             log.info("%s: holding the serial lock: this worker assigns stories and executes removals",
                      self.name, extra={"event": "serial_lock"})
             self._story_pipeline = Pipeline(self.store, self.settings)
         if self.settings.stories:
-            self.totals.stories += self._story_pipeline.catch_up_stories()
+            try:
+                self.totals.stories += self._story_pipeline.catch_up_stories()
+            except StoreError:
+                self._story_pipeline = None  # rebuilt from the store on the next step
+                raise
         if time.monotonic() >= self._removals_at:
             self._removals_at = time.monotonic() + self.removals_every_s
             self.execute_due_removals()
@@ -138,8 +172,24 @@ class Worker:
             exit_when_idle: bool = False) -> WorkerTotals:
         """Steps until ``stop()`` (checked between jobs: the job in hand is finished) or, with
         ``exit_when_idle``, until a step finds nothing to claim."""
+        pause = self.outage_backoff_s[0]
         while not stop():
-            if self.step() == 0:
+            try:
+                claimed = self.step()
+            except StoreUnavailable as exc:
+                # PostgreSQL restarting, a terminated connection, a locked SQLite file: wait and
+                # try again (the store reconnects on its next call), pausing longer each time
+                log.warning("database unavailable: %s; retrying in %.0fs", exc, pause,
+                            extra={"event": "store_unavailable", "retry_s": pause})
+                deadline = time.monotonic() + pause
+                while time.monotonic() < deadline and not stop():
+                    time.sleep(min(0.2, pause))
+                pause = min(self.outage_backoff_s[1], pause * 2)
+                continue
+            if pause > self.outage_backoff_s[0]:
+                log.info("database reachable again", extra={"event": "store_available"})
+                pause = self.outage_backoff_s[0]
+            if claimed == 0:
                 if exit_when_idle:
                     break
                 deadline = time.monotonic() + idle_s
