@@ -256,10 +256,13 @@ class SQLiteStore(SQLStore):
     def _search(self, tokens: list[str], limit: int, cols: str = _ARTICLE_COLS) -> list[Any]:
         # Each token quoted: user input never reaches FTS5 query syntax (AND, NEAR, *, ^ ...).
         match = " ".join(f'"{t}"' for t in tokens)
+        # Ranked and cut in the index first, rows read after: joined before the sort, SQLite read
+        # (and sorted) every match's article row (6,765 matches of one word: 33 ms -> 9 ms).
         sql = (
-            f"SELECT {cols} FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
-            "WHERE articles_fts MATCH ? ORDER BY bm25(articles_fts, 2.0, 1.0), a.id DESC LIMIT ?"
-        )
+            "SELECT {cols} FROM (SELECT rowid AS rid, bm25(articles_fts, 2.0, 1.0) AS rank "
+            "FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank, rowid DESC LIMIT ?) m "
+            "JOIN articles a ON a.id = m.rid ORDER BY m.rank, a.id DESC"
+        ).format(cols=cols)
         return self._rows(sql, [match, limit])
 
 

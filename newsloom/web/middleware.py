@@ -4,6 +4,8 @@ cross-site writes refused, the micro-cache, security headers, the UI-language co
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -19,10 +21,19 @@ from newsloom.web.apidocs import DOCS_CSP
 from newsloom.web.security import CSP, cross_site_refusal
 
 
+log = logging.getLogger("newsloom.web")
+
+
 class ReaderMiddleware:
     def __init__(self, app: ASGIApp, cache: MicroCache) -> None:
         self.app = app
         self.cache = cache
+        # pages being rendered for the cache (this process, this event loop): an expired page is
+        # re-rendered once in the background; a page not cached yet is rendered once for all
+        # who ask for it meanwhile
+        self._refreshing: set[Any] = set()
+        self._filling: dict[Any, asyncio.Event] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,15 +66,52 @@ class ReaderMiddleware:
             if key is None:
                 await self.app(scope, receive, send_wrapped)
                 return
-            hit = self.cache.get(key, request)
+            hit, stale = self.cache.lookup(key, request)
             if hit is not None:
+                if stale and key not in self._refreshing:
+                    self._refreshing.add(key)
+                    task = asyncio.get_running_loop().create_task(self._refresh(key, dict(scope)))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
                 await hit(scope, receive, send_wrapped)
                 return
-            await self._fill(key, scope, receive, send_wrapped)
+            filling = self._filling.get(key)
+            if filling is not None:  # another request renders this page now: its answer serves both
+                await filling.wait()
+                hit, _ = self.cache.lookup(key, request)
+                if hit is not None:
+                    await hit(scope, receive, send_wrapped)
+                    return
+            event = self._filling.setdefault(key, asyncio.Event())
+            try:
+                await self._fill(key, scope, receive, send_wrapped)
+            finally:
+                if self._filling.get(key) is event:
+                    del self._filling[key]
+                event.set()
         finally:
             route = scope.get("route")
             metrics.observe(getattr(route, "path", "other"), scope["method"], status["code"],
                             time.perf_counter() - started)
+
+    async def _refresh(self, key: Any, scope: Scope) -> None:
+        """Render an expired page again for the cache, answering nobody (its readers got the
+        expired copy). A failure leaves the expired copy to lapse; the next reader renders."""
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def discard(message: Message) -> None:
+            pass
+
+        # the page whole, not "304 you have it" for the reader whose request started this
+        scope["headers"] = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"if-none-match"]
+        try:
+            await self._fill(key, scope, receive, discard)
+        except Exception as exc:  # noqa: BLE001 - a background render must not kill the loop
+            log.warning("re-rendering %s for the cache failed: %s", scope.get("path"), exc)
+        finally:
+            self._refreshing.discard(key)
 
     async def _fill(self, key: Any, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app, pass its answer on, and keep a 200 in the cache."""
@@ -80,6 +128,8 @@ class ReaderMiddleware:
                         headers = [(k.decode("latin-1").lower(), v.decode("latin-1"))
                                    for k, v in start.get("headers", [])]
                         self.cache.put(key, 200, headers, b"".join(chunks))
+                    elif start.get("status") != 304:  # gone, moved, refused: no stale copy either
+                        self.cache.drop(key)
             await send(message)
 
         await self.app(scope, receive, capture)

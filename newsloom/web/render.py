@@ -25,6 +25,7 @@ env = Environment(
     autoescape=select_autoescape(["html", "xml"], default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # templates ship with the package: no stat() of each one per render
 )
 
 
