@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +41,7 @@ _REFRESH_S = 5.0
 # word matches read per query before grouping: bm25 ranks every match anyway, reading the rows
 # costs per row (measured: 200 rows 33 ms, 50 rows 17 ms at 100,000 articles)
 _FTS_LIMIT = 100
+_QUERY_CACHE = 2048  # query vectors kept (~2 KB each)
 
 
 class SemanticIndex:
@@ -54,6 +56,8 @@ class SemanticIndex:
         self._checked = 0.0
         self._embedder = None
         self._lock = threading.Lock()
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def warm(self) -> None:
         """Load the model and the vectors now (the first search would otherwise wait)."""
@@ -61,11 +65,24 @@ class SemanticIndex:
         self._embed("warm up")
 
     def _embed(self, text: str) -> np.ndarray:
+        """The query's vector; the last ``_QUERY_CACHE`` queries' are kept (embedding one costs
+        a few ms of CPU and popular queries repeat: a feed reader polls its search feed)."""
+        with self._cache_lock:
+            vec = self._vectors.get(text)
+            if vec is not None:
+                self._vectors.move_to_end(text)
+                return vec
         if self._embedder is None:
             from newsloom.analyse.embed import get_embedder
 
             self._embedder = get_embedder(self.model, threads=1)
-        return np.asarray(self._embedder.embed([text])[0], dtype=np.float32)
+        vec = np.asarray(self._embedder.embed([text])[0], dtype=np.float32)
+        vec.setflags(write=False)
+        with self._cache_lock:
+            self._vectors[text] = vec
+            while len(self._vectors) > _QUERY_CACHE:
+                self._vectors.popitem(last=False)
+        return vec
 
     def _refresh(self, force: bool = False) -> None:
         with self._lock:

@@ -1,0 +1,43 @@
+"""What keeps search cheap: a repeated query is not embedded again; the FTS ranking cut in the
+index gives the same best-first order as ranking whole rows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from newsloom.app.search import SemanticIndex, search
+from newsloom.models import Article
+
+
+class _Counting:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def embed(self, texts: list[str]) -> list[np.ndarray]:
+        self.calls += 1
+        return [np.ones(4, dtype=np.float32) / 2 for _ in texts]
+
+
+def test_query_vectors_are_cached(app_store) -> None:
+    index = SemanticIndex(app_store)
+    fake = _Counting()
+    index._embedder = fake
+    a = index._embed("earthquake in Lisbon")
+    b = index._embed("earthquake in Lisbon")
+    assert fake.calls == 1 and a is b and not a.flags.writeable
+    index._embed("another query")
+    assert fake.calls == 2
+
+
+def test_fts_order_is_bm25_best_first(tmp_path) -> None:
+    from newsloom.store import open_store
+
+    with open_store(f"sqlite:///{tmp_path}/s.db") as store:
+        for i, (title, text) in enumerate([("flood", "a flood report. " * 3), ("flood flood in Lisbon", "Lisbon flood. " * 20),
+                                           ("market", "nothing here " * 10), ("Lisbon", "a flood far away, Lisbon " * 2)]):
+            store.add_article(Article(url=f"https://e.example/{i}", title=title, text=text, lang="en"))
+        light = [a.title for a in store.search_light("Lisbon flood", limit=10)]
+        rows = store._rows("SELECT a.title FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid WHERE "
+                           "articles_fts MATCH ? ORDER BY bm25(articles_fts, 2.0, 1.0), a.id DESC", ['"lisbon" "flood"'])
+        assert light == [r["title"] for r in rows] and light[0] == "flood flood in Lisbon" and len(light) == 2
+        assert [g.hits[0].article.title for g in search(store, "Lisbon flood").groups] == light
