@@ -191,7 +191,7 @@ class Pipeline:
         article.source = article.source or name
         article.country = article.country or country
         dd = self.deduper
-        verdict = dd.check(article)
+        verdict = dd.check(article, copies=not dd.shared)  # shared: copies are looked for under locks
         if verdict.kind == "same_url":
             return Outcome(where, "unchanged", article_id=verdict.of)
         if verdict.kind == "revision":

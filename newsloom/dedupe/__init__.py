@@ -214,9 +214,11 @@ class Deduper:
         """
         return _prepare(self.index, article)
 
-    def check(self, article: Article) -> DedupeResult:
+    def check(self, article: Article, copies: bool = True) -> DedupeResult:
         """Classify ``article`` against the store (see the module docs for the rules).
-        Prepares it first if it has not been prepared."""
+        Prepares it first if it has not been prepared. ``copies=False`` stops after the URL
+        rules (``new`` stands for "not the same page"): for a caller that runs :meth:`confirm`,
+        which looks for copies itself, inside its transaction."""
         if article.content_hash is None or article.minhash is None or not article.canonical_url:
             self.prepare(article)
         existing = self._find_same_page(article)
@@ -227,7 +229,7 @@ class Deduper:
                 "same_url" if old_hash == article.content_hash and same_title else "revision"
             )
             return DedupeResult(kind, existing.id)
-        return self._copy_of(article)
+        return self._copy_of(article) if copies else DedupeResult("new")
 
     def confirm(self, article: Article, verdict: DedupeResult) -> DedupeResult:
         """Shared index: call inside the transaction that will store ``article`` with the verdict

@@ -14,7 +14,9 @@ time, so nothing more is needed."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 #: The first int4 of PostgreSQL's two-key advisory locks ("NLMH"): keeps these locks apart from
@@ -40,36 +42,51 @@ class NearDupQueries:
         near-duplicates up in this table instead of keeping its own index in memory."""
         return bool(self._skip_locked)
 
+    @contextmanager
+    def _in_write(self, what: str) -> Iterator[None]:
+        """Inside the caller's own transaction on this thread (the pipeline's), statements run in
+        it directly: no savepoint, whose two extra round trips per call cost more than the
+        statement here. Otherwise a write transaction of their own."""
+        if getattr(self, "_depth", 0) and getattr(self, "_tx_thread", None) == threading.get_ident():
+            with self._lock:  # type: ignore[attr-defined]
+                yield
+            return
+        with self._write(what):  # type: ignore[attr-defined]
+            yield
+
     def lock_neardup_keys(self, keys: Sequence[int]) -> None:
         """Inside ``Store.transaction()``: hold a lock on each key until the transaction ends
         (PostgreSQL; SQLite's write transaction already excludes other writers)."""
         if not self._skip_locked or not keys:
             return
         folded = sorted({_int4(k) for k in keys})
-        with self._write("near-duplicate locks"):  # type: ignore[attr-defined]
+        with self._in_write("near-duplicate locks"):
             # one statement, the keys in ascending order (unnest keeps the array's order)
             self._execute("SELECT count(pg_advisory_xact_lock(?, k)) AS n FROM unnest(?::int[]) AS k",  # type: ignore[attr-defined]
                           [_LOCK_SPACE, folded]).fetchone()
 
     def set_neardup_keys(self, article_id: int, keys: Sequence[int]) -> None:
         """Replace the keys of ``article_id`` (none: it is no longer indexed)."""
-        with self._write(f"near-duplicate keys of article {article_id}"):  # type: ignore[attr-defined]
-            self._execute("DELETE FROM neardup_keys WHERE article_id = ?", [article_id])  # type: ignore[attr-defined]
-            self._insert_keys(article_id, keys)
+        with self._in_write(f"near-duplicate keys of article {article_id}"):
+            self._insert_keys(article_id, keys, replace=True)
 
     def add_neardup_keys(self, article_id: int, keys: Sequence[int]) -> None:
         """Add keys of ``article_id`` (those already there are kept): back-filling."""
-        with self._write(f"near-duplicate keys of article {article_id}"):  # type: ignore[attr-defined]
+        with self._in_write(f"near-duplicate keys of article {article_id}"):
             self._insert_keys(article_id, keys)
 
-    def _insert_keys(self, article_id: int, keys: Sequence[int]) -> None:
+    def _insert_keys(self, article_id: int, keys: Sequence[int], replace: bool = False) -> None:
         unique = sorted(set(keys))
-        if not unique:
+        if self._skip_locked:  # one round trip; the keys kept are never deleted (one snapshot)
+            delete = ("WITH gone AS (DELETE FROM neardup_keys WHERE article_id = ? AND key <> ALL(?::bigint[])) "
+                      if replace else "")
+            self._execute(f"{delete}INSERT INTO neardup_keys (key, article_id) SELECT k, ? "  # type: ignore[attr-defined]
+                          "FROM unnest(?::bigint[]) AS k ON CONFLICT DO NOTHING",
+                          [*([article_id, unique] if replace else []), article_id, unique])
             return
-        if self._skip_locked:
-            self._execute("INSERT INTO neardup_keys (key, article_id) SELECT k, ? FROM unnest(?::bigint[]) AS k "  # type: ignore[attr-defined]
-                          "ON CONFLICT DO NOTHING", [article_id, unique])
-        else:
+        if replace:
+            self._execute("DELETE FROM neardup_keys WHERE article_id = ?", [article_id])  # type: ignore[attr-defined]
+        if unique:
             self._conn.executemany(  # type: ignore[attr-defined]
                 "INSERT OR IGNORE INTO neardup_keys (key, article_id) VALUES (?, ?)",
                 [(k, article_id) for k in unique])

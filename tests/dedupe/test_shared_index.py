@@ -106,8 +106,8 @@ def _race(db: str, mode: str, exact: bool = False) -> list[Article]:
         for p in pipelines:
             check = p.deduper.check
 
-            def checked(article: Article, check=check):  # type: ignore[no-untyped-def]
-                verdict = check(article)
+            def checked(article: Article, check=check, **kw):  # type: ignore[no-untyped-def]
+                verdict = check(article, **kw)
                 barrier.wait()  # neither has stored anything yet
                 return verdict
 
