@@ -6,6 +6,7 @@ graceful stop (the page in hand is finished, the web server closed, exit 0)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import signal
@@ -18,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsloom.app.sources import poll_outlook
+from newsloom.errors import StoreError, StoreFull, StoreUnavailable
 from newsloom.models import utcnow
 from newsloom.pipeline import Pipeline, RunSummary
 
@@ -116,17 +118,37 @@ def status_line(f: dict[str, Any]) -> str:
             f"{f['errors']} errors")
 
 
+def _clock() -> tuple[datetime, float]:
+    """(wall clock, seconds elapsed on a clock that only ever moves forward, suspend included)."""
+    elapsed = time.clock_gettime(time.CLOCK_BOOTTIME) if hasattr(time, "CLOCK_BOOTTIME") else time.monotonic()
+    return utcnow(), elapsed
+
+
 class Daemon:
     """Runs ``pipeline.run_forever`` with a graceful stop. The first SIGTERM/SIGINT during a
     fetch pass raises KeyboardInterrupt in the main thread: the crawl's fetches are cancelled,
     while ``fetch_once`` waits for its processing thread, so the page being stored is finished
     (one transaction) and nothing is half-written; feeds not done stay due for the next start.
-    Between passes the signal only ends the sleep."""
+    Between passes the signal only ends the sleep.
+
+    Faults: the database going away (PostgreSQL restarting, a terminated connection, a SQLite
+    file locked by another process) pauses the loop with growing back-off (``outage_backoff_s``)
+    and a log line per try, then carries on; a full disk ends it (StoreFull: one line, exit 1),
+    with everything stored before intact. A wall-clock jump (the sleeps themselves run on a
+    monotonic clock) moves every feed's next due time by the jump, so after a jump forward the
+    feeds do not all fall due at once and after a jump back none waits the jump out."""
+
+    clock_jump_s = 60.0  # wall clock vs elapsed time drift above which it counts as a jump
 
     def __init__(self, pipeline: Pipeline, on_pass: Callable[[RunSummary, Any], None] | None = None,
                  max_passes: int | None = None, idle_sleep_s: float = 30.0,
-                 on_sleep: Callable[[float], None] | None = None) -> None:
+                 on_sleep: Callable[[float], None] | None = None,
+                 clock: Callable[[], tuple[datetime, float]] = _clock,
+                 outage_backoff_s: tuple[float, float] = (1.0, 60.0)) -> None:
         self.pipeline = pipeline
+        self.clock = clock
+        self.outage_backoff_s = outage_backoff_s
+        self._clock_at: tuple[datetime, float] | None = None
         self.on_sleep = on_sleep
         self.on_pass = on_pass
         self.max_passes = max_passes
@@ -184,6 +206,8 @@ class Daemon:
         original_fetch = pipeline.fetch_once
 
         def fetch_once(*args: Any, **kwargs: Any) -> Any:
+            self.check_clock()
+            pipeline.store.trouble = None  # type: ignore[attr-defined]
             self._pass_started = utcnow()
             self._due_at_start = len(pipeline.store.due_feeds(self._pass_started))
             self._stored_in_pass = 0
@@ -200,9 +224,15 @@ class Daemon:
             try:
                 if self.stopped_by:
                     raise KeyboardInterrupt
-                return original_fetch(*args, **kwargs)
+                result = original_fetch(*args, **kwargs)
             finally:
                 self._in_pass = False
+            # a page that could not be stored is an outcome of the pass, not an exception: the
+            # store says whether it was the disk or the database (SQLStore.trouble)
+            trouble = getattr(pipeline.store, "trouble", None)
+            if isinstance(trouble, StoreFull | StoreUnavailable):
+                raise trouble
+            return result
 
         def on_pass(summary: RunSummary, crawl: Any) -> None:
             self.totals.add(summary)
@@ -220,15 +250,57 @@ class Daemon:
                 self.on_sleep(seconds)
 
         pipeline.fetch_once = fetch_once  # type: ignore[method-assign]
+        pause = self.outage_backoff_s[0]
         try:
-            pipeline.run_forever(stop=lambda: self.stopped_by is not None, on_pass=on_pass,
-                                 idle_sleep_s=self.idle_sleep_s, max_passes=self.max_passes,
-                                 on_sleep=on_sleep)
+            while self.stopped_by is None:
+                try:
+                    pipeline.run_forever(stop=lambda: self.stopped_by is not None, on_pass=on_pass,
+                                         idle_sleep_s=self.idle_sleep_s, max_passes=self.max_passes,
+                                         on_sleep=on_sleep)
+                    break
+                except StoreUnavailable as exc:
+                    if self.max_passes is not None:
+                        raise  # a one-shot run reports it and exits non-zero
+                    self._outage(exc, pause)
+                    pause = min(self.outage_backoff_s[1], pause * 2)
         except KeyboardInterrupt:
             self.stopped_by = self.stopped_by or "SIGINT"
         finally:
             pipeline.fetch_once = original_fetch  # type: ignore[method-assign]
         return self.totals
+
+    def _outage(self, exc: StoreError, pause: float) -> None:
+        """The database is away: say so on one line, forget in-memory story state that may be
+        ahead of what was committed (rebuilt from the store), wait ``pause`` (or a stop)."""
+        log.warning("database unavailable: %s; retrying in %.0fs", exc, pause,
+                    extra={"event": "store_unavailable", "retry_s": pause})
+        self.pipeline._stories = None
+        deadline = time.monotonic() + pause
+        while time.monotonic() < deadline and self.stopped_by is None:
+            time.sleep(min(0.2, pause))
+
+    def check_clock(self) -> float:
+        """Compare the wall clock's progress with the elapsed time since the last pass; on a
+        jump (more than ``clock_jump_s`` apart) move every followed feed's next due time by the
+        jump and return it (seconds; negative: the clock went back), else 0."""
+        wall, elapsed = self.clock()
+        before, self._clock_at = self._clock_at, (wall, elapsed)
+        if before is None:
+            return 0.0
+        jump = (wall - before[0]).total_seconds() - (elapsed - before[1])
+        if abs(jump) <= self.clock_jump_s:
+            return 0.0
+        store = self.pipeline.store
+        moved = 0
+        with store.transaction():
+            for feed in store.list_feeds():
+                if feed.next_due is not None:
+                    store.update_feed(dataclasses.replace(feed, next_due=feed.next_due + timedelta(seconds=jump)))
+                    moved += 1
+        log.warning("the wall clock jumped %s by %.0fs: the next due time of %d feeds moved with it",
+                    "forward" if jump > 0 else "back", abs(jump), moved,
+                    extra={"event": "clock_jump", "seconds": round(jump, 1), "feeds": moved})
+        return jump
 
 
 def check_port(host: str, port: int) -> None:

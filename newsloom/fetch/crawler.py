@@ -168,6 +168,7 @@ class _Crawl:
             return
         logs.append(_log(feed.url, feed, result))
         items = parsed.items + await self._children(parsed, feed, logs, depth=1)
+        old = feed
         feed = dataclasses.replace(
             feed,
             etag=result.headers.get("etag") or None,
@@ -187,6 +188,11 @@ class _Crawl:
         self.claimed.update(it.url for it in pages)
         page_logs = await asyncio.gather(*(self.page(it, feed) for it in pages))
         logs.extend(log for log in page_logs if log is not None)
+        if any(log is not None and log.status == "error" for log in page_logs):
+            # a page was fetched but could not be stored (disk full, database gone or locked):
+            # the feed keeps its old validators, so its next poll is answered in full and lists
+            # that page again, instead of "304 Not Modified" hiding it for good
+            feed = dataclasses.replace(feed, etag=old.etag, last_modified=old.last_modified)
         self.summary.feeds_ok += 1
         await self._call("on_feed", self.on_feed,
                    schedule.on_success(feed, self.settings, new_items=len(new)), logs)
@@ -249,6 +255,8 @@ class _Crawl:
         outcome, problem = await self._call("on_page", self.on_page, to_raw(result, item, feed))
         if problem is not None:
             log.status, log.error = "error", problem
+        elif getattr(outcome, "status", None) == "error":  # handed back, not raised: not stored either
+            log.status, log.error = "error", str(getattr(outcome, "message", None) or "not stored")
         elif getattr(outcome, "status", None) == "rejected":
             # on_page may hand back what became of the page (pipeline.Outcome): a rejected page
             # shows as such in the log and is remembered with its validators

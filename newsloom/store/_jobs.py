@@ -102,6 +102,20 @@ class JobQueries:
                  job_id, worker]).fetchone()
         return row["state"] if row else ""
 
+    def release_job(self, job_id: int, worker: str, error: str, delay_s: float = 0.0) -> bool:
+        """Give a job back without counting the try: its worker lost the database mid-job (a
+        restart, a dropped connection), which is no fault of the job. False when the lease was
+        lost meanwhile."""
+        now = utcnow()
+        with self._write(f"job {job_id}"):  # type: ignore[attr-defined]
+            n = self._execute(  # type: ignore[attr-defined]
+                "UPDATE jobs SET state = 'queued', tries = CASE WHEN tries > 0 THEN tries - 1 ELSE 0 END, "
+                "run_after = ?, lease_until = NULL, last_error = ?, updated_at = ? "
+                "WHERE id = ? AND state = 'running' AND worker = ?",
+                [self._dt_in(now + timedelta(seconds=delay_s)), error[:2000], self._dt_in(now),  # type: ignore[attr-defined]
+                 job_id, worker]).rowcount  # type: ignore[attr-defined]
+        return bool(n)
+
     def job_counts(self) -> dict[tuple[str, str], int]:
         """(kind, state) -> number of jobs."""
         rows = self._rows("SELECT kind, state, count(*) AS n FROM jobs GROUP BY kind, state")  # type: ignore[attr-defined]
