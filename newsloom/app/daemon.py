@@ -149,6 +149,7 @@ class Daemon:
         self.clock = clock
         self.outage_backoff_s = outage_backoff_s
         self._clock_at: tuple[datetime, float] | None = None
+        self._redo_since: datetime | None = None  # a pass the database failed: its feeds again
         self.on_sleep = on_sleep
         self.on_pass = on_pass
         self.max_passes = max_passes
@@ -207,6 +208,7 @@ class Daemon:
 
         def fetch_once(*args: Any, **kwargs: Any) -> Any:
             self.check_clock()
+            self._redo_feeds()
             pipeline.store.trouble = None  # type: ignore[attr-defined]
             self._pass_started = utcnow()
             self._due_at_start = len(pipeline.store.due_feeds(self._pass_started))
@@ -225,12 +227,16 @@ class Daemon:
                 if self.stopped_by:
                     raise KeyboardInterrupt
                 result = original_fetch(*args, **kwargs)
+            except StoreError:
+                self._redo_since = self._pass_started
+                raise
             finally:
                 self._in_pass = False
             # a page that could not be stored is an outcome of the pass, not an exception: the
             # store says whether it was the disk or the database (SQLStore.trouble)
             trouble = getattr(pipeline.store, "trouble", None)
             if isinstance(trouble, StoreFull | StoreUnavailable):
+                self._redo_since = self._pass_started
                 raise trouble
             return result
 
@@ -278,6 +284,20 @@ class Daemon:
         deadline = time.monotonic() + pause
         while time.monotonic() < deadline and self.stopped_by is None:
             time.sleep(min(0.2, pause))
+
+    def _redo_feeds(self) -> None:
+        """After an outage: the feeds fetched in the failed pass are due again at once (they
+        kept their old validators, so the pages not stored are listed and fetched again; the
+        ones stored are skipped). Raises StoreUnavailable while the database is still away."""
+        since = self._redo_since
+        if since is None:
+            return
+        store, now = self.pipeline.store, utcnow()
+        with store.transaction():
+            for feed in store.list_feeds():
+                if feed.active and feed.last_fetched is not None and feed.last_fetched >= since:
+                    store.update_feed(dataclasses.replace(feed, next_due=now))
+        self._redo_since = None
 
     def check_clock(self) -> float:
         """Compare the wall clock's progress with the elapsed time since the last pass; on a
