@@ -57,16 +57,27 @@ class RunSummary:
 
 
 _fingerprinter = None
+_STAGE_S = "_stage_seconds"  # transient attribute of an analysed article (see stage_seconds)
 
 
-def analyse(doc: RawDocument | Article, settings: Settings) -> Article | Outcome:
+def stage_seconds(article: Article) -> dict[str, tuple[float, float]]:
+    """(wall, CPU) seconds ``analyse`` spent on ``article`` ("analyse": extract to names;
+    "embed"), taken off it."""
+    return article.__dict__.pop(_STAGE_S, None) or {}
+
+
+def analyse(doc: RawDocument | Article, settings: Settings, embed: bool = False) -> Article | Outcome:
     """The stateless, CPU-only half of the pipeline: extract + clean (pages), language, and the
     dedupe fingerprints (canonical URL, content hash, MinHash). No store, no network, so it runs
-    in worker processes (see ``parallel``); ``Pipeline.commit`` does the rest in order."""
+    in worker processes (see ``parallel``); ``Pipeline.commit`` does the rest in order.
+    ``embed`` (with stories on): also the story vectors (``newsloom.stories.vectors``), for a
+    caller whose stories stage runs in another process than this. The seconds it took, per
+    half, ride along on the article (``stage_seconds``) for the benchmarks."""
     global _fingerprinter
     from newsloom.analyse.language import detect_article
     from newsloom.dedupe import Deduper
 
+    t0, c0 = time.perf_counter(), time.thread_time()
     try:
         if isinstance(doc, RawDocument):
             from newsloom.extract.html import extract
@@ -96,6 +107,13 @@ def analyse(doc: RawDocument | Article, settings: Settings) -> Article | Outcome
         _fingerprinter(article)
         if settings.stories:
             _names_and_quotes(article)
+        t1, c1 = time.perf_counter(), time.thread_time()
+        if embed and settings.stories:
+            from newsloom.stories.vectors import prepare
+
+            prepare(article, settings)
+        article.__dict__[_STAGE_S] = {"analyse": (t1 - t0, c1 - c0),
+                                      "embed": (time.perf_counter() - t1, time.thread_time() - c1)}
         return article
     except ExtractionError as exc:
         return Outcome(getattr(doc, "url", "?"), "rejected", message=str(exc))
@@ -115,10 +133,16 @@ def _names_and_quotes(article: Article) -> None:
     article.quotes = [q.to_dict() for q in extract_quotes(article.text or "", article.lang)]
 
 
-def _analyse_item(item: IngestItem | IngestError, settings: Settings) -> Article | Outcome | None:
+def _analyse_item(item: IngestItem | IngestError, settings: Settings, embed: bool = False
+                  ) -> Article | Outcome | None:
     if isinstance(item, (IngestError, Stored)):
         return None
-    return analyse(item.document, settings)
+    return analyse(item.document, settings, embed)
+
+
+def _preload(embed: bool) -> list[str]:
+    """What the fork server of the worker processes loads once for them all."""
+    return ["newsloom.worker", "newsloom.worker_stories"] if embed else ["newsloom.worker"]
 
 
 def _input_bytes(paths: list[Path]) -> int:
@@ -140,6 +164,8 @@ class Pipeline:
         self._stories = None
         self._sources: dict[int, tuple[str, str | None]] = {}
         self._limiter = None  # fetch state kept across passes (see fetch_once)
+        # optional stage timer (benchmarks): add(stage, wall s, CPU s), stored(id), assigned(id)
+        self.clock = None
         self._robots: dict = {}
 
     # --- lazily built stage objects (start-up cost only when needed) --------------------------
@@ -183,6 +209,13 @@ class Pipeline:
         article = analysed
         where = article.url
         from newsloom.rights.suppression import gate
+        from newsloom.stories.vectors import take
+
+        clock, t0, c0 = self.clock, time.perf_counter(), time.thread_time()
+        ready = take(article)  # story vectors computed ahead by a worker process, if any
+        if clock is not None:
+            for stage, (wall, cpu) in stage_seconds(article).items():
+                clock.add(stage, wall, cpu)
 
         held = gate(self.store, article, raw)  # publisher signals and the takedown suppression list
         if held is not None:
@@ -211,8 +244,15 @@ class Pipeline:
                 dd.add(stored)  # its keys land with it, under the locks confirm() took
         if not dd.shared:
             dd.add(stored)
+        if clock is not None:
+            clock.add("dedupe+store", time.perf_counter() - t0, time.thread_time() - c0)
+            clock.stored(stored.id)
         if stories is not None:
-            stories.add(stored)
+            t1, c1 = time.perf_counter(), time.thread_time()
+            stories.add(stored, ready=ready)
+            if clock is not None:
+                clock.add("stories", time.perf_counter() - t1, time.thread_time() - c1)
+                clock.assigned(stored.id)
         status = {"exact": "duplicate", "near": "near_duplicate"}.get(verdict.kind, "new")
         return Outcome(where, status, article_id=stored.id, of=verdict.of)
 
@@ -254,10 +294,12 @@ class Pipeline:
         summary = RunSummary()
         start = time.perf_counter()
         self.catch_up_stories()  # what an interrupted run left owed comes first, as it arrived
-        work = functools.partial(_analyse_item, settings=self.settings)
+        # with worker processes, they embed for the stories stage too (it runs here, in order)
+        work = functools.partial(_analyse_item, settings=self.settings, embed=self.with_stories and n > 1)
         # a re-run skips what is stored unchanged before extracting it (dedupe/stored.py)
         for item, analysed in ordered_map(work, skip_stored(self.store, iter_paths(paths)), n,
-                                          preload=["newsloom.worker"], nice=self.settings.pipeline_nice):
+                                          preload=_preload(self.with_stories and n > 1),
+                                          nice=self.settings.pipeline_nice):
             if isinstance(item, Stored):
                 outcome = Outcome(item.where, "unchanged", article_id=item.article_id)
             elif isinstance(item, IngestError):
@@ -342,16 +384,18 @@ class Pipeline:
         holds_store = holds or self.store
         self._limiter.share(holds_store.host_holds, holds_store.hold_host)
 
-        # The stateless half of a page (extract, clean, language, fingerprints, names: ~30 ms)
-        # runs in worker processes while this process embeds and clusters the pages before it;
-        # the stateful half stays in the one processing thread.
+        # The stateless half of a page (extract, clean, language, fingerprints, names: ~30 ms;
+        # with stories, its vectors too: ~30 ms more) runs in worker processes while this
+        # process stores and clusters the pages before it; the stateful half stays in the one
+        # processing thread.
         analysers = self._analysers(len(due)) if worker is not None else None
 
         async def run(fn: Callable[..., object], *args: object) -> object:
             loop = asyncio.get_running_loop()
             if fn is on_page and analysers is not None:
                 try:
-                    done = await loop.run_in_executor(analysers, analyse, args[0], self.settings)
+                    done = await loop.run_in_executor(analysers, analyse, args[0], self.settings,
+                                                      self.with_stories)
                 except BrokenProcessPool:
                     done = None  # a worker died: this page is analysed here instead
                 return await loop.run_in_executor(worker, on_page, args[0], done)
@@ -389,7 +433,7 @@ class Pipeline:
         n = worker_count(self.settings.workers)
         if n <= 1 or feeds == 0:
             return None
-        return process_pool(n, preload=["newsloom.worker"], nice=self.settings.pipeline_nice)
+        return process_pool(n, preload=_preload(self.with_stories), nice=self.settings.pipeline_nice)
 
     def _second_connection(self) -> Store | None:
         """Another connection to the same store (for the fetch loop's host holds), or None for

