@@ -56,13 +56,45 @@ def bench_extraction(corpora: tuple[Path, ...], limit: int | None, no_baseline: 
 
 # --- bench pipeline -----------------------------------------------------------------------------
 @bench.command("pipeline")
-@click.option("--corpus", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="An AEB-style folder (html/*.html.gz) or any folder of .html pages.")
+@click.option("--corpus", type=click.Path(file_okay=False, path_type=Path),
+              help="An AEB-style folder (html/*.html.gz) or any folder of .html pages (not with --fetch).")
 @click.option("--repeat", default=3, show_default=True, help="Passes over the pages.")
 @click.option("--workers", default=0, show_default=True, help="Worker processes (0 = one per core).")
+@click.option("--fetch", "fetch", is_flag=True,
+              help="End to end through the real fetcher: pages served on loopback, one fetch pass, "
+                   "stories; per stage articles/s, queue lag, peak RSS.")
+@click.option("--articles", default=600, show_default=True, help="--fetch: pages served.")
+@click.option("--feeds", default=12, show_default=True, help="--fetch: feeds listing them.")
+@click.option("--shared", type=click.Path(file_okay=False, path_type=Path),
+              help="--fetch: folder with corpora/wikinews-*/docs.jsonl (default ../shared or "
+                   "$NEWSLOOM_SHARED); synthetic pages where they are missing.")
+@click.option("--synthetic", is_flag=True, help="--fetch: seeded synthetic pages even if the corpora exist.")
+@click.option("--seed", default=0, show_default=True, help="--fetch: seed of the synthetic pages.")
+@click.option("--db", "db", help="--fetch: an empty store to use (default: a fresh temporary SQLite file).")
+@click.option("--no-stories", is_flag=True, help="--fetch: stop at storing.")
 @bench_options
-def bench_pipeline(corpus: Path, repeat: int, workers: int, as_json: bool, out_path: Path | None) -> None:
-    """Ingest throughput: extract + clean + language + dedupe + store, per stage and end to end."""
+def bench_pipeline(corpus: Path | None, repeat: int, workers: int, fetch: bool, articles: int, feeds: int,
+                   shared: Path | None, synthetic: bool, seed: int, db: str | None, no_stories: bool,
+                   as_json: bool, out_path: Path | None) -> None:
+    """Ingest throughput: extract + clean + language + dedupe + store, per stage and end to end;
+    with --fetch, from loopback pages through the fetcher to stories."""
+    from newsloom.errors import BenchError
+
+    if fetch:
+        import os
+
+        from newsloom.bench import fetch_pipeline
+
+        if corpus is not None:
+            raise BenchError("bench pipeline: --corpus is for ingest; --fetch serves the Wikinews corpora "
+                             "from --shared (or synthetic pages)")
+        shared = shared or Path(os.environ.get("NEWSLOOM_SHARED") or Path.cwd().parent / "shared")
+        result = fetch_pipeline.run(shared, articles=articles, feeds=feeds, db=db, stories=not no_stories,
+                                    workers=workers, synthetic=synthetic, seed=seed)
+        _bench_out(result, fetch_pipeline.format_table(result), as_json, out_path)
+        return
+    if corpus is None:
+        raise BenchError("bench pipeline: --corpus FOLDER is needed (or --fetch)")
     from newsloom.bench import pipeline as bench_pipe
 
     result = bench_pipe.run(corpus, repeat=repeat, workers=workers)
