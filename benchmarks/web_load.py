@@ -2,14 +2,22 @@
 20,000 stories in the store, load from wrk (a second process) on loopback.
 
     .venv/bin/python benchmarks/web_load.py [--db sqlite:///tmp/web_load.db] [--articles 100000]
-        [--stories 20000] [--duration 10] [--connections 16] [--workers 1] [--while-ingesting]
+        [--stories 20000] [--duration 10] [--connections 16] [--workers 1] [--repeat 3]
+        [--while-ingesting [--writer synthetic|ingest|run] [--ingest docs.jsonl] [--pipeline-nice N]]
 
 The store is generated fast (direct store inserts through the Store API, no embedding, no
 extraction) and kept: a second run with the same --db reuses it. The server is ``newsloom serve``
 in its own process; wrk (Debian: apt-get install wrk) runs each URL set for --duration seconds and
 a Lua script reports p50/p95/p99 and requests/s. With --while-ingesting a writer process keeps
 adding articles and re-saving their stories (what ``newsloom run`` does to the store) during a
-second round. Writes benchmarks/results/web_load.json and prints a table.
+second round; ``--writer ingest`` runs ``newsloom ingest PATH`` instead and ``--writer run`` runs
+``newsloom run --no-web`` fetching the pages of a corpus (Wikinews Primer by default) from feeds
+served on loopback: the real pipeline (extraction, language, dedupe, embedding, stories) on the
+same cores. The round starts once the writer has stored its first article (models loaded) and
+reports how many it stored meanwhile. ``--pipeline-nice`` sets the writer's
+``NEWSLOOM_PIPELINE_NICE`` (0: the pipeline at the web server's priority, as before it had one).
+Each page set is measured ``--repeat`` times (interleaved); the table shows medians. Writes
+benchmarks/results/web_load.json and prints a table.
 """
 
 from __future__ import annotations
@@ -23,9 +31,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import html
+import statistics
+import threading
 import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -164,6 +176,93 @@ def writer(db: str, stop_file: Path, rate: float) -> None:
         print(n)
 
 
+def _count(db: str) -> int:
+    with open_store(db) as store:
+        return store.count_articles()
+
+
+def _page_html(row: dict) -> bytes:
+    paras = "".join(f"<p>{html.escape(p)}</p>" for p in (row.get("text") or "").split("\n") if p.strip())
+    title_ = html.escape(row.get("title") or "")
+    return (f"<!doctype html><html lang='{row.get('lang') or 'en'}'><head><meta charset='utf-8'><title>{title_}"
+            f"</title><meta property='article:published_time' content='{row.get('date') or ''}'></head><body>"
+            f"<nav><a href='/'>Home</a></nav><article><h1>{title_}</h1>{paras}</article></body></html>").encode()
+
+
+def _rss(items: list[tuple[str, dict]]) -> bytes:
+    out = "".join(f"<item><title>{html.escape(r.get('title') or '')}</title><link>{url}</link><guid>{url}</guid></item>"
+                  for url, r in items)
+    return f"<?xml version='1.0'?><rss version='2.0'><channel><title>bench</title>{out}</channel></rss>".encode()
+
+
+def _serve_corpus(corpus: Path, db: str, feeds: int = 12) -> tuple[ThreadingHTTPServer, int]:
+    """The corpus's pages and RSS feeds on a loopback server (in a thread of this process), under a
+    path unique to this run (a store reused by another run has not seen them), and a source with
+    those feeds in ``db``. Returns the server (``shutdown()`` stops it) and pages per feed."""
+    from newsloom.bench.stories import read_corpus
+    from newsloom.models import Feed
+
+    rows = read_corpus(corpus)
+    run_id = f"r{time.time_ns()}"
+    routes: dict[str, tuple[bytes, str]] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body, ctype = routes.get(self.path.split("?")[0], (b"not found", "text/plain"))
+            self.send_response(200 if self.path.split("?")[0] in routes else 404)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    base = f"http://127.0.0.1:{httpd.server_address[1]}/{run_id}"
+    pages = [(f"{base}/a/{i}", r) for i, r in enumerate(rows)]
+    for url, r in pages:
+        routes[url[url.index(f"/{run_id}/"):]] = (_page_html(r), "text/html; charset=utf-8")
+    per = -(-len(pages) // feeds)
+    for k in range(feeds):
+        routes[f"/{run_id}/feed{k}.xml"] = (_rss(pages[k * per:(k + 1) * per]), "application/rss+xml")
+    with open_store(db) as store:
+        src = store.add_source(Source(name=f"Loopback {run_id}", url=f"{base}/", country="GB", language="en"))
+        for k in range(feeds):
+            store.add_feed(Feed(url=f"{base}/feed{k}.xml", source_id=src.id))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, per
+
+
+def start_writer(args: argparse.Namespace, stop: Path) -> tuple[subprocess.Popen, object | None, str]:
+    """The writer process of the ingesting round (and the loopback server it fetches from)."""
+    env = {**os.environ, "NEWSLOOM_DB": args.db}
+    if args.pipeline_nice is not None:
+        env["NEWSLOOM_PIPELINE_NICE"] = str(args.pipeline_nice)
+    quiet = {"cwd": REPO, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+    if args.writer == "ingest":
+        cmd = [sys.executable, "-m", "newsloom", "ingest", str(args.ingest), "--db", args.db]
+        return subprocess.Popen(cmd, **quiet), None, f"newsloom ingest {args.ingest.name}"
+    if args.writer == "run":
+        srv, per = _serve_corpus(args.ingest, args.db)
+        env.update({"NEWSLOOM_ALLOW_PRIVATE_NETWORKS": "1", "NEWSLOOM_REQUESTS_PER_SECOND_PER_HOST": "1000",
+                    "NEWSLOOM_MAX_ARTICLES_PER_FEED": str(per + 1), "NEWSLOOM_CONCURRENCY": "16"})
+        cmd = [sys.executable, "-m", "newsloom", "run", "--no-web", "--no-default-sources", "--db", args.db]
+        return subprocess.Popen(cmd, **quiet), srv, f"newsloom run --no-web, {args.ingest.name} from loopback feeds"
+    cmd = [sys.executable, __file__, "--writer", args.db, str(stop), str(args.write_rate)]
+    return (subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True), None,
+            f"synthetic writer at {args.write_rate} articles/s")
+
+
+def _median(runs: list[dict[str, float]]) -> dict[str, object]:
+    out: dict[str, object] = {k: round(statistics.median(r[k] for r in runs), 3)
+                              for k in ("p50_ms", "p95_ms", "p99_ms", "req_per_s")}
+    out["errors"] = sum(int(r["errors"]) for r in runs)
+    out["p95_runs"] = [r["p95_ms"] for r in runs]
+    out["req_per_s_runs"] = [r["req_per_s"] for r in runs]
+    return out
+
+
 def paths_for(db: str, rng: random.Random) -> dict[str, list[str]]:
     from newsloom.app.stories import encode_cursor
     from newsloom.store._reader import StoryQuery
@@ -194,10 +293,21 @@ def main() -> None:
     ap.add_argument("--while-ingesting", action="store_true")
     ap.add_argument("--write-rate", type=float, default=20.0,
                     help="articles/s the synthetic writer adds (the pipeline stores 17-60/s on 2 cores)")
-    ap.add_argument("--ingest", type=Path, help="run `newsloom ingest PATH` as the writer instead (adds to --db)")
+    ap.add_argument("--writer", choices=["synthetic", "ingest", "run"], default=None,
+                    help="who writes during the ingesting round (default: ingest with --ingest, else synthetic)")
+    ap.add_argument("--ingest", type=Path, help="the corpus (JSONL) `newsloom ingest` reads or `newsloom run` "
+                    "fetches (default for run: the shared Wikinews Primer)")
+    ap.add_argument("--pipeline-nice", type=int, help="the writer's pipeline_nice (default: its setting, 10)")
+    ap.add_argument("--no-idle", action="store_true", help="skip the idle round (only with --while-ingesting)")
+    ap.add_argument("--repeat", type=int, default=1, help="measure each page set this many times (medians)")
     ap.add_argument("--cache-seconds", type=float, default=2.0, help="the server's micro-cache (0: off)")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/web_load.json")
     args = ap.parse_args()
+    args.writer = args.writer or ("ingest" if args.ingest else "synthetic")
+    if args.writer == "run" and args.ingest is None:
+        args.ingest = Path(os.environ.get("NEWSLOOM_SHARED") or REPO.parent / "shared") / "corpora/wikinews-primer/docs.jsonl"
+    if args.writer in ("ingest", "run") and not (args.ingest and args.ingest.is_file()):
+        raise SystemExit(f"--ingest {args.ingest}: corpus file not found")
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found (Debian: apt-get install wrk)")
     gen = generate(args.db, args.articles, args.stories)
@@ -212,33 +322,48 @@ def main() -> None:
         for name, ps in paths.items():  # warm: templates compiled, caches and pages read once
             for p in ps[:20]:
                 urllib.request.urlopen(base + p).read()
-        for name, ps in paths.items():
-            results["idle"][name] = wrk(ps, base, args.duration, args.connections, tmp)
+        runs: dict[str, list] = {name: [] for name in paths}
+        for _ in range(0 if args.no_idle and args.while_ingesting else args.repeat):
+            for name, ps in paths.items():
+                runs[name].append(wrk(ps, base, args.duration, args.connections, tmp))
+        results["idle"] = {name: _median(r) for name, r in runs.items() if r}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.with_suffix(".idle.json").write_text(json.dumps(results["idle"], indent=1))  # kept if a writer fails
         if args.while_ingesting:
             stop = tmp / "stop"
-            if args.ingest:  # the real pipeline: extraction, language, dedupe, embedding, stories
-                w = subprocess.Popen([sys.executable, "-m", "newsloom", "ingest", str(args.ingest), "--db", args.db],
-                                     cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
-            else:
-                w = subprocess.Popen([sys.executable, __file__, "--writer", args.db, str(stop), str(args.write_rate)],
-                                     cwd=REPO, stdout=subprocess.PIPE, text=True)
-            time.sleep(1)
-            for name in ("front", "story", "search"):
-                results["ingesting"][name] = wrk(paths[name], base, args.duration, args.connections, tmp)
+            before = _count(args.db)
+            w, srv, what = start_writer(args, stop)
+            deadline = time.monotonic() + 300
+            while _count(args.db) == before and time.monotonic() < deadline and w.poll() is None:
+                time.sleep(0.5)  # models loaded, first article stored: the pipeline is running
+            counted, t0 = _count(args.db), time.monotonic()
+            runs = {name: [] for name in ("front", "story", "search")}
+            for _ in range(args.repeat):
+                for name in runs:
+                    runs[name].append(wrk(paths[name], base, args.duration, args.connections, tmp))
+            stored, secs = _count(args.db) - counted, time.monotonic() - t0
+            still = w.poll() is None
+            results["ingesting"] = {name: _median(r) for name, r in runs.items()}
             stop.touch()
-            if args.ingest:
-                w.terminate()
-                w.wait(30)
-                results["ingesting"]["writer"] = f"newsloom ingest {args.ingest.name}"
-            else:
+            if args.writer == "synthetic":
                 n = int((w.communicate(timeout=30)[0] or "0").strip() or 0)
-                results["ingesting"]["writer"] = f"{n} articles added to stories at {args.write_rate}/s"
+                what += f" ({n} added in all)"
+            else:
+                w.terminate()
+                w.wait(60)
+            if srv is not None:
+                srv.shutdown()  # type: ignore[attr-defined]
+            results["ingesting"]["writer"] = what
+            results["ingesting"]["writer_articles_per_s"] = round(stored / secs, 2) if secs else None
+            results["ingesting"]["writer_busy_throughout"] = still
+            results["ingesting"]["pipeline_nice"] = args.pipeline_nice if args.pipeline_nice is not None else "setting"
     finally:
         server.terminate()
         server.wait(10)
     report = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "db": args.db.split("://")[0],
               "articles": args.articles, "stories": args.stories, "workers": args.workers,
-              "connections": args.connections, "duration_s": args.duration, "cache_seconds": args.cache_seconds, "cores": os.cpu_count(),
+              "connections": args.connections, "duration_s": args.duration, "cache_seconds": args.cache_seconds,
+              "repeat": args.repeat, "cores": os.cpu_count(), "load_average_at_end": os.getloadavg(),
               "generate": gen, **results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
@@ -249,7 +374,10 @@ def main() -> None:
                 print(f"{rnd:<10} {name:<16} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} "
                       f"{r['req_per_s']:>8.1f} {r['errors']:>7}")
     if results["ingesting"]:
-        print(f"writer during the ingesting round: {results['ingesting']['writer']}")
+        ing = results["ingesting"]
+        print(f"writer during the ingesting round: {ing['writer']}, {ing['writer_articles_per_s']} articles/s stored "
+              f"while measured, {'busy throughout' if ing['writer_busy_throughout'] else 'FINISHED before the end'}"
+              f", pipeline_nice {ing['pipeline_nice']}")
     print(f"-> {args.out}")
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from newsloom.config import Settings
 from newsloom.dedupe.stored import Stored, skip_stored
-from newsloom.errors import ExtractionError, IngestError, NewsloomError
+from newsloom.errors import ExtractionError, IngestError, NewsloomError, StoreFull, StoreUnavailable
 from newsloom.ingest.base import IngestItem
 from newsloom.models import Article, Feed, FetchLog, RawDocument, Revision, utcnow
 from newsloom.priority import lower_this_thread
@@ -307,6 +307,8 @@ class Pipeline:
             else:
                 try:
                     outcome = self.commit(analysed, item.raw)
+                except (StoreFull, StoreUnavailable):
+                    raise  # the disk or the database, not this record: every next one would fail too
                 except NewsloomError as exc:
                     outcome = Outcome(item.where, "error", message=str(exc))
             summary.add(outcome)
@@ -357,6 +359,8 @@ class Pipeline:
                     outcome = self.commit(analysed, doc if isinstance(doc, RawDocument) else None)
                 else:
                     outcome = self.process_raw(doc) if isinstance(doc, RawDocument) else self.process_article(doc)
+            except (StoreFull, StoreUnavailable):
+                raise  # ends the pass (the feed stays due): every next page would fail the same way
             except NewsloomError as exc:
                 outcome = Outcome(doc.url, "error", message=str(exc))
             summary.add(outcome)

@@ -28,6 +28,9 @@ def worker(batch: int, lease_s: float, exit_when_idle: bool, no_schedule: bool, 
     from newsloom.jobs.worker import Worker
 
     setup_logging(log_format, log_level)
+    from newsloom.priority import lower_this_process
+
+    lower_this_process(settings().pipeline_nice)  # pipeline work: a reader on these cores goes first
     stopped: list[str] = []
 
     def on_signal(signum: int, _frame: object) -> None:
