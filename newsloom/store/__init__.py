@@ -5,7 +5,8 @@
     ...     store.count_articles()
     0
 
-URLs: ``sqlite:///abs/path.db``, ``sqlite:///:memory:``, a bare file path (SQLite), or
+URLs: ``sqlite:///abs/path.db`` (``?busy_timeout=SECONDS``: how long a write waits for another
+process's lock, default 10), ``sqlite:///:memory:``, a bare file path (SQLite), or
 ``postgresql://user:pass@host:5432/db`` (also ``postgres://``), optionally with
 ``?schema=name`` to keep newsloom's tables in their own schema.
 
@@ -59,7 +60,8 @@ def open_store(url: str, create: bool = True) -> Store:
     else:
         scheme = match.group(1).lower()
         if scheme == "sqlite":
-            store = SQLiteStore(_existing(_sqlite_path(url), url, create), url=url)
+            store = SQLiteStore(_existing(_sqlite_path(url), url, create), url=url,
+                                busy_timeout_s=_busy_timeout(url))
         elif scheme in ("postgresql", "postgres"):
             store = PostgresStore(url)
         else:
@@ -80,6 +82,21 @@ def _existing(path: str, url: str, create: bool) -> str:
         raise StoreError(f"store {url!r}: {path} does not exist (check the path; `newsloom init` "
                          "creates a new store)")
     return path
+
+
+def _busy_timeout(url: str) -> float:
+    """``sqlite:///path.db?busy_timeout=30``: seconds a write waits for another process's lock
+    before failing with "locked by another process" (default 10)."""
+    from urllib.parse import parse_qs
+
+    value = parse_qs(url.split("?", 1)[1]).get("busy_timeout", ["10"])[-1] if "?" in url else "10"
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise StoreError(f"store URL {url!r}: busy_timeout={value!r} must be seconds between 0 and 3600")
+    return seconds
 
 
 def _sqlite_path(url: str) -> str:

@@ -145,15 +145,16 @@ class SQLStore(JobQueries, BatchQueries, NearDupQueries, RightsQueries, ReaderQu
     trouble: StoreError | None = None
 
     def _trouble(self, kind: str, what: str, detail: str) -> StoreError:
+        where = f"{what}: " if self.url not in what else ""
         if kind == "full":
             exc: StoreError = StoreFull(
-                f"{what}: {self.url}: the disk is full ({detail}); nothing more can be stored until "
+                f"{where}{self.url}: the disk is full ({detail}); nothing more can be stored until "
                 "space is freed; everything stored before is intact")
         elif "locked" in detail:
-            exc = StoreUnavailable(f"{what}: {self.url} is locked by another process (still locked after "
+            exc = StoreUnavailable(f"{where}{self.url} is locked by another process (still locked after "
                                    f"the busy timeout: {detail})")
         else:
-            exc = StoreUnavailable(f"{what}: {self.url} is unavailable ({detail})")
+            exc = StoreUnavailable(f"{where}{self.url} is unavailable ({detail})")
         self.trouble = exc
         return exc
 
