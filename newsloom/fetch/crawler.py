@@ -27,6 +27,8 @@ from newsloom.errors import (
     NewsloomError,
     RetryLater,
     RobotsDisallowed,
+    StoreFull,
+    StoreUnavailable,
 )
 from newsloom.fetch import schedule
 from newsloom.fetch.feeds import ParsedFeed, parse_feed
@@ -127,6 +129,8 @@ class _Crawl:
         being processed."""
         try:
             return (fn(*args) if inline else await self.run(fn, *args)), None
+        except (StoreFull, StoreUnavailable):
+            raise  # the disk or the database: the pass ends, the feeds not written stay due
         except NewsloomError as exc:
             self.summary.callback_errors += 1
             self._say(f"{what} failed: {exc}")
@@ -135,6 +139,8 @@ class _Crawl:
     async def _seen(self, url: str) -> bool:
         try:
             return self.seen(url)
+        except (StoreFull, StoreUnavailable):
+            raise
         except NewsloomError as exc:  # a store hiccup: fetch again rather than lose the page
             self.summary.callback_errors += 1
             self._say(f"seen({url}) failed: {exc}")
@@ -338,6 +344,10 @@ async def crawl(
         # caller the exception itself rather than a group wrapping it
         if len(group.exceptions) == 1:
             raise group.exceptions[0] from None
+        # several feeds met the same full disk or lost database at once: that one error
+        full = [e for e in group.exceptions if isinstance(e, StoreFull)]
+        if all(isinstance(e, StoreFull | StoreUnavailable) for e in group.exceptions):
+            raise (full or group.exceptions)[0] from None
         raise
     finally:
         if own:
