@@ -185,7 +185,7 @@ def search(store: Store, query: str, *, semantic: SemanticIndex | None = None, l
                 continue
             groups[key] = Group(None)
         groups[key].hits.append(Hit(a, snippet(a, snippet_chars), how[a.id]))  # type: ignore[index]
-    stories = store.get_stories([k for k in groups if isinstance(k, int)])  # type: ignore[attr-defined]
+    stories = store.story_cards([k for k in groups if isinstance(k, int)])  # type: ignore[attr-defined]
     for k, g in groups.items():
         g.story = stories.get(k) if isinstance(k, int) else None
         g.hits = g.hits[:8]

@@ -147,6 +147,27 @@ class ReaderQueries:
                 out[int(s.id)] = s  # type: ignore[arg-type]
         return out
 
+    def story_cards(self, story_ids: Iterable[int]) -> dict[int, Story]:
+        """Like :meth:`get_stories` with only what a story's card shows (headlines, languages,
+        countries, sources, times, count, merge): no timeline, names, quotes or centroid to
+        decode (20 search groups: ~2 ms -> ~0.4 ms)."""
+        ids = sorted({int(i) for i in story_ids})
+        out: dict[int, Story] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start:start + _IN_CHUNK]
+            sql = f"SELECT {', '.join(_CARD)} FROM stories WHERE id IN ({', '.join('?' * len(chunk))})"
+            for r in self._rows(sql, chunk):
+                kw: dict[str, Any] = {}
+                for c in _CARD:
+                    v = r[c]
+                    if c in ("headlines", "languages", "countries", "sources"):
+                        v = codec.decode_json_field(Story, c, v)
+                    elif c in ("first_seen", "last_updated"):
+                        v = codec.parse_dt(v)
+                    kw[c] = v
+                out[int(r["id"])] = Story(**kw)
+        return out
+
     def related_stories(self, story_id: int, limit: int = 6) -> list[Story]:
         """Other stories sharing the most names with this one (people, places, organisations),
         at least two. A common name ("United States") is on thousands of stories: each name
@@ -163,7 +184,7 @@ class ReaderQueries:
                 if sid != story_id:
                     counts[sid] = counts.get(sid, 0) + 1
         best = sorted((sid for sid, n in counts.items() if n >= 2), key=lambda sid: (-counts[sid], -sid))
-        found = self.get_stories(best[:limit * 2])
+        found = self.story_cards(best[:limit * 2])
         return [found[i] for i in best[:limit * 2] if i in found and found[i].merged_into is None][:limit]
 
     # --- search results as listed ---------------------------------------------------------------
@@ -241,6 +262,10 @@ def _light(r: Any) -> Article:
     if d["fetched_at"] is None:
         d.pop("fetched_at")
     return Article(**d, text=r["text"] or "")
+
+
+_CARD = ["id", "headlines", "languages", "countries", "sources", "first_seen", "last_updated", "article_count",
+         "merged_into"]
 
 
 def _story_cols(prefix: str = "") -> str:

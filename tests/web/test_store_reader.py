@@ -118,3 +118,16 @@ def test_reads_do_not_wait_for_a_write_transaction(url: str) -> None:
         # the reader saw the last commit (not the open transaction's article) without waiting
         assert len(rows) == 3 and n == 0 and waited < 5
         assert writer_store.count_articles() == 1
+
+
+def test_story_cards_carry_what_a_card_shows(url: str) -> None:
+    with open_store(url) as store:
+        fill(store)
+        full, cards = store.get_stories([2, 4, 99]), store.story_cards([2, 4, 99])
+        assert set(cards) == set(full) == {2, 4}
+        for sid, c in cards.items():
+            s = full[sid]
+            assert (c.id, c.headlines, c.languages, c.countries, c.sources, c.first_seen, c.last_updated,
+                    c.article_count, c.merged_into) == (s.id, s.headlines, s.languages, s.countries, s.sources,
+                                                        s.first_seen, s.last_updated, s.article_count, s.merged_into)
+            assert c.entities == [] and c.centroid is None  # not read
