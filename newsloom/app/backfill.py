@@ -99,6 +99,7 @@ def queue_archive(store: Store, settings: Settings, paths: Iterable[Path], worke
             time.sleep(poll_s)
     finally:
         _stop_workers(procs)
+        store.compact_batches(queued.batches)  # type: ignore[attr-defined]
     report.waited = True
     if settings.stories and store.try_singleton_lock("serial"):  # type: ignore[attr-defined]
         from newsloom.pipeline import Pipeline

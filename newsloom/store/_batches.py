@@ -48,3 +48,15 @@ class BatchQueries:
             f"SELECT state, count(*) AS n FROM jobs WHERE batch IN ({', '.join('?' * len(batches))}) GROUP BY state",
             list(batches))
         return {r["state"]: int(r["n"]) for r in rows}
+
+    def compact_batches(self, batches: Sequence[str]) -> int:
+        """Drop the record carried by each done job of ``batches`` (it is in the store now; a
+        back-fill would otherwise keep every page twice), keeping its key and where it came
+        from. Returns how many jobs were compacted."""
+        if not batches:
+            return 0
+        marks = ", ".join("?" * len(batches))
+        with self._write("compacting done jobs"):  # type: ignore[attr-defined]
+            return int(self._execute(  # type: ignore[attr-defined]
+                f"UPDATE jobs SET payload = ? WHERE batch IN ({marks}) AND state = 'done' AND payload != ?",
+                ['{"compacted": true}', *batches, '{"compacted": true}']).rowcount)

@@ -155,3 +155,16 @@ def test_in_process_rerun_skips_stored_records_before_extracting(db: str, tmp_pa
     with open_store(db) as store:  # a record changed since: it alone is analysed again, a revision
         third = Pipeline(store, settings).ingest(paths, workers=1)
         assert (third.counts["unchanged"], third.counts["revision"], len(calls)) == (7, 1, 1)
+
+
+def test_queue_with_stories_every_record_gets_one(pg: str, tmp_path: Path) -> None:
+    paths = _archive(tmp_path, pages=3, docs=3)
+    r = subprocess.run([sys.executable, "-m", "newsloom", "ingest", "--queue", "--workers", "1", *map(str, paths),
+                        "--db", pg], capture_output=True, text=True, timeout=600, env=os.environ.copy())
+    assert r.returncode == 0, r.stderr
+    assert "jobs 6 done, 0 open, 0 dead" in r.stdout
+    with open_store(pg) as store:
+        arts = list(store.iter_articles())
+        assert len(arts) == 6 and all(a.story_id for a in arts)  # the worker's serial lock, or the command's
+        # the records' pages are no longer kept in the done jobs (they are in the store)
+        assert all("body_b64" not in j.payload for j in store.list_jobs("done"))
