@@ -24,8 +24,11 @@ from newsloom.store import Store
 
 __all__ = ["BackfillReport", "needs_queue_store", "queue_archive"]
 
-#: a local worker that exits by itself (a crash) is started again at most this many times
+#: a local worker that crashes is started again at most this many times (per worker asked for)
 _RESTARTS = 3
+#: a local worker that ran out of claimable jobs (the rest wait for a dead worker's lease or a
+#: retry's back-off) is started again after this many seconds
+_IDLE_RESTART_S = 5.0
 
 
 @dataclass
@@ -50,10 +53,12 @@ def needs_queue_store(url: str) -> None:
 
 
 def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
-    # the URL goes in the environment, not the command line (ps shows a password)
+    # the URL goes in the environment, not the command line (ps shows a password); a worker
+    # exits when nothing is left to claim, so one whose command was killed (-9) finishes the
+    # archive and ends instead of idling forever
     env = {**os.environ, "NEWSLOOM_DB": settings.db}
     return subprocess.Popen([sys.executable, "-m", "newsloom", "worker", "--no-schedule", "--batch", "4",
-                             "--log-level", "error"], env=env, stdout=subprocess.DEVNULL)
+                             "--exit-when-idle", "--log-level", "error"], env=env, stdout=subprocess.DEVNULL)
 
 
 def _stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -80,8 +85,10 @@ def queue_archive(store: Store, settings: Settings, paths: Iterable[Path], worke
     report = BackfillReport(queued, store.batch_counts(queued.batches))  # type: ignore[attr-defined]
     if not wait or not queued.batches:
         return report
+    store.compact_batches(queued.batches)  # type: ignore[attr-defined]  # done by earlier runs
     procs = [_start_worker(settings) for _ in range(workers)]
-    restarts = 0
+    started = [time.monotonic()] * workers
+    crashes = 0
     try:
         while True:
             report.counts = store.batch_counts(queued.batches)  # type: ignore[attr-defined]
@@ -90,12 +97,17 @@ def queue_archive(store: Store, settings: Settings, paths: Iterable[Path], worke
             if report.open == 0:
                 break
             for i, p in enumerate(procs):
-                if p.poll() is not None:  # a local worker died (killed, crashed): another takes its place
-                    restarts += 1
-                    if restarts > _RESTARTS * max(1, workers):
-                        raise NewsloomError(f"ingest --queue: local workers keep exiting (last exit code "
-                                            f"{p.returncode}); see `newsloom jobs`")
-                    procs[i] = _start_worker(settings)
+                code = p.poll()
+                if code is None:
+                    continue
+                if code != 0:  # killed or crashed: another takes its place
+                    crashes += 1
+                    if crashes > _RESTARTS * workers:
+                        raise NewsloomError(f"ingest --queue: local workers keep failing (last exit code "
+                                            f"{code}); see `newsloom jobs`")
+                elif time.monotonic() - started[i] < _IDLE_RESTART_S:
+                    continue  # idle: what is left is not claimable yet
+                procs[i], started[i] = _start_worker(settings), time.monotonic()
             time.sleep(poll_s)
     finally:
         _stop_workers(procs)
