@@ -308,7 +308,10 @@ class SQLStore(JobQueries, BatchQueries, NearDupQueries, RightsQueries, ReaderQu
         return found[0] if found else None
 
     def has_url(self, url: str) -> bool:
-        sql = "SELECT 1 FROM articles WHERE url = ? OR canonical_url = ? LIMIT 1"
+        # two index probes: for "url = ? OR canonical_url = ?" SQLite chose a full scan of the
+        # table (130-230 ms at 100,000 articles, for every feed item a fetch pass looks at)
+        sql = ("SELECT 1 AS hit WHERE EXISTS (SELECT 1 FROM articles WHERE url = ?) "
+               "OR EXISTS (SELECT 1 FROM articles WHERE canonical_url = ?)")
         return self._one(sql, [url, url]) is not None
 
     def list_articles(

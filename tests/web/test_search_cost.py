@@ -41,3 +41,21 @@ def test_fts_order_is_bm25_best_first(tmp_path) -> None:
                            "articles_fts MATCH ? ORDER BY bm25(articles_fts, 2.0, 1.0), a.id DESC", ['"lisbon" "flood"'])
         assert light == [r["title"] for r in rows] and light[0] == "flood flood in Lisbon" and len(light) == 2
         assert [g.hits[0].article.title for g in search(store, "Lisbon flood").groups] == light
+
+
+def test_has_url_probes_indexes_only(tmp_path) -> None:
+    """The fetch loop asks it for every feed item: a scan of the articles table (chosen by SQLite
+    for ``url = ? OR canonical_url = ?`` once the table is analysed) cost 130-230 ms at 100,000."""
+    from newsloom.store import open_store
+
+    with open_store(f"sqlite:///{tmp_path}/s.db") as store:
+        store.add_article(Article(url="https://e.example/a", canonical_url="https://e.example/c", title="t", text="x"))
+        store._conn.execute("ANALYZE")
+        seen: list[str] = []
+        store._conn.set_trace_callback(seen.append)
+        assert store.has_url("https://e.example/a") and store.has_url("https://e.example/c")
+        assert not store.has_url("https://e.example/z")
+        store._conn.set_trace_callback(None)
+        sql = next(s for s in seen if "EXISTS" in s)  # as run, its values in place
+        plan = " ".join(str(r[3]) for r in store._conn.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "SCAN articles" not in plan and "SEARCH articles" in plan
