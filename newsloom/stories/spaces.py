@@ -42,6 +42,36 @@ def lead_text(article: Article, chars: int) -> str:
     return article_text(article.title, strip_boilerplate(mining_text(article)), chars)
 
 
+def names_with_keys(names: frozenset[str], entities: list[dict]) -> frozenset[str]:
+    """The names an item is compared by: each recognised entity once, by its key, plus the
+    capitalised words no entity accounts for.
+
+    Entity keys are transliterated and canonical across languages ("Путин" = "Putin",
+    "Verenigde Staten" = "United States"), so they let names count across scripts and
+    languages where the surface names cannot match. The surface words of a keyed entity
+    ("vereni", "staten", "vereni_staten") are dropped: kept, they count one entity two or three
+    times, and in another language they are a *disagreement* (Dutch "Verenigde Staten" vs
+    English "United States") that outweighs the shared key, most of all in a short item with
+    one or two names. Measured (BCubed F1 of title + first sentence, nothing fitted): Primer
+    0.956 -> 0.968 (precision 0.927 -> 0.948); SemEval-2022 dev pairs, ROC-AUC of the pair
+    score across languages 0.859 -> 0.863, same language 0.866 -> 0.865; full-text MEANTIME
+    unchanged (1.000).
+    """
+    from newsloom.analyse.features import extract_names
+
+    keys: set[str] = set()
+    covered: set[str] = set()
+    for e in entities or ():
+        if e.get("key") and e.get("type") in ("PER", "LOC", "ORG"):
+            keys.add(f"@{e['key']}")
+            # read as a name in running text, not at a sentence start (see extract_names)
+            tokens, pairs = extract_names("\n x " + str(e.get("text") or ""))
+            covered |= tokens | pairs
+    if not keys:
+        return names
+    return frozenset(n for n in names if n not in covered) | keys
+
+
 def article_item(article: Article, vector: np.ndarray | None, space: str | None = None,
           title_vector: np.ndarray | Callable[[], np.ndarray | None] | None = None) -> "ClusterItem":
     from newsloom.stories.cluster import DEFAULT_SPACE, make_item
@@ -50,10 +80,7 @@ def article_item(article: Article, vector: np.ndarray | None, space: str | None 
     item.space = space or DEFAULT_SPACE
     item.title_vector = title_vector
     if ENTITY_KEYS_AS_NAMES:
-        # entity keys are transliterated and canonical across languages ("Путин" = "Putin"),
-        # so they let names count across scripts where the surface names cannot match
-        item.names = item.names | {f"@{e['key']}" for e in article.entities
-                                   if e.get("key") and e.get("type") in ("PER", "LOC", "ORG")}
+        item.names = names_with_keys(item.names, article.entities)
     if article.raw_id is None and article.doc_id is not None:
         # a document imported from a JSONL corpus: its fetched_at is the import time, not a
         # news time; using it would make the stream clock jump to today and close every

@@ -1,0 +1,69 @@
+"""Short items across languages: what the clusterer compares them by (names counted once per
+entity, by its cross-language key) and how much lower their join threshold is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+
+from newsloom.models import Article
+from newsloom.stories.cluster import ClusterItem, StoryClusterer
+from newsloom.stories.spaces import article_item, names_with_keys
+
+T0 = datetime(2008, 9, 17, 12, tzinfo=UTC)
+
+
+def _article(aid: int, lang: str, title: str, text: str, entities: list[dict]) -> Article:
+    a = Article(url=f"https://example.org/{aid}", title=title, text=text, lang=lang, published=T0)
+    a.id = aid
+    a.entities = entities
+    return a
+
+
+def test_a_keyed_entity_counts_once_by_its_key() -> None:
+    names = frozenset({"vereni", "staten", "vereni_staten", "rutte"})
+    out = names_with_keys(names, [{"text": "Verenigde Staten", "type": "LOC", "key": "united states"}])
+    # the Dutch spelling is gone (it would disagree with every other language), the key stays,
+    # and a name no entity accounts for is kept
+    assert out == frozenset({"@united states", "rutte"})
+    # no keyed entity (a language the extractor does not know, a MISC entity): names unchanged
+    assert names_with_keys(names, []) == names
+    assert names_with_keys(names, [{"text": "Staten", "type": "MISC", "key": "staten"}]) == names
+
+
+def test_translated_entity_names_agree_across_languages() -> None:
+    """Two short reports of one event in Dutch and English name the same country in their own
+    words: compared by keys, the names agree; by surface words they did not."""
+    nl = _article(1, "nl", "Markten in problemen door kredietcrisis",
+                  "De aandelenprijzen daalden vandaag in de Verenigde Staten.",
+                  [{"text": "Verenigde Staten", "type": "LOC", "key": "united states"}])
+    en = _article(2, "en", "Markets dragged down by credit crisis",
+                  "Stock markets fell today in the United States.",
+                  [{"text": "United States", "type": "LOC", "key": "united states"}])
+    v = np.ones(8, dtype=np.float32)
+    a, b = article_item(nl, v), article_item(en, v)
+    assert "@united states" in a.names and "@united states" in b.names
+    assert not {"vereni", "staten", "united", "states"} & (a.names | b.names)
+    cl = StoryClusterer()
+    sig_a, sig_b = cl._signals(a), cl._signals(b)
+    # the only names left are the shared key and each title's first word: they overlap
+    assert cl.pair_score(v / np.linalg.norm(v), sig_a, v / np.linalg.norm(v), sig_b) > 0.75
+
+
+def test_short_item_joins_a_story_a_long_one_would_not() -> None:
+    """The short-text allowance applies by length: the same cosine joins for a one-sentence
+    item and not for a full article."""
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal(32)
+    base /= np.linalg.norm(base)
+    noise = rng.standard_normal(32)
+    noise -= (noise @ base) * base
+    noise /= np.linalg.norm(noise)
+    cos = 0.66  # below the 0.70 threshold, above 0.70 - SHORT_ALLOWANCE
+    other = (cos * base + np.sqrt(1 - cos * cos) * noise).astype(np.float32)
+    for words, joins in ((20, True), (300, False)):
+        cl = StoryClusterer()
+        cl.add(ClusterItem(1, base.astype(np.float32), lang="en", published=T0, n_words=words))
+        out = cl.add(ClusterItem(2, other, lang="en", published=T0, n_words=words))
+        assert (out.story_id == 1) is joins
