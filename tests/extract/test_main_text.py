@@ -264,3 +264,25 @@ def test_pages_served_from_loopback() -> None:
         assert article.text == BRIEF and article.notes[-1].startswith("brief: ")
         article = extract(to_raw(_fetch(server, korean.encode("euc-kr"), "text/html")))
         assert KO[0] in article.text
+
+
+def test_short_lines_without_links_are_not_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A recipe's ingredient list or a spec table is short lines, but not links: not a menu.
+
+    When the fast path returns only the intro, full mode's longer text with the list is taken.
+    """
+    ingredients = [
+        "250 g Mehl", "1 Päckchen Trockenhefe", "150 ml lauwarmes Wasser", "2 EL Olivenöl",
+        "1 TL Salz", "Rosmarin nach Belieben", "grobes Meersalz", "4 Kirschtomaten",
+    ] * 3  # fmt: skip
+    recipe = "\n".join([PARAS[0], *ingredients, PARAS[1]])
+    sig = mt.signals(recipe, set(SITE_MENU))
+    assert sig.mean_line < mt.NAV_MEAN_LINE and not sig.nav
+    _fake_runs(monkeypatch, {"fast": PARAS[0], "full": recipe, "recall": recipe})
+    got = mt.extract_main_text(TREE, "u", set(SITE_MENU))
+    assert got is not None and got.mode == "full" and "1 TL Salz" in got.text
+    # the same short lines as links of the page are a menu, and lose to the fast path's text
+    menu = "\n".join(SITE_MENU * 2)
+    _fake_runs(monkeypatch, {"fast": PARAS[0], "full": menu, "recall": menu})
+    got = mt.extract_main_text(TREE, "u", set(SITE_MENU))
+    assert got is not None and got.mode == "fast"
