@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from newsloom.models import Embed, Image
@@ -34,7 +35,10 @@ def split_paragraphs(text: str) -> list[str]:
     return [s for s in (WS.sub(" ", line).strip() for line in text.splitlines()) if s]
 
 
+@lru_cache(maxsize=4096)
 def key(p: str) -> str:
+    """``p`` compared loosely: whitespace collapsed, case folded. Cached: the cleanup rules ask
+    for the key of the same paragraph several times (repeats, captions, headline)."""
     return WS.sub(" ", p).strip().casefold()
 
 

@@ -69,3 +69,39 @@ def test_author_candidates_match_the_whole_page_expressions() -> None:
     assert meta._AUTHOR_SELF_TESTS is not None  # the shape of trafilatura's expressions is known
     assert meta._author_elements(tree) == [x(tree) for x in meta._AUTHOR_XPATHS]
     assert all(meta._author_elements(tree))
+
+
+_MODIFIED_XPATH = (
+    '//meta[@property="article:modified_time" or @name="article:modified_time" '
+    'or @itemprop="dateModified" or @property="og:updated_time" or @name="last-modified"]/@content'
+    ' | //time[@itemprop="dateModified"]/@datetime'
+)
+
+
+def test_modified_date_is_the_first_the_xpath_union_finds() -> None:
+    from newsloom.extract.html import _updated
+
+    pages = [
+        "<html><head><meta name='x' content='no'></head><body><p>none</p></body></html>",
+        "<html><body><time itemprop='dateModified' datetime='2024-01-02'>x</time></body>"
+        "<head><meta property='og:updated_time' content='2024-05-05'></head></html>",
+        "<html><head><meta itemprop='dateModified' content=''>"
+        "<meta name='last-modified' content='2024-03-03'></head><body><p>x</p></body></html>",
+        "<html><head><meta property='article:modified_time'></head><body>"
+        "<time itemprop='dateModified' datetime='2023-09-09'>y</time></body></html>",
+        '<html><head><script type="application/ld+json">{"dateModified": "2022-02-02T10:00"}'
+        "</script></head><body><p>x</p></body></html>",
+    ]
+    for html in pages:
+        tree = parse_html(html)
+        expected = [str(v) for v in tree.xpath(_MODIFIED_XPATH)]
+        got = _updated(tree, html)
+        assert got == (expected[0] if expected else "2022-02-02T10:00" if "ld+json" in html else None)
+
+
+def test_paragraph_key_is_cached_and_unchanged() -> None:
+    from newsloom.extract.paragraphs import key
+
+    assert key("  Read\u00a0MORE \t here ") == "read more here"
+    assert key("  Read\u00a0MORE \t here ") == "read more here"
+    assert key.cache_info().hits >= 1
