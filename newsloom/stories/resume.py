@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from newsloom.errors import NewsloomError
+from newsloom.errors import NewsloomError, StoreFull, StoreUnavailable
 from newsloom.models import Article
 from newsloom.stories.naming import effective_time
 from newsloom.stories.spaces import FALLBACK_MODEL, TITLE_MODEL, article_item as _item
@@ -108,6 +108,11 @@ class StoryResume:
                     continue
                 try:
                     self.add(a)
+                except (StoreFull, StoreUnavailable):
+                    # the database, not this article: every next one would fail too, and going
+                    # on after a reconnect would give stories out of arrival order (and, in a
+                    # worker, without the serial lock, which went with the old connection)
+                    raise
                 except NewsloomError as exc:
                     # owed still: tried again at the next catch-up, never blocks the others
                     log.warning("stories: article %s: %s", a.id, exc)
