@@ -99,8 +99,8 @@ def test_queue_interrupted_worker_killed_rerun_every_record_once(pg: str, tmp_pa
     finally:
         if worker.poll() is None:
             worker.kill()
-    # 4. the command again, with a worker of its own, until the archive is done
-    r = _cli("ingest", "--queue", "--workers", "1", *map(str, paths), "--db", pg)
+    # 4. the command again, with two workers of its own, until the archive is done
+    r = _cli("ingest", "--queue", "--workers", "2", *map(str, paths), "--db", pg)
     assert r.returncode == 0, r.stderr
     assert "20 records read, 0 queued now, 20 queued before; jobs 20 done, 0 open, 0 dead" in r.stdout, r.stdout
     with open_store(pg) as store:
