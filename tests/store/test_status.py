@@ -64,11 +64,11 @@ def test_snapshot_counts_feeds_articles_lag_and_jobs(store) -> None:
         store.add_article(Article(url=f"https://a.example/{i}", title=f"Title {i}", text="Body text " * 30,
                                   lang="en", fetched_at=now))
     store.enqueue_job("process-page", json.dumps({"url": "u"}), None, 5)
-    snap = status.snapshot(store, now)
+    snap = status.snapshot(store)
     assert (snap.feeds_active, snap.feeds_due_now, snap.feeds_backing_off, snap.feeds_switched_off) == (2, 1, 1, 1)
     assert (snap.articles, snap.without_story) == (3, 3)
     assert snap.jobs.get("queued") == 1 and snap.oldest_queued_s is not None
-    later = status.snapshot(store, now + timedelta(seconds=10))
+    later = status.snapshot(store, snap.at + timedelta(seconds=10))
     later.articles += 20
     assert status.rate(snap, later).articles_per_s == 2.0
     assert json.loads(json.dumps(later.to_json()))["articles"] == 23
