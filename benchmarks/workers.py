@@ -108,7 +108,10 @@ def run(workers: int, htmls: list[str]) -> dict[str, float]:
         busy = [(cpu.get(p.pid, 0.0) - cpu_first.get(p.pid, 0.0)) / seconds if seconds else 0.0 for p in procs]
         return {"workers": workers, "pages": pages, "seconds": round(seconds, 2),
                 "pages_per_s": round((pages - first_done) / seconds, 1) if seconds else 0.0,
-                "cpu_per_worker": [round(b, 2) for b in busy], "load_average_before": round(load, 2)}
+                "cpu_per_worker": [round(b, 2) for b in busy], "load_average_before": round(load, 2),
+                # load-independent: worker CPU per page (PostgreSQL's own CPU not included)
+                "cpu_ms_per_page": round(1000 * sum(busy) * seconds / (pages - first_done), 1)
+                if seconds and pages > first_done else None}
     finally:
         with psycopg.connect(PG, autocommit=True) as conn:
             conn.execute(psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(psycopg.sql.Identifier(schema)))
@@ -134,11 +137,12 @@ def main() -> None:
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     print(f"{kind}; one and two workers alternating 1-2-2-1, {args.rounds} round(s)")
-    print(f"{'workers':>8} {'pages':>6} {'seconds':>8} {'pages/s':>8}  {'CPU/wall per worker':<22} load")
+    print(f"{'workers':>8} {'pages':>6} {'seconds':>8} {'pages/s':>8}  {'CPU/wall per worker':<20} "
+          f"{'CPU ms/page':>11} load")
     for r in rows:
         cpu = " ".join(f"{c:.2f}" for c in r["cpu_per_worker"])
-        print(f"{r['workers']:>8} {r['pages']:>6} {r['seconds']:>8} {r['pages_per_s']:>8}  {cpu:<22} "
-              f"{r['load_average_before']}")
+        print(f"{r['workers']:>8} {r['pages']:>6} {r['seconds']:>8} {r['pages_per_s']:>8}  {cpu:<20} "
+              f"{r['cpu_ms_per_page']:>11} {r['load_average_before']}")
     print(f"two workers vs one (medians {rate[2]:.1f} / {rate[1]:.1f} pages/s): {speedup:.2f}x "
           f"on {os.cpu_count()} cores")
 
