@@ -42,20 +42,17 @@ def lead_text(article: Article, chars: int) -> str:
     return article_text(article.title, strip_boilerplate(mining_text(article)), chars)
 
 
-def names_with_keys(names: frozenset[str], entities: list[dict]) -> frozenset[str]:
-    """The names an item is compared by: each recognised entity once, by its key, plus the
-    capitalised words no entity accounts for.
+def names_with_keys(names: frozenset[str], entities: list[dict], once: bool = True) -> frozenset[str]:
+    """The names an item is compared by: its capitalised words plus the key of every
+    recognised entity; with ``once``, each keyed entity counts once, by its key.
 
     Entity keys are transliterated and canonical across languages ("Путин" = "Putin",
     "Verenigde Staten" = "United States"), so they let names count across scripts and
-    languages where the surface names cannot match. The surface words of a keyed entity
-    ("vereni", "staten", "vereni_staten") are dropped: kept, they count one entity two or three
-    times, and in another language they are a *disagreement* (Dutch "Verenigde Staten" vs
-    English "United States") that outweighs the shared key, most of all in a short item with
-    one or two names. Measured (BCubed F1 of title + first sentence, nothing fitted): Primer
-    0.956 -> 0.968 (precision 0.927 -> 0.948); SemEval-2022 dev pairs, ROC-AUC of the pair
-    score across languages 0.859 -> 0.863, same language 0.866 -> 0.865; full-text MEANTIME
-    unchanged (1.000).
+    languages where the surface names cannot match. With ``once`` (short items, see
+    :func:`article_item`) the surface words of a keyed entity ("vereni", "staten",
+    "vereni_staten") are dropped: kept, they count one entity two or three times, and in
+    another language they are a *disagreement* (Dutch "Verenigde Staten" vs English "United
+    States") that outweighs the shared key in an item with one or two names.
     """
     from newsloom.analyse.features import extract_names
 
@@ -64,9 +61,10 @@ def names_with_keys(names: frozenset[str], entities: list[dict]) -> frozenset[st
     for e in entities or ():
         if e.get("key") and e.get("type") in ("PER", "LOC", "ORG"):
             keys.add(f"@{e['key']}")
-            # read as a name in running text, not at a sentence start (see extract_names)
-            tokens, pairs = extract_names("\n x " + str(e.get("text") or ""))
-            covered |= tokens | pairs
+            if once:
+                # read as a name in running text, not at a sentence start (see extract_names)
+                tokens, pairs = extract_names("\n x " + str(e.get("text") or ""))
+                covered |= tokens | pairs
     if not keys:
         return names
     return frozenset(n for n in names if n not in covered) | keys
@@ -74,13 +72,21 @@ def names_with_keys(names: frozenset[str], entities: list[dict]) -> frozenset[st
 
 def article_item(article: Article, vector: np.ndarray | None, space: str | None = None,
           title_vector: np.ndarray | Callable[[], np.ndarray | None] | None = None) -> "ClusterItem":
-    from newsloom.stories.cluster import DEFAULT_SPACE, make_item
+    from newsloom.stories.cluster import DEFAULT_SPACE, SHORT_WORDS, make_item
 
     item = make_item(article, vector)
     item.space = space or DEFAULT_SPACE
     item.title_vector = title_vector
     if ENTITY_KEYS_AS_NAMES:
-        item.names = names_with_keys(item.names, article.entities)
+        # Each keyed entity once in a short item (fewer words than the short-text allowance
+        # reaches, SHORT_WORDS[1]). Measured, title + first sentence, BCubed F1 (nothing
+        # fitted): Primer 0.956 -> 0.968 (precision 0.927 -> 0.948), MEANTIME + Primer 0.953 ->
+        # 0.962, MEANTIME 0.961 -> 0.961; SemEval-2022 dev pairs (title + first sentence), ROC-AUC
+        # of the pair score across languages 0.859 -> 0.863, same language 0.866 -> 0.865. Not
+        # in full articles, where many names match in both spellings: there it cost MEANTIME +
+        # Primer cross-language recall 0.886 -> 0.880 and MEANTIME shuffled 1.000 -> 0.998.
+        short = item.n_words is not None and item.n_words < SHORT_WORDS[1]
+        item.names = names_with_keys(item.names, article.entities, once=short)
     if article.raw_id is None and article.doc_id is not None:
         # a document imported from a JSONL corpus: its fetched_at is the import time, not a
         # news time; using it would make the stream clock jump to today and close every

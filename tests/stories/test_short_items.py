@@ -67,3 +67,14 @@ def test_short_item_joins_a_story_a_long_one_would_not() -> None:
         cl.add(ClusterItem(1, base.astype(np.float32), lang="en", published=T0, n_words=words))
         out = cl.add(ClusterItem(2, other, lang="en", published=T0, n_words=words))
         assert (out.story_id == 1) is joins
+
+
+def test_a_full_article_keeps_the_surface_words_of_its_entities() -> None:
+    """Only a short item counts a keyed entity once; a full article keeps its names in both
+    forms (many of them match in both spellings across languages)."""
+    ents = [{"text": "Verenigde Staten", "type": "LOC", "key": "united states"}]
+    long_text = "De aandelenprijzen daalden vandaag in de Verenigde Staten. " + "woord " * 150
+    full = article_item(_article(3, "nl", "Markten in problemen", long_text, ents), np.ones(8, np.float32))
+    assert {"@united states", "vereni", "staten"} <= full.names
+    short = article_item(_article(4, "nl", "Markten in problemen", long_text[:60], ents), np.ones(8, np.float32))
+    assert "@united states" in short.names and "vereni" not in short.names
