@@ -109,6 +109,7 @@ VARIANTS: dict[str, Callable[[], list[Any]]] = {
     "link-share nav check off": lambda: [mock.patch.object(mt, "NAV_LINK_SHARE", 9.0)],
     "site-word nav check off": lambda: [mock.patch.object(mt, "NAV_SITE_LINES", 10**6)],
     "recall rescue off": lambda: [mock.patch.object(mt, "RESCUE_CHARS", 0)],
+    "JSON-LD article body off": lambda: [mock.patch.object(mt, "structured_text", lambda tree: "")],
     "teaser-link lines kept": lambda: [mock.patch.object(mt, "TEASER_WORDS", 10**6)],
     "comments included (trafilatura default)": lambda: [
         mock.patch.dict(mt.TRAFILATURA_OPTIONS, {"include_comments": True})

@@ -20,7 +20,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
-from trafilatura.baseline import baseline
+from trafilatura.baseline import _JSON_HOOKS_RE, _collect_json_content, _render_text, baseline
 
 # Options measured on the AEB corpus: comments are never article text; images come from
 # <figure> parsing (inline markers would pollute the text).
@@ -80,7 +80,7 @@ _EDGE = " \t|•·»›>-–—:/"
 @dataclass
 class MainText:
     text: str
-    mode: str  # "fast" | "full" | "recall" | "baseline"
+    mode: str  # "fast" | "full" | "recall" | "structured" | "baseline"
     notes: list[str] = field(default_factory=list)
 
 
@@ -172,7 +172,7 @@ def extract_main_text(
     if anchors is None:
         anchors = anchor_texts(tree)
     found = _choose(tree, url, anchors)
-    if found is not None and found.mode != "baseline":
+    if found is not None and found.mode not in ("baseline", "structured"):
         found.text, dropped = drop_link_lines(found.text, anchors)
         if dropped:
             found.notes.append(f"extraction: dropped {dropped} line(s) that are links to other pages")
@@ -202,8 +202,18 @@ def _choose(tree: HtmlElement, url: str, anchors: set[str]) -> MainText | None:
         recall_sig = signals(recall, anchors)
         if recall and (best is None or recall_sig.length > best_sig.length and not recall_sig.nav):
             found = f"{best_sig.length} characters" if best is not None else "nothing"
-            return MainText(
+            best = MainText(
                 recall, "recall", [f"extraction: recall mode (fast and full modes found {found})"]
+            )
+            best_sig = recall_sig
+    if best is None or best_sig.short:
+        structured = structured_text(tree)
+        if structured and effective_length(structured) > (best_sig.length if best else 0):
+            found = f"{best_sig.length} characters" if best is not None else "nothing"
+            return MainText(
+                structured,
+                "structured",
+                [f"extraction: the page's JSON-LD article body (the extractors found {found})"],
             )
     if best is not None:
         return best
@@ -211,6 +221,25 @@ def _choose(tree: HtmlElement, url: str, anchors: set[str]) -> MainText | None:
     if text.strip():
         return MainText(text, "baseline", ["extraction: trafilatura baseline (no main text found)"])
     return None
+
+
+def structured_text(tree: HtmlElement) -> str:
+    """The full text a page embeds as schema.org JSON-LD (``articleBody``, ``reviewBody``, ...).
+
+    Pages rendered by script carry their article there while the HTML holds only a caption or a
+    teaser; readers that parse schema.org take it from there. trafilatura's baseline reads it
+    the same way, but only when no extractor found anything at all.
+    """
+    if not any(
+        (script.get("type") or "").lower() == "application/ld+json"
+        and script.text
+        and _JSON_HOOKS_RE.search(script.text)
+        for script in tree.iter("script")
+    ):
+        return ""
+    bodies, _teasers = _collect_json_content(tree)
+    texts = dict.fromkeys(t for t in map(_render_text, bodies) if t)  # pages embed blocks twice
+    return "\n".join(texts)
 
 
 _OG_ARTICLE = (

@@ -286,3 +286,37 @@ def test_short_lines_without_links_are_not_navigation(monkeypatch: pytest.Monkey
     _fake_runs(monkeypatch, {"fast": PARAS[0], "full": menu, "recall": menu})
     got = mt.extract_main_text(TREE, "u", set(SITE_MENU))
     assert got is not None and got.mode == "fast"
+
+
+def _script_rendered_page(body_html: str, article_body: str) -> str:
+    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "articleBody": article_body}
+    return (
+        "<html><head><title>Tram vote</title><script type='application/ld+json'>"
+        f"{json.dumps(ld, ensure_ascii=False)}</script></head><body>{body_html}</body></html>"
+    )
+
+
+def test_a_caption_only_page_takes_its_json_ld_article_body() -> None:
+    """Script-rendered pages: the HTML holds a photo caption or a teaser, JSON-LD holds the article.
+
+    (Under 250 characters trafilatura's own baseline rescue may find it; this is the case above.)
+    """
+    caption = (
+        "<article><h1>Tram vote</h1><p>The mayor speaks during a televised debate on the tram line "
+        "in the city hall on Tuesday, a week before the council vote that will decide whether the "
+        "northern districts get their line; supporters and opponents filled the public gallery.</p>"
+        "<p>Photo: AP</p><div id='root'></div></article>"
+    )
+    article = extract(raw_html(_script_rendered_page(caption, "\n".join(PARAS * 2))))
+    assert PARAS[0] in article.text and PARAS[3] in article.text
+    assert any("JSON-LD article body" in n for n in article.notes), article.notes
+    # in another script and language too (multilingual: nothing here reads words)
+    zh = "市议会周二投票决定扩建北部有轨电车网络。支持者说新线路将使通勤时间减半。" * 4
+    got = mt.extract_main_text(parse_html(_script_rendered_page(caption, zh)), "u", set())
+    assert got is not None and got.mode == "structured" and got.text == zh
+
+
+def test_a_full_html_article_is_not_replaced_by_json_ld() -> None:
+    body = "<article>" + "".join(f"<p>{p}</p>" for p in PARAS * 3) + "</article>"
+    got = mt.extract_main_text(parse_html(_script_rendered_page(body, "A teaser. " * 200)), "u", set())
+    assert got is not None and got.mode == "fast" and PARAS[0] in got.text
