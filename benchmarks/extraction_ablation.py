@@ -105,7 +105,6 @@ VARIANTS: dict[str, Callable[[], list[Any]]] = {
     ],
     "full mode always (no fast path)": _full_only,
     "short check off (SHORT_CHARS=0)": lambda: [mock.patch.object(mt, "SHORT_CHARS", 0)],
-    "mean-line nav check off": lambda: [mock.patch.object(mt, "NAV_MEAN_LINE", 0)],
     "link-share nav check off": lambda: [mock.patch.object(mt, "NAV_LINK_SHARE", 9.0)],
     "site-word nav check off": lambda: [mock.patch.object(mt, "NAV_SITE_LINES", 10**6)],
     "recall rescue off": lambda: [mock.patch.object(mt, "RESCUE_CHARS", 0)],
