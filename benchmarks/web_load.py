@@ -140,6 +140,17 @@ def start_server(db: str, port: int, workers: int, cache_seconds: float) -> subp
     raise SystemExit("the server did not start")
 
 
+def _healthy(base: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
+            return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
 def wrk(url_paths: list[str], base: str, duration: int, connections: int, tmp: Path) -> dict[str, float]:
     """wrk over a list of paths (each request picks the next one, round robin)."""
     script = tmp / "paths.lua"
@@ -247,6 +258,9 @@ def start_writer(args: argparse.Namespace, stop: Path) -> tuple[subprocess.Popen
         srv, per = _serve_corpus(args.ingest, args.db)
         env.update({"NEWSLOOM_ALLOW_PRIVATE_NETWORKS": "1", "NEWSLOOM_REQUESTS_PER_SECOND_PER_HOST": "1000",
                     "NEWSLOOM_MAX_ARTICLES_PER_FEED": str(per + 1), "NEWSLOOM_CONCURRENCY": "16"})
+        if args.server == "run":  # the reader is run's own web thread, beside the pipeline
+            cmd = [sys.executable, "-m", "newsloom", "run", "--port", str(args.port), "--no-default-sources", "--db", args.db]
+            return subprocess.Popen(cmd, **quiet), srv, f"newsloom run (serving too), {args.ingest.name} from loopback feeds"
         cmd = [sys.executable, "-m", "newsloom", "run", "--no-web", "--no-default-sources", "--db", args.db]
         return subprocess.Popen(cmd, **quiet), srv, f"newsloom run --no-web, {args.ingest.name} from loopback feeds"
     cmd = [sys.executable, __file__, "--writer", args.db, str(stop), str(args.write_rate)]
@@ -298,11 +312,16 @@ def main() -> None:
     ap.add_argument("--ingest", type=Path, help="the corpus (JSONL) `newsloom ingest` reads or `newsloom run` "
                     "fetches (default for run: the shared Wikinews Primer)")
     ap.add_argument("--pipeline-nice", type=int, help="the writer's pipeline_nice (default: its setting, 10)")
+    ap.add_argument("--server", choices=["serve", "run"], default="serve",
+                    help="serve: `newsloom serve --workers N`; run: the web server of the ingesting `newsloom run` "
+                    "itself (one process: web thread and pipeline; implies --while-ingesting --writer run --no-idle)")
     ap.add_argument("--no-idle", action="store_true", help="skip the idle round (only with --while-ingesting)")
     ap.add_argument("--repeat", type=int, default=1, help="measure each page set this many times (medians)")
     ap.add_argument("--cache-seconds", type=float, default=2.0, help="the server's micro-cache (0: off)")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/web_load.json")
     args = ap.parse_args()
+    if args.server == "run":
+        args.while_ingesting, args.writer, args.no_idle, args.workers = True, "run", True, 1
     args.writer = args.writer or ("ingest" if args.ingest else "synthetic")
     if args.writer == "run" and args.ingest is None:
         args.ingest = Path(os.environ.get("NEWSLOOM_SHARED") or REPO.parent / "shared") / "corpora/wikinews-primer/docs.jsonl"
@@ -313,11 +332,20 @@ def main() -> None:
     gen = generate(args.db, args.articles, args.stories)
     rng = random.Random(3)
     paths = paths_for(args.db, rng)
-    port = free_port()
-    server = start_server(args.db, port, args.workers, args.cache_seconds)
+    port = args.port = free_port()
     base = f"http://127.0.0.1:{port}"
     tmp = Path(tempfile.mkdtemp(prefix="web_load_"))
+    stop = tmp / "stop"
     results: dict[str, dict] = {"idle": {}, "ingesting": {}}
+    before = _count(args.db)
+    if args.server == "run":
+        server, srv, what = start_writer(args, stop)
+        w = server
+        if not _healthy(base, 180):
+            server.kill()
+            raise SystemExit("newsloom run did not serve its web app")
+    else:
+        server = start_server(args.db, port, args.workers, args.cache_seconds)
     try:
         for name, ps in paths.items():  # warm: templates compiled, caches and pages read once
             for p in ps[:20]:
@@ -330,9 +358,8 @@ def main() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.with_suffix(".idle.json").write_text(json.dumps(results["idle"], indent=1))  # kept if a writer fails
         if args.while_ingesting:
-            stop = tmp / "stop"
-            before = _count(args.db)
-            w, srv, what = start_writer(args, stop)
+            if args.server != "run":
+                w, srv, what = start_writer(args, stop)
             deadline = time.monotonic() + 300
             while _count(args.db) == before and time.monotonic() < deadline and w.poll() is None:
                 time.sleep(0.5)  # models loaded, first article stored: the pipeline is running
@@ -348,7 +375,7 @@ def main() -> None:
             if args.writer == "synthetic":
                 n = int((w.communicate(timeout=30)[0] or "0").strip() or 0)
                 what += f" ({n} added in all)"
-            else:
+            elif args.server != "run":
                 w.terminate()
                 w.wait(60)
             if srv is not None:
@@ -359,10 +386,10 @@ def main() -> None:
             results["ingesting"]["pipeline_nice"] = args.pipeline_nice if args.pipeline_nice is not None else "setting"
     finally:
         server.terminate()
-        server.wait(10)
+        server.wait(60)
     report = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "db": args.db.split("://")[0],
               "articles": args.articles, "stories": args.stories, "workers": args.workers,
-              "connections": args.connections, "duration_s": args.duration, "cache_seconds": args.cache_seconds,
+              "server": args.server, "connections": args.connections, "duration_s": args.duration, "cache_seconds": args.cache_seconds,
               "repeat": args.repeat, "cores": os.cpu_count(), "load_average_at_end": os.getloadavg(),
               "generate": gen, **results}
     args.out.parent.mkdir(parents=True, exist_ok=True)
