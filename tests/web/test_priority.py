@@ -64,9 +64,9 @@ def test_worker_processes_run_at_the_pipeline_nice() -> None:
     finally:
         pool.shutdown(wait=True)
     assert values == {target}
-    unchanged = process_pool(1)  # nice=0: the caller's own priority
-    try:
-        assert unchanged.submit(_nice).result(timeout=60) == _nice()
+    unchanged = process_pool(1)  # nice=0: never lowered (workers come from the fork server, which
+    try:                           # keeps the priority it started with, even if this process was lowered since)
+        assert unchanged.submit(_nice).result(timeout=60) <= _nice()
     finally:
         unchanged.shutdown(wait=True)
 
