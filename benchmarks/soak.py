@@ -243,7 +243,10 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
             print(json.dumps(samples[-1]), flush=True)
             if stored > last_stored:
                 last_stored, last_progress = stored, time.monotonic()
-            if stored >= args.articles or time.monotonic() - last_progress > 600:
+            if args.max_minutes and site.n == args.articles and time.monotonic() - t0 > args.max_minutes * 60:
+                site.n = site.published()  # publishing stops here; what was published is drained
+                print(f"time limit: publishing stopped at {site.n} articles", flush=True)
+            if stored >= site.n or time.monotonic() - last_progress > 600:
                 break
     finally:
         web = readers.summary() if readers else {}
@@ -260,14 +263,14 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         twice = c.execute("SELECT count(*) FROM (SELECT url FROM fetch_log WHERE url LIKE '%/a/%' "
                           "AND http_status = 200 GROUP BY url HAVING count(*) > 1)").fetchone()[0]
         stories = c.execute("SELECT count(*) FROM stories").fetchone()[0]
-    expected = {f"{site.base}/a/{i}" for i in range(args.articles)}
+    expected = {f"{site.base}/a/{i}" for i in range(site.n)}
     warm = next((s for s in samples if s["stored"] >= args.warmup * max(1, stored)), samples[0] if samples else None)
     end = samples[-1] if samples else None
     slope = None
     if warm and end and end["stored"] > warm["stored"]:
         slope = round((end["rss_mb"] - warm["rss_mb"]) / (end["stored"] - warm["stored"]) * 10_000, 1)
     return {
-        "articles_published": args.articles, "articles_stored": len(urls), "stories": stories,
+        "articles_published": site.n, "articles_planned": args.articles, "articles_stored": len(urls), "stories": stories,
         "lost": len(expected - urls), "unexpected": len(urls - expected), "fetched_twice": twice,
         "without_story_at_end": no_story, "seconds": seconds,
         "articles_per_s": round(len(urls) / seconds, 2) if seconds else None,
@@ -291,6 +294,7 @@ def main() -> None:
                     help="articles per simulated day: article i is dated i/per-day days after the first, so "
                          "stories close (story_window_days) as they would in a daemon running for days")
     ap.add_argument("--window", type=int, help="near_duplicate_window setting (default: the product's)")
+    ap.add_argument("--max-minutes", type=float, help="stop publishing after this long, then drain")
     ap.add_argument("--warmup", type=float, default=0.2, help="share of the articles counted as warm-up")
     ap.add_argument("--json", default=str(REPO / "benchmarks/results/soak.json"))
     args = ap.parse_args()
