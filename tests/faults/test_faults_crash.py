@@ -5,22 +5,15 @@ checksum over articles, stories as sets of urls, and lineage). Feeds and pages c
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 from store_backends import require_pg
 
-REPO = Path(__file__).resolve().parents[2]
+import crash_script  # noqa: E402
 
 
-def _crash():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("_bench_crash_script", REPO / "benchmarks" / "crash.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+
+_crash = crash_script.load
 
 
 def _check(result, crash) -> None:  # type: ignore[no-untyped-def]

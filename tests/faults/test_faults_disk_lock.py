@@ -5,7 +5,6 @@ is gone completes the work. The real disk full needs root (a 700 kB tmpfs); the 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sqlite3
 import subprocess
@@ -17,16 +16,12 @@ import pytest
 
 from newsloom.store import open_store
 
+import crash_script  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _crash():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("_bench_crash_script", REPO / "benchmarks" / "crash.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+_crash = crash_script.load
 
 
 def _newsloom(crash, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]

@@ -6,7 +6,6 @@ once and gets one story; the serial lock is taken again after a reconnect, never
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -22,16 +21,12 @@ from store_backends import PG_URL, drop_schema, pg_schema_url, require_pg
 
 from newsloom.store import open_store
 
+import crash_script  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _crash():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("_bench_crash_script", REPO / "benchmarks" / "crash.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+_crash = crash_script.load
 
 
 @pytest.fixture
