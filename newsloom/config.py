@@ -71,10 +71,18 @@ class Settings:
     # shared by every worker and process: migration 0009), "auto" = store on PostgreSQL, memory
     # on SQLite
     near_duplicate_index: str = "auto"
+    # newest articles whose vectors semantic search keeps in memory (2 kB each; 0 = all):
+    # older articles are still found by their words (full-text search)
+    search_semantic_articles: int = 500_000
     # stories
     stories: bool = True  # weave articles into stories (embedding + clustering) as they arrive
     story_window_days: float = 3.0  # a story not updated for this long is closed
     story_replay_articles: int = 20000  # newest articles replayed into memory at start-up
+    # memory bound of the clusterer: a story is dropped from memory (closed) once it is both
+    # story_window_days older than the newest date seen and untouched for this many arrivals.
+    # Its members cost ~20 kB each in memory, so the default holds at most ~2 GB at 100,000;
+    # a small machine with a steady feed list can lower it (the days test still applies)
+    story_window_items: int = 100_000
     # let articles in languages the default embedder lacks join its stories (and back) through
     # e5-small title vectors; off saves ~25 ms per article where every language is covered
     story_bridges: bool = True

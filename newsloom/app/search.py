@@ -45,19 +45,29 @@ _QUERY_CACHE = 2048  # query vectors kept (~2 KB each)
 
 
 class SemanticIndex:
-    """Stored vectors of one model, in memory, refreshed incrementally."""
+    """Stored vectors of one model, in memory, refreshed incrementally: the newest ``limit``
+    articles' (0 = all). Rows live in one buffer that grows by doubling (appending by
+    re-stacking the whole matrix every refresh copied it each time and fragmented the heap:
+    the soak saw the web process grow ~10 kB an article) and, once ``limit`` rows are held,
+    is a ring: the newest article overwrites the oldest."""
 
-    def __init__(self, store: Store, model: str = MODEL) -> None:
+    def __init__(self, store: Store, model: str = MODEL, limit: int = 0) -> None:
         self.store = store
         self.model = model
+        self.limit = max(0, int(limit))
         self._ids = np.zeros(0, dtype=np.int64)
         self._mat = np.zeros((0, 0), dtype=np.float32)
+        self._n = 0  # rows in use
+        self._next = 0  # ring mode: the row the next vector overwrites
         self._last_id = 0
         self._checked = 0.0
         self._embedder = None
         self._lock = threading.Lock()
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return self._n
 
     def warm(self) -> None:
         """Load the model and the vectors now (the first search would otherwise wait)."""
@@ -89,26 +99,64 @@ class SemanticIndex:
             if not force and time.monotonic() - self._checked < _REFRESH_S:
                 return
             self._checked = time.monotonic()
+            if self._last_id == 0 and self.limit:
+                # only the newest ``limit`` can stay: start there, not at the first article
+                newest = self.store.list_articles(limit=1)
+                if newest and newest[0].id is not None:
+                    self._last_id = max(0, newest[0].id - self.limit)
             ids, vecs = [], []
             for aid, blob in self.store.iter_embeddings(self.model, after_id=self._last_id):
                 ids.append(aid)
                 vecs.append(np.frombuffer(blob, dtype=np.float32))
             if not ids:
                 return
-            new = np.vstack(vecs)
-            self._mat = new if self._mat.size == 0 else np.vstack([self._mat, new])
-            self._ids = np.concatenate([self._ids, np.asarray(ids, dtype=np.int64)])
+            self._append(np.asarray(ids, dtype=np.int64), np.vstack(vecs))
             self._last_id = ids[-1]
+
+    def _append(self, ids: np.ndarray, new: np.ndarray) -> None:
+        """Add rows (called under the lock). Below the limit a query may be reading the rows
+        in use, so rows are only written past them, or into a new buffer that replaces the old
+        one; in ring mode rows are overwritten, and queries take the lock."""
+        if self.limit and len(ids) > self.limit:
+            ids, new = ids[-self.limit:], new[-self.limit:]
+        cap = len(self._ids)
+        need = self._n + len(ids)
+        if need > cap and (not self.limit or cap < self.limit):
+            grown = max(need, 2 * cap, 1024)
+            grown = min(grown, self.limit) if self.limit else grown
+            mat = np.empty((grown, new.shape[1]), dtype=np.float32)
+            keep = np.full(grown, -1, dtype=np.int64)
+            if self._n:
+                mat[: self._n] = self._mat[: self._n]
+                keep[: self._n] = self._ids[: self._n]
+            self._mat, self._ids = mat, keep
+            cap = grown
+        for i in range(len(ids)):
+            if self._n < cap:  # the row is written before it is counted as in use
+                self._mat[self._n] = new[i]
+                self._ids[self._n] = ids[i]
+                self._n += 1
+            else:  # ring: the oldest row gives way
+                self._mat[self._next] = new[i]
+                self._ids[self._next] = ids[i]
+                self._next = (self._next + 1) % cap
 
     def query(self, text: str, k: int = 50) -> list[tuple[int, float]]:
         self._refresh()
-        if self._mat.size == 0:
+        if self._n == 0:
             return []
         q = self._embed(text)
-        sims = self._mat @ q
+        full = self.limit and self._n >= self.limit
+        if full:
+            with self._lock:  # ring mode: rows are overwritten in place
+                sims, ids = self._mat @ q, self._ids.copy()
+        else:
+            n, mat, ids = self._n, self._mat, self._ids
+            sims = mat[:n] @ q
+            ids = ids[:n]
         top = np.argsort(-sims)[:k]
         cut = max(MIN_COSINE, float(sims[top[0]]) - COSINE_MARGIN)
-        return [(int(self._ids[i]), float(sims[i])) for i in top if sims[i] >= cut]
+        return [(int(ids[i]), float(sims[i])) for i in top if sims[i] >= cut]
 
 
 @dataclass

@@ -648,8 +648,10 @@ class StoryClusterer(Bridges):
         for indexes in (self._indexes, self._titles):
             if s.space in indexes:
                 indexes[s.space].remove(s.id)
-        # Closed stories are never compared again: drop what only comparison needs.
+        # Closed stories are never compared again: drop what only comparison needs (a closed
+        # part keeps ids and counts: a duplicate may still join it, a removal still finds it).
         s.member_vecs, s.member_sig, s.member_titles, s.member_langs = [], [], [], []
+        s.centroid_sum = s.title_sum = None
 
 
 def rebuild_from_store(

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from newsloom.config import Settings
-from newsloom.errors import NotFoundError
+from newsloom.errors import ConfigError, NotFoundError
 from newsloom.models import Article
 from newsloom.stories.record import _LINEAGE_MAX, _LRU, StoryRecords  # noqa: F401 - _LINEAGE_MAX re-exported
 from newsloom.stories.resume import StoryResume
@@ -95,10 +95,14 @@ class StoryService(StoryRecords, StoryResume):
         from newsloom.stories.cluster import StoryClusterer
 
         window = timedelta(days=self.settings.story_window_days)
+        items = self.settings.story_window_items
+        if not isinstance(items, int) or isinstance(items, bool) or items < 1:
+            raise ConfigError(f"story_window_items={items!r}: expected a whole number of at least 1")
         thresholds = {FALLBACK_MODEL: FALLBACK_THRESHOLD} if self.model != FALLBACK_MODEL else {}
         # one clusterer, one candidate index per space (spaces are not comparable); articles
         # meet across spaces through their title vectors (bridges)
-        return StoryClusterer(window=window, space_thresholds=thresholds)
+        return StoryClusterer(window=window, window_items=items,
+                              space_thresholds=thresholds)
 
     def _fallback_embedder(self) -> "Embedder":
         from newsloom.analyse.embed import get_embedder

@@ -46,7 +46,7 @@ def create_app(store: Store, settings: Settings | None = None, *, semantic: bool
                               "writes need `Authorization: Bearer <token>` (`newsloom tokens create`).")
     app.state.store = store
     app.state.settings = settings
-    app.state.semantic = SemanticIndex(store) if semantic else None
+    app.state.semantic = SemanticIndex(store, limit=settings.search_semantic_articles) if semantic else None
     cache = MicroCache(cache_seconds)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     apidocs.mount(app)  # /docs from this machine, not a CDN

@@ -142,6 +142,23 @@ def test_memory_bound_closes_old_untouched_parts_only() -> None:
     assert not cl2.add(ClusterItem(2, near(base[0], rng), published=T0 + timedelta(hours=20))).is_new_story
 
 
+def test_a_closed_part_keeps_no_vectors() -> None:
+    """Closing is the clusterer's memory bound: a closed part keeps ids and counts, not the
+    vectors and signatures only comparison needs (a daemon closes thousands a day)."""
+    base = topics(30)
+    cl = StoryClusterer(window=timedelta(days=3), window_items=5)
+    first = cl.add(ClusterItem(1, base[0], published=T0, title_vector=base[0]))
+    for i in range(10):
+        cl.add(ClusterItem(100 + i, base[1 + i], published=T0 + timedelta(days=5 * (i + 1))))
+    part = cl.stories[first.story_id]
+    assert part.closed and part.count == 1 and part.member_ids == [1]
+    assert part.centroid_sum is None and part.title_sum is None
+    assert not (part.member_vecs or part.member_sig or part.member_titles or part.member_langs)
+    # a duplicate of its member still joins it (counted, never compared again)
+    dup = cl.add(ClusterItem(2, base[0], published=T0, duplicate_of=1))
+    assert dup.story_id == first.story_id and cl.stories[first.story_id].count == 2
+
+
 def _partition(assignments: list, items: list[ClusterItem]) -> set[frozenset[int]]:
     groups: dict[int, set[int]] = {}
     for it, a in zip(items, assignments):

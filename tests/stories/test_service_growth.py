@@ -171,3 +171,14 @@ def test_skewed_dates_do_not_order_a_story(store: Store) -> None:
     notes = {a.url: " ".join(a.notes) for a in store.story_articles(story.id)}  # type: ignore[arg-type]
     assert "clock skew" in notes["https://future.example/1"]
     assert "implausibly old" in notes["https://epoch.example/1"]
+
+
+def test_the_memory_bound_is_a_setting(store: Store) -> None:
+    """story_window_items reaches the clusterer (a small machine lowers it); a bad value is
+    refused with the setting's name, not a traceback from deep inside."""
+    svc = StoryService(store, Settings.load(stories=True, story_bridges=False, story_window_items=7), replay=False)
+    assert svc.clusterer.window_items == 7
+    from newsloom.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="story_window_items"):
+        StoryService(store, Settings.load(stories=True, story_bridges=False, story_window_items=0), replay=False)
