@@ -6,7 +6,7 @@ stories, web), fed by a loopback site whose feeds publish new articles at a stea
 
 The site: ``--feeds`` feeds on one host; article i is published ``i / rate`` seconds after the
 start, listed by feed ``i % feeds`` (each feed shows its newest 100 items). Articles come in story
-groups of 1-8 reports sharing a topic (seeded; no corpus needed). `newsloom run` polls the feeds as
+groups of 5 reports sharing a made-up person, place and terms (seeded; no corpus needed). `newsloom run` polls the feeds as
 often as its settings allow (feed interval 10-60 s here; politeness relaxed for the one local host).
 
 Every ``--sample-s`` seconds: resident memory of the run process and its worker processes
@@ -55,22 +55,37 @@ VERBS = ("announced reported confirmed warned promised rejected approved delayed
          "investigated celebrated criticised defended").split()
 
 
-def article(i: int) -> tuple[str, str]:
-    """(title, text) of article i: story group i // 5 (1-8 reports each, seeded), so stories form."""
-    story = i // 5
+SYLLABLES = ("ka lo mi ren tor vas bel dun fie gra hol jin kra lum mor nes pol quo ras sil tam ulm ver wes "
+             "yor zan bri cho dal eku fon gue hai ivo jos kel").split()
+
+
+def _word(r: random.Random) -> str:
+    return "".join(r.choice(SYLLABLES) for _ in range(r.randint(2, 3)))
+
+
+def story_terms(story: int) -> tuple[str, str, list[str]]:
+    """(person, place, topic words) of story group ``story``: made-up names from ~40 syllables
+    (about 70,000 distinct words), so groups differ as real stories do (names, places, terms)
+    and do not all melt into a few huge stories, as a small shared vocabulary makes them."""
     rs = random.Random(story)
-    topic = rs.sample(WORDS, 3)
-    place = rs.choice(PLACES)
+    person = f"{_word(rs).title()} {_word(rs).title()}"
+    place = _word(rs).title()
+    return person, place, [*rs.sample(WORDS, 2), _word(rs), _word(rs)]
+
+
+def article(i: int) -> tuple[str, str]:
+    """(title, text) of article i: story group i // 5 (5 reports each, seeded), so stories form."""
+    person, place, topic = story_terms(i // 5)
     r = random.Random(i)
-    title = f"{place} {topic[0]} {r.choice(VERBS)} over {topic[1]} {topic[2]}"
+    title = f"{person} {r.choice(VERBS)} {topic[0]} {topic[2]} in {place}"
     paras = []
     for _ in range(r.randint(4, 8)):
         sent = []
         for _ in range(r.randint(2, 4)):
-            w = [*topic, place, *r.sample(WORDS, 5)]
+            w = [*topic, *r.sample(WORDS, 4)]
             r.shuffle(w)
-            sent.append(f"The {w[0]} in {place} {r.choice(VERBS)} that the {w[1]} and the {w[2]} "
-                        f"would meet the {w[3]} of the {w[4]} before the {w[5]} on {r.randint(1, 28)} "
+            sent.append(f"{person} {r.choice(VERBS)} in {place} that the {w[0]} and the {w[1]} "
+                        f"would meet the {w[2]} of the {w[3]} before the {w[4]} on {r.randint(1, 28)} "
                         f"March, according to {r.choice(PLACES)} officials (report {i}).")
         paras.append(" ".join(sent))
     return title, "\n".join(paras)
@@ -98,6 +113,12 @@ class Site:
 
             def log_message(self, *args: object) -> None:
                 pass
+
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except ConnectionError:
+                    pass  # a client (the fetcher on shutdown) hung up: not the site's error
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -131,29 +152,42 @@ class Site:
         self.httpd.shutdown()
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and its children (the pipeline's worker processes)."""
-    total = 0
-    pids = [pid]
+def _vmrss_kb(pid: int) -> int:
     try:
-        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
     except OSError:
         pass
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return round(total / 1024, 1)
+    return 0
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and every descendant (children of every thread: the fork server's workers too)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*") if Path(f"/proc/{p}/task").exists() else []:
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+    return out
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(resident memory of ``pid`` and all its descendants, of ``pid`` alone), MB."""
+    main = _vmrss_kb(pid)
+    total = main + sum(_vmrss_kb(p) for p in _tree(pid)[1:])
+    return round(total / 1024, 1), round(main / 1024, 1)
 
 
 class Readers:
     """Person-like readers: front page, a story page, a search, 0.1 s apart, latencies kept."""
 
-    def __init__(self, base: str, db_path: Path, n: int) -> None:
-        self.base, self.db_path, self.stop = base, db_path, threading.Event()
+    def __init__(self, base: str, db_path: Path, n: int, site: "Site") -> None:
+        self.base, self.db_path, self.site, self.stop = base, db_path, site, threading.Event()
         self.lat: dict[str, list[float]] = {"front": [], "story": [], "search": []}
         self.errors = 0
         self.threads = [threading.Thread(target=self._loop, args=(k,), daemon=True) for k in range(n)]
@@ -184,7 +218,7 @@ class Readers:
             sid = self._story_id()
             if sid is not None:
                 self._get("story", f"/stories/{sid}")
-            self._get("search", f"/search?q={r.choice(PLACES)}+{r.choice(WORDS)}")
+            self._get("search", f"/search?q={story_terms(r.randrange(max(1, self.site.published() // 5)))[1]}+{r.choice(WORDS)}")
 
     def summary(self) -> dict[str, Any]:
         self.stop.set()
@@ -195,6 +229,26 @@ class Readers:
                 out[kind] = {"n": len(xs), "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1),
                              "p99_ms": round(q[98], 1)}
         return out
+
+
+TRACE_SITE = """
+import os, threading, time, tracemalloc
+_out = os.environ.get("NEWSLOOM_SOAK_TRACE")
+if _out:
+    tracemalloc.start(8)
+    _me = os.getpid()
+    os.register_at_fork(after_in_child=tracemalloc.stop)  # the run process only: workers stay fast
+
+    def _dump():
+        k = 0
+        while True:
+            time.sleep(120)
+            if os.getpid() == _me:
+                tracemalloc.take_snapshot().dump(f"{_out}/snap-{k:03d}.tm")
+                k += 1
+
+    threading.Thread(target=_dump, daemon=True).start()
+"""
 
 
 def _free_port() -> int:
@@ -213,6 +267,11 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
            "NEWSLOOM_MAX_FEED_INTERVAL_S": "60", "NEWSLOOM_MAX_ARTICLES_PER_FEED": "100", "NEWSLOOM_POLL_JITTER": "0.5"}
     if args.window:
         env["NEWSLOOM_NEAR_DUPLICATE_WINDOW"] = str(args.window)
+    if args.trace_memory:
+        # a sitecustomize on the run's path: tracemalloc from start-up, a snapshot every 120 s
+        (tmp / "trace").mkdir()
+        (tmp / "trace" / "sitecustomize.py").write_text(TRACE_SITE)
+        env["NEWSLOOM_SOAK_TRACE"] = str(tmp)
     py = [sys.executable, "-m", "newsloom"]
     subprocess.run([*py, "init", "--no-default-sources", "--db", db], check=True, env=env, capture_output=True)
     opml = tmp / "feeds.opml"
@@ -221,8 +280,9 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     subprocess.run([*py, "sources", "import-opml", str(opml), "--db", db], check=True, env=env, capture_output=True)
     port = _free_port()
     log = open(tmp / "run.log", "w")  # noqa: SIM115 - open for the life of the run
+    run_env = {**env, "PYTHONPATH": str(tmp / "trace")} if args.trace_memory else env
     proc = subprocess.Popen([*py, "run", "--no-default-sources", "--db", db, "--port", str(port),
-                             "--log-format", "json", "--log-level", "warning"], stdout=log, stderr=log, env=env)
+                             "--log-format", "json", "--log-level", "warning"], stdout=log, stderr=log, env=run_env)
     site.t0 = time.monotonic()
     readers = None
     samples: list[dict[str, Any]] = []
@@ -237,9 +297,10 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
                 stored = c.execute("SELECT count(*) FROM articles").fetchone()[0]
                 waiting = c.execute("SELECT count(*) FROM articles WHERE story_id IS NULL").fetchone()[0]
             if readers is None and stored > 0:
-                readers = Readers(f"http://127.0.0.1:{port}", db_path, args.readers)
+                readers = Readers(f"http://127.0.0.1:{port}", db_path, args.readers, site)
             samples.append({"t_s": round(time.monotonic() - t0, 1), "published": site.published(),
-                            "stored": stored, "without_story": waiting, "rss_mb": rss_mb(proc.pid)})
+                            "stored": stored, "without_story": waiting,
+                            **dict(zip(("rss_mb", "rss_mb_run_process"), rss_mb(proc.pid), strict=True))})
             print(json.dumps(samples[-1]), flush=True)
             if stored > last_stored:
                 last_stored, last_progress = stored, time.monotonic()
@@ -295,6 +356,8 @@ def main() -> None:
                          "stories close (story_window_days) as they would in a daemon running for days")
     ap.add_argument("--window", type=int, help="near_duplicate_window setting (default: the product's)")
     ap.add_argument("--max-minutes", type=float, help="stop publishing after this long, then drain")
+    ap.add_argument("--trace-memory", action="store_true",
+                    help="tracemalloc in the run process, a snapshot every 120 s in the soak's folder (slow)")
     ap.add_argument("--warmup", type=float, default=0.2, help="share of the articles counted as warm-up")
     ap.add_argument("--json", default=str(REPO / "benchmarks/results/soak.json"))
     args = ap.parse_args()
