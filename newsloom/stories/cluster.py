@@ -194,6 +194,11 @@ class StoryClusterer(Bridges):
         self.min_words = min_words
         self.maintain_every = maintain_every
         self.exact_search_limit = exact_search_limit
+        # name and number document frequencies are counted over the whole stream; a daemon sees
+        # new names and numbers every day, so past this many keys those seen once are forgotten
+        # (they then weigh as unseen, a hair more than seen once). Never reached by a replay of
+        # story_replay_articles, so crash and restart equality hold.
+        self.df_keys = 4 * window_items
         self.stories: dict[int, StoryState] = {}  # every part, by part id
         self.article_story: dict[int, int] = {}  # article id -> the part it joined
         self.seq = 0
@@ -429,6 +434,7 @@ class StoryClusterer(Bridges):
             raise StoryError(f"{path}: not a clusterer state file ({type(exc).__name__})") from None
         if version != _STATE_VERSION or not isinstance(obj, cls):
             raise StoryError(f"{path}: clusterer state version {version!r}, expected {_STATE_VERSION}")
+        obj.__dict__.setdefault("df_keys", 4 * obj.window_items)  # saved before the bound existed
         return obj
 
     # --- internals ---------------------------------------------------------------------------
@@ -464,6 +470,9 @@ class StoryClusterer(Bridges):
         self._n_docs += 1
         self._df_names.update(item.names)
         self._df_numbers.update(item.numbers)
+        for df in (self._df_names, self._df_numbers):
+            if len(df) > self.df_keys:
+                _forget_singletons(df)
         n = self._n_docs + 1
         # sorted: float sums then run in the same order in every process (set order follows
         # the per-process string hash seed)
@@ -652,6 +661,17 @@ class StoryClusterer(Bridges):
         # part keeps ids and counts: a duplicate may still join it, a removal still finds it).
         s.member_vecs, s.member_sig, s.member_titles, s.member_langs = [], [], [], []
         s.centroid_sum = s.title_sum = None
+
+
+def _forget_singletons(df: Counter[str]) -> None:
+    """Drop the keys counted once (or, if that frees less than a quarter, the least counted
+    quarter): the counter stays bounded and the cost is paid once per many arrivals."""
+    keep = {k: c for k, c in df.items() if c > 1}
+    if len(keep) > 0.75 * len(df):
+        cut = sorted(df.values())[len(df) // 4]
+        keep = {k: c for k, c in df.items() if c > cut}
+    df.clear()
+    df.update(keep)
 
 
 def rebuild_from_store(

@@ -159,6 +159,20 @@ def test_a_closed_part_keeps_no_vectors() -> None:
     assert dup.story_id == first.story_id and cl.stories[first.story_id].count == 2
 
 
+def test_name_and_number_counts_stay_bounded() -> None:
+    """A daemon meets new names and numbers every day: past ``df_keys`` distinct keys the ones
+    seen once are forgotten, so the counters do not grow for months; names seen often keep
+    their counts (and their weights)."""
+    base = topics(1)[0]
+    cl = StoryClusterer(window_items=10)
+    assert cl.df_keys == 40
+    for i in range(200):
+        cl.add(ClusterItem(i + 1, base, published=T0, names=frozenset({f"once{i}", "common"}),
+                           numbers=frozenset({str(1000 + i)})))
+    assert len(cl._df_names) <= 41 and len(cl._df_numbers) <= 41
+    assert cl._df_names["common"] == 200
+
+
 def _partition(assignments: list, items: list[ClusterItem]) -> set[frozenset[int]]:
     groups: dict[int, set[int]] = {}
     for it, a in zip(items, assignments):
