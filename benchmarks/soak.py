@@ -267,6 +267,11 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
            "NEWSLOOM_MAX_FEED_INTERVAL_S": "60", "NEWSLOOM_MAX_ARTICLES_PER_FEED": "100", "NEWSLOOM_POLL_JITTER": "0.5"}
     if args.window:
         env["NEWSLOOM_NEAR_DUPLICATE_WINDOW"] = str(args.window)
+    if args.memory_window:
+        # every in-memory window of the run process at once: near-duplicate index, the
+        # clusterer's arrivals bound, semantic search vectors
+        for key in ("NEAR_DUPLICATE_WINDOW", "STORY_WINDOW_ITEMS", "SEARCH_SEMANTIC_ARTICLES"):
+            env[f"NEWSLOOM_{key}"] = str(args.memory_window)
     if args.trace_memory:
         # a sitecustomize on the run's path: tracemalloc from start-up, a snapshot every 120 s
         (tmp / "trace").mkdir()
@@ -327,18 +332,30 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     expected = {f"{site.base}/a/{i}" for i in range(site.n)}
     warm = next((s for s in samples if s["stored"] >= args.warmup * max(1, stored)), samples[0] if samples else None)
     end = samples[-1] if samples else None
-    slope = None
-    if warm and end and end["stored"] > warm["stored"]:
-        slope = round((end["rss_mb"] - warm["rss_mb"]) / (end["stored"] - warm["stored"]) * 10_000, 1)
+    def slope(key: str) -> float | None:
+        # least squares over every sample after warm-up, not two end points: worker processes
+        # come and go (their RSS jumps), one sample must not decide
+        after = [s for s in samples if warm and s["stored"] >= warm["stored"]]
+        if len(after) < 3 or after[-1]["stored"] == after[0]["stored"]:
+            return None
+        xs, ys = [s["stored"] for s in after], [s[key] for s in after]
+        mx, my = statistics.fmean(xs), statistics.fmean(ys)
+        sxx = sum((x - mx) ** 2 for x in xs)
+        return round(sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx * 10_000, 1) if sxx else None
+
     return {
         "articles_published": site.n, "articles_planned": args.articles, "articles_stored": len(urls), "stories": stories,
         "lost": len(expected - urls), "unexpected": len(urls - expected), "fetched_twice": twice,
         "without_story_at_end": no_story, "seconds": seconds,
         "articles_per_s": round(len(urls) / seconds, 2) if seconds else None,
         "rss_mb_after_warmup": warm["rss_mb"] if warm else None, "rss_mb_end": end["rss_mb"] if end else None,
-        "rss_mb_per_10k_articles_after_warmup": slope, "rss_mb_peak": max((s["rss_mb"] for s in samples), default=None),
+        "rss_mb_per_10k_articles_after_warmup": slope("rss_mb"),
+        "run_process_rss_mb_after_warmup": warm["rss_mb_run_process"] if warm else None,
+        "run_process_rss_mb_end": end["rss_mb_run_process"] if end else None,
+        "run_process_rss_mb_per_10k_articles_after_warmup": slope("rss_mb_run_process"), "rss_mb_peak": max((s["rss_mb"] for s in samples), default=None),
         "web_while_ingesting": web, "per_day": args.per_day,
-        "near_duplicate_window": args.window or "default", "run_exit_code": proc.returncode, "samples": samples, "cpus": os.cpu_count(),
+        "near_duplicate_window": args.window or "default",
+        "memory_window": args.memory_window or "default", "run_exit_code": proc.returncode, "samples": samples, "cpus": os.cpu_count(),
         "store": str(db_path),
     }
 
@@ -355,6 +372,9 @@ def main() -> None:
                     help="articles per simulated day: article i is dated i/per-day days after the first, so "
                          "stories close (story_window_days) as they would in a daemon running for days")
     ap.add_argument("--window", type=int, help="near_duplicate_window setting (default: the product's)")
+    ap.add_argument("--memory-window", type=int,
+                    help="near_duplicate_window, story_window_items and search_semantic_articles at once: "
+                         "memory should be flat once this many articles (and story_window_days) have passed")
     ap.add_argument("--max-minutes", type=float, help="stop publishing after this long, then drain")
     ap.add_argument("--trace-memory", action="store_true",
                     help="tracemalloc in the run process, a snapshot every 120 s in the soak's folder (slow)")
