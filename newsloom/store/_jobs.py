@@ -46,13 +46,20 @@ class JobQueries:
 
     _skip_locked = False  # PostgresStore: True (row locks that other claimers skip)
 
+    def _job_now(self) -> datetime:
+        """The queue's clock, read inside the writing transaction. SQLite: this machine's (the
+        store is on this machine). PostgresStore: the database server's, the one clock every
+        worker shares, so a worker whose own clock jumps neither takes over leases that are
+        still live nor runs a back-off early."""
+        return utcnow()
+
     def enqueue_job(self, kind: str, payload: str, dedupe_key: str | None = None, max_tries: int = 5,
                     run_after: datetime | None = None) -> int | None:
         """Add a job; with ``dedupe_key``, nothing when a job with that key is still open
         (queued or running). Returns the new id or None."""
-        now = self._dt_in(utcnow())  # type: ignore[attr-defined]
-        at = self._dt_in(run_after) if run_after else now  # type: ignore[attr-defined]
         with self._write(f"job {kind}"):  # type: ignore[attr-defined]
+            now = self._dt_in(self._job_now())  # type: ignore[attr-defined]
+            at = self._dt_in(run_after) if run_after else now  # type: ignore[attr-defined]
             row = self._execute(  # type: ignore[attr-defined]
                 "INSERT INTO jobs (kind, payload, dedupe_key, max_tries, run_after, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) WHERE state IN ('queued', 'running') "
@@ -63,13 +70,13 @@ class JobQueries:
                    kinds: tuple[str, ...] | None = None) -> list[Job]:
         """Take up to ``limit`` jobs that are due: queued ones whose ``run_after`` has come, and
         running ones whose lease expired (their worker died). Each claim counts as a try."""
-        now = utcnow()
         kind_sql = f" AND kind IN ({', '.join('?' * len(kinds))})" if kinds else ""
-        params: list[Any] = [self._dt_in(now), self._dt_in(now), *(kinds or ()), limit]  # type: ignore[attr-defined]
         lock = " FOR UPDATE SKIP LOCKED" if self._skip_locked else ""  # type: ignore[attr-defined]
         pick = ("SELECT id FROM jobs WHERE state IN ('queued', 'running') AND ((state = 'queued' AND run_after <= ?) OR "
                 f"(state = 'running' AND lease_until < ?)){kind_sql} ORDER BY id LIMIT ?{lock}")
         with self._write("claiming jobs"):  # type: ignore[attr-defined]
+            now = self._job_now()
+            params: list[Any] = [self._dt_in(now), self._dt_in(now), *(kinds or ()), limit]  # type: ignore[attr-defined]
             ids = [r["id"] for r in self._execute(pick, params).fetchall()]  # type: ignore[attr-defined]
             if not ids:
                 return []
@@ -86,14 +93,14 @@ class JobQueries:
             n = self._execute(  # type: ignore[attr-defined]
                 "UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = ? "
                 "WHERE id = ? AND state = 'running' AND worker = ?",
-                [self._dt_in(utcnow()), job_id, worker]).rowcount  # type: ignore[attr-defined]
+                [self._dt_in(self._job_now()), job_id, worker]).rowcount  # type: ignore[attr-defined]
         return bool(n)
 
     def fail_job(self, job_id: int, worker: str, error: str, backoff_s: float) -> str:
         """A try failed: queued again after ``backoff_s``, or dead after ``max_tries`` tries.
         Returns the new state ("queued", "dead", or "" when the lease was lost)."""
-        now = utcnow()
         with self._write(f"job {job_id}"):  # type: ignore[attr-defined]
+            now = self._job_now()
             row = self._execute(  # type: ignore[attr-defined]
                 "UPDATE jobs SET state = CASE WHEN tries >= max_tries THEN 'dead' ELSE 'queued' END, "
                 "run_after = ?, lease_until = NULL, last_error = ?, updated_at = ? "
@@ -106,8 +113,8 @@ class JobQueries:
         """Give a job back without counting the try: its worker lost the database mid-job (a
         restart, a dropped connection), which is no fault of the job. False when the lease was
         lost meanwhile."""
-        now = utcnow()
         with self._write(f"job {job_id}"):  # type: ignore[attr-defined]
+            now = self._job_now()
             n = self._execute(  # type: ignore[attr-defined]
                 "UPDATE jobs SET state = 'queued', tries = CASE WHEN tries > 0 THEN tries - 1 ELSE 0 END, "
                 "run_after = ?, lease_until = NULL, last_error = ?, updated_at = ? "

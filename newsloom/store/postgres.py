@@ -231,6 +231,10 @@ class PostgresStore(SQLStore):
     def _dt_in(self, value: datetime | None) -> Any:
         return value
 
+    def _job_now(self) -> datetime:
+        # the database server's clock (store/_jobs.py): called inside the writing transaction
+        return self._execute("SELECT clock_timestamp() AS t").fetchone()["t"]
+
     def _fts_columns(self, article: Article) -> list[tuple[str, str, list[Any]]]:
         # Folded in Python, not by the database, so matching does not depend on the database
         # locale and treats accents like SQLite's FTS5 does.

@@ -102,3 +102,23 @@ def test_only_the_serial_lock_holder_executes_due_removals(pg: str, monkeypatch)
         wb.step()
         wa.step()  # within removals_every_s: not again
         assert calls == ["x"] and wa.totals.removals == 1 and wb.totals.removals == 0
+
+
+def test_a_worker_whose_clock_jumps_takes_no_live_lease_and_runs_no_backoff_early(pg: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL leases and back-offs are read on the database's clock, the one every
+    worker shares: a worker whose own clock runs an hour ahead neither takes over a job another
+    worker holds nor runs a job still backing off."""
+    from datetime import timedelta
+
+    from newsloom.models import utcnow
+    from newsloom.store import _jobs
+
+    with open_store(pg) as store:
+        enqueue(store, PROCESS_PAGE, {"url": "held"})
+        enqueue(store, PROCESS_PAGE, {"url": "backing off"}, max_tries=5)
+        [held] = store.claim_jobs("w1", lease_s=60)
+        [failing] = store.claim_jobs("w1", lease_s=60)
+        assert store.fail_job(failing.id, "w1", "boom", backoff_s=600) == "queued"
+        monkeypatch.setattr(_jobs, "utcnow", lambda: utcnow() + timedelta(hours=1))
+        assert store.claim_jobs("jumped") == []
+        assert store.finish_job(held.id, "w1")
