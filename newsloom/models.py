@@ -8,12 +8,31 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 
+_CLOCK_OFFSET_S = 0.0  # see set_clock_offset
+
+
 def utcnow() -> datetime:
+    """Now, in UTC, on the clock this process agreed to use (this machine's, unless a worker
+    aligned it to its database's with :func:`set_clock_offset`)."""
+    if _CLOCK_OFFSET_S:
+        return datetime.now(timezone.utc) + timedelta(seconds=_CLOCK_OFFSET_S)
     return datetime.now(timezone.utc)
+
+
+def set_clock_offset(seconds: float) -> None:
+    """Make :func:`utcnow` run ``seconds`` ahead of this machine's clock: a ``newsloom worker``
+    on PostgreSQL follows the database server's clock, the one all workers share, so feed due
+    times, fetch dates and heartbeats agree across machines whatever each machine's clock does."""
+    global _CLOCK_OFFSET_S
+    _CLOCK_OFFSET_S = float(seconds)
+
+
+def clock_offset() -> float:
+    return _CLOCK_OFFSET_S
 
 
 @dataclass

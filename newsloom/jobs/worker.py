@@ -22,12 +22,13 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from newsloom.config import Settings
 from newsloom.errors import NewsloomError, StoreError, StoreFull, StoreUnavailable
 from newsloom.jobs.queue import FETCH_FEED, PROCESS_PAGE, Job, backoff_s, payload
 from newsloom.jobs.scheduler import schedule_due_feeds
-from newsloom.models import RawDocument
+from newsloom.models import RawDocument, clock_offset, set_clock_offset
 from newsloom.pipeline import Pipeline
 from newsloom.store import Store
 
@@ -61,6 +62,8 @@ class Worker:
         self._removals_at = 0.0
         self._serial_connection = 0  # store.connects when the serial lock was taken
         self.outage_backoff_s = (1.0, 60.0)  # first and longest pause while the database is away
+        self.clock_every_s, self.clock_tolerance_s = 30.0, 2.0  # see _align_clock
+        self._clock_at = 0.0
 
     # --- one job ---------------------------------------------------------------------------------
     def _run(self, job: Job) -> str:
@@ -84,8 +87,28 @@ class Worker:
             return "fetched" if not summary.errors or len(summary.errors) < sum(summary.counts.values()) else "error"
         raise NewsloomError(f"job {job.id}: unknown kind {job.kind!r}")
 
+    def _align_clock(self) -> None:
+        """Follow the database server's clock (PostgreSQL): measured every ``clock_every_s``,
+        the offset is applied to this process's ``utcnow`` when it differs by more than
+        ``clock_tolerance_s`` from the one in use, with one log line saying by how much. A
+        machine whose clock jumps or drifts then neither fetches feeds early nor dates its
+        work wrongly; the queue's leases read the server's clock directly (store/_jobs.py)."""
+        server_clock = getattr(self.store, "server_clock", None)
+        if server_clock is None or time.monotonic() < self._clock_at:
+            return
+        self._clock_at = time.monotonic() + self.clock_every_s
+        before = datetime.now(UTC)
+        server = server_clock()
+        after = datetime.now(UTC)
+        offset = (server - (before + (after - before) / 2)).total_seconds()
+        if abs(offset - clock_offset()) > self.clock_tolerance_s:
+            log.warning("this machine's clock is %+.1f s off the database server's; following the server's",
+                        -offset, extra={"event": "clock_offset", "offset_s": round(offset, 3)})
+            set_clock_offset(offset if abs(offset) > self.clock_tolerance_s else 0.0)
+
     def step(self) -> int:
         """Claim a batch, run it, then give stories to what is owed. Returns jobs claimed."""
+        self._align_clock()
         if self.schedule:
             schedule_due_feeds(self.store)
         jobs = self.store.claim_jobs(self.name, self.batch, self.lease_s)  # type: ignore[attr-defined]

@@ -235,6 +235,10 @@ class PostgresStore(SQLStore):
         # the database server's clock (store/_jobs.py): called inside the writing transaction
         return self._execute("SELECT clock_timestamp() AS t").fetchone()["t"]
 
+    def server_clock(self) -> datetime:
+        """The database server's clock now (a worker aligns its own to it: jobs/worker.py)."""
+        return self._one("SELECT clock_timestamp() AS t")["t"]
+
     def _fts_columns(self, article: Article) -> list[tuple[str, str, list[Any]]]:
         # Folded in Python, not by the database, so matching does not depend on the database
         # locale and treats accents like SQLite's FTS5 does.

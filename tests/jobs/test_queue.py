@@ -122,3 +122,38 @@ def test_a_worker_whose_clock_jumps_takes_no_live_lease_and_runs_no_backoff_earl
         monkeypatch.setattr(_jobs, "utcnow", lambda: utcnow() + timedelta(hours=1))
         assert store.claim_jobs("jumped") == []
         assert store.finish_job(held.id, "w1")
+
+
+def test_a_worker_follows_the_database_clock(pg: str, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A worker on a machine whose clock is an hour behind aligns its process clock to the
+    database server's (one log line), so the feeds it schedules are the ones due by the shared
+    clock; a clock within tolerance is left alone."""
+    import logging
+    from datetime import UTC, datetime, timedelta
+
+    from newsloom import models
+    from newsloom.config import Settings
+    from newsloom.jobs.worker import Worker
+
+    real_now = datetime.now
+    try:
+        with open_store(pg) as store:
+            worker = Worker(store, Settings(stories=False), name="w", schedule=False)
+            worker._align_clock()
+            assert models.clock_offset() == 0.0  # same machine: within tolerance
+
+            class Behind(datetime):
+                @classmethod
+                def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+                    return real_now(tz) - timedelta(hours=1)
+
+            monkeypatch.setattr("newsloom.jobs.worker.datetime", Behind)
+            monkeypatch.setattr(models, "datetime", Behind)
+            worker._clock_at = 0.0
+            with caplog.at_level(logging.WARNING, logger="newsloom"):
+                worker._align_clock()
+            assert 3590 < models.clock_offset() < 3610
+            assert abs((models.utcnow() - real_now(UTC)).total_seconds()) < 5  # the server's time
+            assert "clock is -3600" in caplog.text
+    finally:
+        models.set_clock_offset(0.0)
