@@ -75,8 +75,17 @@ class MicroCache:
 
     def put(self, key: tuple[str, str, str], status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         kept = [(k, v) for k, v in headers if k in _KEEP_HEADERS]
+        now = time.monotonic()
         with self._lock:
-            self._items[key] = (time.monotonic() + self.seconds, status, kept, body)
+            self._items[key] = (now + self.seconds, status, kept, body)
             self._items.move_to_end(key)
             while len(self._items) > self.size:
+                self._items.popitem(last=False)
+            # pages nobody asked for again since their stale window ended: least recently used
+            # first, so the sweep stops at the first one still usable (a long-running server
+            # would otherwise hold ``size`` pages, ~100 MB of story pages, for good)
+            while self._items:
+                oldest = next(iter(self._items.values()))
+                if oldest[0] + self.stale_seconds >= now:
+                    break
                 self._items.popitem(last=False)

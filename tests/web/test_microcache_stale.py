@@ -89,3 +89,18 @@ def test_revalidation_ignores_the_readers_etag() -> None:
         time.sleep(0.3)
         c.get("/p", headers={"If-None-Match": '"x"'})
         assert _until(lambda: c.get("/p").text == "render 2")
+
+
+def test_pages_past_their_stale_window_do_not_stay_in_memory(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A long-running server meets thousands of story pages once each: a page nobody asked for
+    again since its stale window ended is dropped at the next put, not kept until ``size``."""
+    clock = {"t": 1000.0}
+    monkeypatch.setattr("newsloom.web.microcache.time.monotonic", lambda: clock["t"])
+    cache = MicroCache(2.0, size=4096)  # stale window 20 s
+    for i in range(100):
+        cache.put((f"/stories/{i}", "", "en"), 200, [], b"x" * 1000)
+        clock["t"] += 0.5  # two pages a second, each read once
+    assert len(cache._items) <= 45  # the last ~22 s of pages, not all 100
+    clock["t"] += 60
+    cache.put(("/", "", "en"), 200, [], b"front")
+    assert list(cache._items) == [("/", "", "en")]
