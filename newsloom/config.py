@@ -67,9 +67,10 @@ class Settings:
     # found through the store at any age.
     near_duplicate_window: int = 200_000
     # where near-duplicates are looked up: "memory" (this process's own index, the newest
-    # near_duplicate_window articles), "store" (the LSH keys of every article in the database,
-    # shared by every worker and process: migration 0009), "auto" = store on PostgreSQL, memory
-    # on SQLite
+    # near_duplicate_window articles), "store" (the LSH keys of the newest near_duplicate_window
+    # articles in the database, shared by every worker and process: migration 0009; older keys
+    # are pruned by the periodic maintenance of run/worker), "auto" = store on PostgreSQL,
+    # memory on SQLite
     near_duplicate_index: str = "auto"
     # newest articles whose vectors semantic search keeps in memory (2 kB each; 0 = all):
     # older articles are still found by their words (full-text search)

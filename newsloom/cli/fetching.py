@@ -216,6 +216,7 @@ def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: boo
             _takedowns(store, pipeline)  # publisher removal requests: verify, execute, alarm
             from newsloom.cli.takedown import recrawl_after_pass  # articles due again: retract / revise
             recrawl_after_pass(store, pipeline)
+            _prune_neardup(pipeline)  # the shared near-duplicate keys kept to the window
 
         def on_sleep(seconds: float) -> None:
             at = utcnow() + timedelta(seconds=seconds)
@@ -274,6 +275,22 @@ def _takedowns(store: Any, pipeline: Pipeline) -> None:
                   "(expired or disallowed)", markup=False)
     if rep.overdue:
         err.print(f"ALARM: takedown request(s) past the deadline: {', '.join(map(str, rep.overdue))}", markup=False)
+
+
+def _prune_neardup(pipeline: Pipeline) -> None:
+    """After each pass: the keys of articles outside ``near_duplicate_window`` deleted from the
+    shared near-duplicate index (PostgreSQL, or near_duplicate_index = "store"), a bounded
+    batch a pass; the in-memory index bounds itself."""
+    from newsloom.errors import StoreFull, StoreUnavailable
+
+    if pipeline._deduper is None:
+        return
+    try:
+        pipeline._deduper.prune()
+    except (StoreFull, StoreUnavailable):
+        raise
+    except NewsloomError as exc:
+        err.print(f"near-duplicate keys: {exc}", markup=False)
 
 
 def _tdmrep(store: Any) -> None:

@@ -66,6 +66,8 @@ class Deduper:
     every worker sees every other's articles (and keeps no index in memory). The pipeline then
     calls :meth:`confirm` and :meth:`add` inside the transaction that stores the article: the
     first locks the text's keys and looks again, the second writes its keys (store/_neardup.py).
+    Like the in-memory index, the table keeps the newest ``near_duplicate_window`` articles:
+    :meth:`prune`, run by the process's periodic maintenance, deletes the keys of older ones.
     """
 
     def __init__(self, store: Store, settings: Settings | None = None, shared: bool | None = None):
@@ -190,6 +192,17 @@ class Deduper:
             self.store.set_neardup_keys(article_id, [])  # type: ignore[attr-defined]
             return
         self.index.remove(article_id)
+
+    def prune(self, max_batches: int = 20) -> int:
+        """Shared index: delete from the store the keys of articles outside the window (the
+        newest ``near_duplicate_window`` by id, as :meth:`rebuild` reads them), a bounded amount
+        a call (``store/_neardup.py``), so the table stops growing with the archive. Called
+        periodically by the process's maintenance (``newsloom run`` after each pass; the
+        worker holding the serial lock). In memory the index bounds itself: nothing to do.
+        Returns rows deleted."""
+        if not self.shared or not self.index.max_items:
+            return 0
+        return int(self.store.prune_neardup_keys(self.index.max_items, max_batches=max_batches))  # type: ignore[attr-defined]
 
     # --- decisions --------------------------------------------------------------------------
     @staticmethod

@@ -11,7 +11,8 @@ process, so workers store articles without stories, and whichever worker holds t
 advisory lock ``serial`` (taken once, held for the life of its connection; a killed holder's lock is
 freed with its connection and another worker takes over) runs ``StoryService.catch_up()`` after
 its jobs: every stored article without a story gets one, in id order. It also executes due
-publisher removal requests, so they are carried out once, by one process."""
+publisher removal requests, so they are carried out once, by one process, and keeps the shared
+near-duplicate keys to the window (``Deduper.prune``)."""
 
 from __future__ import annotations
 
@@ -173,6 +174,7 @@ class Worker:
         if time.monotonic() >= self._removals_at:
             self._removals_at = time.monotonic() + self.removals_every_s
             self.execute_due_removals()
+            self.prune_neardup_keys()
 
     def execute_due_removals(self) -> None:
         """Verified publisher removal requests carried out, pending ones re-verified, overdue
@@ -190,6 +192,22 @@ class Worker:
         if rep.overdue:
             log.error("ALARM: takedown request(s) past the deadline: %s", ", ".join(map(str, rep.overdue)),
                       extra={"event": "takedown_overdue", "requests": list(rep.overdue)})
+
+    def prune_neardup_keys(self) -> int:
+        """The shared near-duplicate index kept to ``near_duplicate_window`` articles (only this
+        worker, the serial lock's holder, prunes: no two workers contend for it); a bounded
+        batch each time, so a backlog is worked off over a few rounds. Returns rows deleted."""
+        try:
+            deleted = self.pipeline.deduper.prune()
+        except (StoreFull, StoreUnavailable):
+            raise
+        except StoreError as exc:  # e.g. a deadlock with a revision of an old article: next round
+            log.warning("pruning the near-duplicate keys: %s", exc, extra={"event": "neardup_prune_failed"})
+            return 0
+        if deleted:
+            log.debug("%d near-duplicate key rows of articles outside the window pruned", deleted,
+                      extra={"event": "neardup_pruned", "rows": deleted})
+        return deleted
 
     def run(self, stop: Callable[[], bool] = lambda: False, idle_s: float = 1.0,
             exit_when_idle: bool = False) -> WorkerTotals:

@@ -22,6 +22,8 @@ from typing import Any
 #: The first int4 of PostgreSQL's two-key advisory locks ("NLMH"): keeps these locks apart from
 #: the one-bigint locks newsloom takes elsewhere (``try_singleton_lock``, migrations).
 _LOCK_SPACE = 0x4E4C4D48
+#: the first int4 of the lock that lets one process prune at a time ("NLPR")
+_PRUNE_SPACE = 0x4E4C5052
 #: candidates read per lookup, those sharing the most keys first: the bound matters only for a
 #: text with thousands of stored near-copies, where the best of them are among the first
 _CANDIDATES = 200
@@ -104,6 +106,40 @@ class NearDupQueries:
             "JOIN articles a ON a.id = c.article_id WHERE a.status != 'removed' ORDER BY c.n DESC, a.id",
             [*unique, limit])
         return [(int(r["id"]), r["minhash"], r["duplicate_of"]) for r in rows]
+
+    def prune_neardup_keys(self, window: int, articles_per_batch: int = 500, max_batches: int = 20) -> int:
+        """Delete the keys of articles outside the near-duplicate window: ids at or below the
+        newest article's id minus ``window``, the articles ``Deduper.rebuild`` leaves out of an
+        in-memory index (whose copies are therefore no longer looked for). Each batch is one
+        short transaction over at most ``articles_per_batch`` articles' keys (a range of the
+        ``article_id`` index), at most ``max_batches`` a call: a backlog is worked off over
+        several calls and no call holds locks for long. Writers seldom touch these rows (their advisory
+        locks are on keys, and they write new articles' rows; only a revision of an article that
+        old rewrites its rows, which the next prune removes again), so pruning waits on nothing. PostgreSQL: one process prunes at a time, under a transaction-
+        scoped try-lock; another that finds it taken returns at once. Returns rows deleted."""
+        if window < 1:
+            return 0
+        newest = self._rows("SELECT max(id) AS n FROM articles")[0]["n"]  # type: ignore[attr-defined]
+        if newest is None or int(newest) - window < 1:
+            return 0
+        cutoff = int(newest) - window  # keys of ids <= cutoff go
+        deleted, low = 0, 0
+        for _ in range(max_batches):
+            with self._write("pruning near-duplicate keys"):  # type: ignore[attr-defined]
+                if self._skip_locked and not self._execute(  # type: ignore[attr-defined]
+                        "SELECT pg_try_advisory_xact_lock(?, 0) AS ok", [_PRUNE_SPACE]).fetchone()["ok"]:
+                    return deleted  # another process is pruning
+                # from the lowest id left (an index seek past the ranges already emptied)
+                row = self._execute("SELECT min(article_id) AS n FROM neardup_keys WHERE article_id >= ?",  # type: ignore[attr-defined]
+                                    [low]).fetchone()
+                if row["n"] is None or int(row["n"]) > cutoff:
+                    return deleted
+                low = int(row["n"])
+                high = min(low + articles_per_batch, cutoff + 1)
+                deleted += self._execute("DELETE FROM neardup_keys WHERE article_id >= ? AND article_id < ?",  # type: ignore[attr-defined]
+                                         [low, high]).rowcount
+                low = high
+        return deleted
 
     def count_neardup_keys(self) -> int:
         row = self._rows("SELECT count(*) AS n FROM neardup_keys")  # type: ignore[attr-defined]
