@@ -58,6 +58,12 @@ class Settings:
     # the same priority as the web server), so on shared cores the reader's requests go first
     # and an idle machine still gives the pipeline all of its CPU (newsloom.priority)
     pipeline_nice: int = 10
+    # `ingest --queue`: at most this many jobs of the back-fill open (queued or running) at a
+    # time; past it queuing waits for the workers (0 = queue the whole archive at once)
+    ingest_queue_ahead: int = 5000
+    # `worker` and `run` at start-up: how long to keep trying a database that cannot be reached
+    # (PostgreSQL not up yet), with back-off and a log line a try, before giving up (0 = once)
+    connect_timeout_s: float = 60.0
     # extraction / dedupe
     min_text_chars: int = 200
     near_duplicate_threshold: float = 0.8
@@ -138,6 +144,10 @@ class Settings:
         if out.near_duplicate_index not in ("auto", "memory", "store"):
             raise ConfigError(f"setting near_duplicate_index={out.near_duplicate_index!r}: "
                               "expected auto, memory or store")
+        if out.ingest_queue_ahead < 0:
+            raise ConfigError(f"setting ingest_queue_ahead={out.ingest_queue_ahead!r}: expected 0 (no bound) or more")
+        if out.connect_timeout_s < 0:
+            raise ConfigError(f"setting connect_timeout_s={out.connect_timeout_s!r}: expected seconds, 0 or more")
         if not 0 <= out.pipeline_nice <= 19:
             raise ConfigError(f"setting pipeline_nice={out.pipeline_nice!r}: expected 0 to 19")
         return out

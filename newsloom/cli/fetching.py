@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -99,11 +100,15 @@ def fetch(feed_ids: tuple[int, ...]) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--queue", is_flag=True,
               help="PostgreSQL: queue every record as a job for `newsloom worker`s (a re-run queues "
-                   "nothing twice) and wait until they are done.")
+                   "nothing twice; past ingest_queue_ahead open jobs it waits for the workers) and wait "
+                   "until they are done.")
 @click.option("--workers", type=click.IntRange(0, 64), default=None,
               help="With --queue: also run N workers here until the archive is done. Without: "
                    "extraction processes (default: the workers setting, 0 = one per core).")
-@click.option("--no-wait", is_flag=True, help="With --queue: return once every record is queued.")
+@click.option("--no-wait", is_flag=True,
+              help="With --queue: return once every record is queued, without waiting for the jobs. "
+                   "At most ingest_queue_ahead jobs (default 5,000) are open at a time, so a larger "
+                   "archive still waits for workers (running elsewhere) to make room.")
 @db_option
 def ingest(paths: tuple[Path, ...], queue: bool, workers: int | None, no_wait: bool) -> None:
     """Store articles from files: .html/.htm, .txt, .warc/.warc.gz, .jsonl."""
@@ -139,17 +144,32 @@ def _ingest_queued(paths: tuple[Path, ...], workers: int, wait: bool) -> None:
         def on_queued(q: Any) -> None:
             bar.update(reading, completed=q.records, description=f"queueing: {q.added:,} new, {q.before:,} queued before")
 
+        ahead = settings().ingest_queue_ahead
+        stalled: dict[str, Any] = {"open": None, "since": time.monotonic(), "told": False}
+
+        def on_waiting(open_jobs: int) -> None:
+            bar.update(reading, description=f"waiting for workers: {open_jobs:,} jobs open (at most {ahead:,})")
+            if open_jobs != stalled["open"]:
+                stalled.update(open=open_jobs, since=time.monotonic())
+            elif not stalled["told"] and time.monotonic() - stalled["since"] > 60:
+                stalled["told"] = True  # once: queuing may wait here for as long as no worker runs
+                err.print(f"ingest --queue: waiting for workers: {open_jobs:,} jobs open (ingest_queue_ahead "
+                          f"{ahead:,}) and none taken for a minute; is a `newsloom worker` running?", markup=False)
+
         def on_counts(counts: dict[str, int]) -> None:
             finished = counts.get("done", 0) + counts.get("dead", 0)
             bar.update(done, visible=True, total=sum(counts.values()), completed=finished,
                        description=f"done ({counts.get('running', 0):,} running, {counts.get('dead', 0):,} dead)")
 
         report = queue_archive(store, settings(), paths, workers=workers, wait=wait, on_queued=on_queued,
-                               on_counts=on_counts)
+                               on_counts=on_counts, on_waiting=on_waiting)
     q, c = report.queued, report.counts
     out.print(f"ingest --queue: {plural(q.records, 'record')} read, {q.added:,} queued now, {q.before:,} "
               f"queued before; jobs {c.get('done', 0):,} done, {report.open:,} open, {c.get('dead', 0):,} dead",
               markup=False)
+    if q.waited_s >= 1:
+        out.print(f"queuing waited {q.waited_s:,.0f}s for workers (at most {settings().ingest_queue_ahead:,} "
+                  "jobs open at a time: ingest_queue_ahead)", markup=False)
     for line in q.errors[:10]:
         out.print(f"  [error] {line}", markup=False)
     if len(q.errors) > 10:

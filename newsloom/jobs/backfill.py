@@ -9,13 +9,20 @@ in any state is never queued again (``enqueue_batch``), so a re-run after an int
 the command or of the workers) queues only what was not queued yet; the jobs already done are
 not run again. Each file's jobs form a batch (``ingest:<fingerprint>``), whose counts by state
 are the command's progress. The record travels in the job (body base64), so workers on other
-machines need no access to the file."""
+machines need no access to the file.
+
+Back-pressure: with ``ahead`` (the ``ingest_queue_ahead`` setting), no more than that many jobs
+of the back-fill are open (queued or running) at a time: before queuing a chunk of new records,
+queuing waits until the workers have taken enough (``on_wait`` hears the open count each time),
+so an archive of millions never sits in the jobs table at once. Records already queued by an
+earlier run are skipped without waiting."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -97,13 +104,15 @@ def run_record(pipeline: Any, data: dict[str, Any]) -> str:
 @dataclass
 class Queued:
     """What ``enqueue_paths`` did: records read, jobs added now, records already queued before
-    (by an earlier run: queued, running, done or dead), unreadable records, and the batches."""
+    (by an earlier run: queued, running, done or dead), unreadable records, the batches, and
+    the seconds queuing waited for the workers (back-pressure)."""
 
     records: int = 0
     added: int = 0
     before: int = 0
     errors: list[str] = field(default_factory=list)
     batches: list[str] = field(default_factory=list)
+    waited_s: float = 0.0
 
 
 def _key(fp: str, path: Path, where: str) -> str:
@@ -111,13 +120,32 @@ def _key(fp: str, path: Path, where: str) -> str:
     return f"ingest:{fp}{position or '@0'}"
 
 
+def _wait_for_room(store: Store, q: Queued, new: int, ahead: int,
+                   on_wait: Callable[[int], None] | None, poll_s: float) -> None:
+    """Until ``new`` more jobs keep the back-fill's open jobs within ``ahead``."""
+    started = None
+    while (open_jobs := store.open_batch_jobs(q.batches)) + new > ahead:  # type: ignore[attr-defined]
+        started = started or time.monotonic()
+        if on_wait:
+            on_wait(open_jobs)
+        time.sleep(poll_s)
+    if started is not None:
+        q.waited_s += time.monotonic() - started
+
+
 def enqueue_paths(store: Store, paths: Iterable[Path], max_tries: int = MAX_TRIES,
-                  on_chunk: Callable[[Queued], None] | None = None) -> Queued:
+                  on_chunk: Callable[[Queued], None] | None = None, ahead: int = 0,
+                  on_wait: Callable[[int], None] | None = None, poll_s: float = 0.5) -> Queued:
     """Queue every readable record of ``paths`` (files and folders, as ``ingest`` reads them)
     as a ``process-page`` job, ``CHUNK`` records per transaction; ``on_chunk`` hears the
-    totals after each. Unreadable records are reported in ``errors``, never queued."""
+    totals after each. Unreadable records are reported in ``errors``, never queued. ``ahead``
+    (0: no bound) bounds the back-fill's open jobs: past it, queuing waits for the workers,
+    calling ``on_wait(open jobs)`` every ``poll_s`` seconds."""
     if not hasattr(type(store), "enqueue_batch"):
         raise NewsloomError(f"{getattr(store, 'url', store)}: this store has no job queue")
+    if ahead < 0:
+        raise NewsloomError(f"ingest_queue_ahead={ahead}: expected 0 (no bound) or more")
+    chunk = min(CHUNK, ahead) if ahead else CHUNK
     q = Queued()
     for path in files_of(paths):
         if not path.is_file():  # missing, or an unsupported name: the reader says why
@@ -134,6 +162,10 @@ def enqueue_paths(store: Store, paths: Iterable[Path], max_tries: int = MAX_TRIE
         pending: list[tuple[str, str]] = []
 
         def flush() -> None:
+            if ahead:  # back-pressure: only records not queued before need room
+                new = store.new_job_keys([k for k, _ in pending])  # type: ignore[attr-defined]
+                if new:
+                    _wait_for_room(store, q, len(new), ahead, on_wait, poll_s)
             added = store.enqueue_batch(PROCESS_PAGE, batch, pending, max_tries)  # type: ignore[attr-defined]
             q.added += added
             q.before += len(pending) - added
@@ -147,7 +179,7 @@ def enqueue_paths(store: Store, paths: Iterable[Path], max_tries: int = MAX_TRIE
                 continue
             q.records += 1
             pending.append((_key(fp, path, item.where), json.dumps(payload_of(item), ensure_ascii=False)))
-            if len(pending) >= CHUNK:
+            if len(pending) >= chunk:
                 flush()
         if pending:
             flush()

@@ -40,6 +40,26 @@ class BatchQueries:
                 added += row is not None
         return added
 
+    def new_job_keys(self, keys: Sequence[str]) -> list[str]:
+        """Those of ``keys`` that have no job in any state (what ``enqueue_batch`` would add)."""
+        known: set[str] = set()
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), 500):
+            chunk = unique[i : i + 500]
+            known.update(r["dedupe_key"] for r in self._rows(  # type: ignore[attr-defined]
+                f"SELECT dedupe_key FROM jobs WHERE dedupe_key IN ({', '.join('?' * len(chunk))})", chunk))
+        return [k for k in unique if k not in known]
+
+    def open_batch_jobs(self, batches: Sequence[str]) -> int:
+        """Jobs of these batches not finished yet (queued or running): how far the queue is ahead
+        of the workers (``ingest --queue`` waits while this is at its bound)."""
+        if not batches:
+            return 0
+        rows = self._rows(  # type: ignore[attr-defined]
+            f"SELECT count(*) AS n FROM jobs WHERE batch IN ({', '.join('?' * len(batches))}) "
+            "AND state IN ('queued', 'running')", list(batches))
+        return int(rows[0]["n"])
+
     def batch_counts(self, batches: Sequence[str]) -> dict[str, int]:
         """Jobs of these batches by state."""
         if not batches:
