@@ -84,6 +84,22 @@ def open_db(create: bool = False) -> Store:
     return open_store(settings().db, create=create)
 
 
+def connect_timeout_option(fn: F) -> F:
+    """--connect-timeout on the long-running commands (worker, run): see ``open_db_waiting``."""
+    return click.option("--connect-timeout", "connect_timeout", type=click.FloatRange(0, 86400), default=None,
+                        metavar="SECONDS",
+                        help="At start-up, keep trying a database that cannot be reached for this long, "
+                             "a log line a try, then exit 1 (default: the connect_timeout_s setting, 60).")(fn)
+
+
+def open_db_waiting(connect_timeout: float | None, create: bool = True) -> Store:
+    """``open_db``, waiting for a database that is not reachable yet (``app/connect.py``)."""
+    from newsloom.app.connect import open_store_waiting
+
+    timeout = settings().connect_timeout_s if connect_timeout is None else connect_timeout
+    return open_store_waiting(settings().db, create=create, timeout_s=timeout)
+
+
 def plural(n: int, singular: str, many: str | None = None) -> str:
     """'1 article', '2 articles'; ``many`` for irregular words."""
     return f"{n:,} {singular if n == 1 else (many or singular + 's')}"

@@ -10,7 +10,17 @@ from typing import Any
 import click
 
 from newsloom.app.sources import PollOutlook, ensure_default_sources, poll_outlook
-from newsloom.cli.common import db_option, err, open_db, out, plural, progress, settings
+from newsloom.cli.common import (
+    connect_timeout_option,
+    db_option,
+    err,
+    open_db,
+    open_db_waiting,
+    out,
+    plural,
+    progress,
+    settings,
+)
 from newsloom.errors import NewsloomError
 from newsloom.models import utcnow
 from newsloom.pipeline import Outcome, Pipeline, RunSummary
@@ -199,22 +209,25 @@ def _ingest_queued(paths: tuple[Path, ...], workers: int, wait: bool) -> None:
               help="Logs on stderr as text or as one JSON object a line.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
               show_default=True)
+@connect_timeout_option
 @db_option
 def run(once: bool, no_default_sources: bool, host: str, port: int, no_web: bool, log_format: str,
-        log_level: str) -> None:
+        log_level: str, connect_timeout: float | None) -> None:
     """The daemon: serve the web app while fetching due feeds, processing them, giving stories
     to what is owed and executing due removals, until SIGTERM/Ctrl-C (then the page in hand is
-    finished, the web server closed, and it exits 0). A restart continues where it stopped."""
+    finished, the web server closed, and it exits 0). A restart continues where it stopped. A
+    database not reachable at start-up is tried again for --connect-timeout seconds."""
     from newsloom.app import daemon
 
     restore_logging = daemon.setup_logging(log_format, log_level)
     try:
-        _run(once, no_default_sources, host, port, no_web)
+        _run(once, no_default_sources, host, port, no_web, connect_timeout)
     finally:
         restore_logging()
 
 
-def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: bool) -> None:
+def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: bool,
+         connect_timeout: float | None = None) -> None:
     from newsloom.app import daemon
 
     if not (once or no_web):
@@ -224,7 +237,7 @@ def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: boo
             raise NewsloomError(str(exc)) from None
     if once or no_web:  # serves nothing: all of it yields to a reader (else the processing thread does)
         lower_this_process(settings().pipeline_nice)
-    with open_db(create=True) as store:
+    with open_db_waiting(connect_timeout, create=True) as store:  # a database not up yet: waited for
         if not no_default_sources and (n := ensure_default_sources(store, settings()).added):
             out.print(f"first start: following {n} feeds from the default world source list")
         pipeline = Pipeline(store, settings())

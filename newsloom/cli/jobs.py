@@ -7,7 +7,7 @@ import signal
 
 import click
 
-from newsloom.cli.common import db_option, open_db, out, settings
+from newsloom.cli.common import connect_timeout_option, db_option, open_db, open_db_waiting, out, settings
 
 
 @click.command()
@@ -19,11 +19,14 @@ from newsloom.cli.common import db_option, open_db, out, settings
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
               show_default=True)
+@connect_timeout_option
 @db_option
 def worker(batch: int, lease_s: float, exit_when_idle: bool, no_schedule: bool, log_format: str,
-           log_level: str) -> None:
+           log_level: str, connect_timeout: float | None) -> None:
     """Claim jobs from the store's queue and run them until SIGTERM/Ctrl-C (the job in hand is
-    finished). Start any number, on any machine, against the same PostgreSQL."""
+    finished). Start any number, on any machine, against the same PostgreSQL. A database not
+    reachable at start-up is tried again for --connect-timeout seconds; once running, outages
+    are waited out."""
     from newsloom.app.daemon import setup_logging
     from newsloom.jobs.worker import Worker
 
@@ -37,7 +40,7 @@ def worker(batch: int, lease_s: float, exit_when_idle: bool, no_schedule: bool, 
         stopped.append(signal.Signals(signum).name)
 
     # open_store refuses a database whose schema is newer than this code ("upgrade newsloom")
-    with open_db(create=True) as store:
+    with open_db_waiting(connect_timeout, create=True) as store:
         w = Worker(store, settings(), batch=batch, lease_s=lease_s, schedule=not no_schedule)
         old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         from newsloom.app.status import Heartbeat  # `newsloom status` shows this process
