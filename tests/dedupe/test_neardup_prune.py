@@ -202,3 +202,58 @@ def test_two_processes_pruning_at_once_delete_each_row_once(pg: str) -> None:
     finally:
         for s in stores:
             s.close()
+
+
+def test_newsloom_run_prunes_after_its_pass(pg: str) -> None:
+    """`newsloom run --once` on PostgreSQL: 30 pages fetched from a loopback feed with a window of
+    8; after the pass its maintenance leaves the keys of the newest 8 articles."""
+    import os
+    import subprocess
+    import sys
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from newsloom.app.sources import add_source, check_new_feed
+
+    pages = {f"/p/{i}": _page(_words(i), f"Report {i}").encode() for i in range(30)}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            base = f"http://127.0.0.1:{self.server.server_address[1]}"
+            if self.path == "/feed.xml":
+                items = "".join(f"<item><title>Report {i}</title><link>{base}/p/{i}</link><guid>{i}</guid></item>"
+                                for i in range(30))
+                body, kind = (f"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><link>{base}/</link>"
+                              f"<description>d</description>{items}</channel></rss>").encode(), "application/rss+xml"
+            elif self.path in pages:
+                body, kind = pages[self.path], "text/html; charset=utf-8"
+            else:
+                self.send_response(404)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        with open_store(pg) as store:
+            add_source(store, Settings(db=pg), check_new_feed(f"http://127.0.0.1:{httpd.server_address[1]}/feed.xml",
+                                                               name="Loopback"))
+        env = {**os.environ, "NEWSLOOM_ALLOW_PRIVATE_NETWORKS": "true", "NEWSLOOM_REQUESTS_PER_SECOND_PER_HOST": "500",
+               "NEWSLOOM_WORKERS": "1", "NEWSLOOM_STORIES": "false", "NEWSLOOM_NEAR_DUPLICATE_WINDOW": "8"}
+        r = subprocess.run([sys.executable, "-m", "newsloom", "run", "--once", "--no-default-sources", "--db", pg],
+                           capture_output=True, text=True, timeout=240, env=env)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert r.returncode == 0, r.stdout + r.stderr
+    with open_store(pg) as store:
+        assert store.count_articles() == 30
+        newest = max(a.id for a in store.iter_articles())
+        assert _key_ids(store) == set(range(newest - 7, newest + 1))
