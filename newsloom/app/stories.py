@@ -179,9 +179,8 @@ def show_story(store: Store, story_id: int, reader_lang: str | None = None,
     """One story: articles grouped by language with copies under their original, the coverage
     matrix (who covered it, in which language and country, when), related stories."""
     story = resolve_story(store, story_id)
-    arts = [a for a in store.story_articles(int(story.id)) if a.status != "removed"]  # type: ignore[arg-type]
-    total = len(arts)
-    arts = arts[:_STORY_PAGE_ARTICLES]
+    # removed articles are never read: one disappears from the page as soon as it is removed
+    arts, total = store.story_page_articles(int(story.id), _STORY_PAGE_ARTICLES)  # type: ignore[arg-type, attr-defined]
     views = {a.id: ArticleView(a, snippet(a, snippet_chars)) for a in arts}
     by_id = {a.id: a for a in arts}
 

@@ -175,15 +175,18 @@ class ReaderQueries:
         ``(kind, value, story_id)`` key; story ids grow with time), so the cost is bounded."""
         names = [r["value"] for r in self._rows(
             "SELECT value FROM story_tags WHERE story_id = ? AND kind = 'name'", [story_id])]
-        counts: dict[int, int] = {}
-        for name in names:
-            rows = self._rows("SELECT story_id FROM story_tags WHERE kind = 'name' AND value = ? "
-                              "ORDER BY story_id DESC LIMIT ?", [name, _RELATED_PER_NAME])
-            for r in rows:
-                sid = int(r["story_id"])
-                if sid != story_id:
-                    counts[sid] = counts.get(sid, 0) + 1
-        best = sorted((sid for sid, n in counts.items() if n >= 2), key=lambda sid: (-counts[sid], -sid))
+        if len(names) < 2:
+            return []  # nothing can share two names with it
+        # one statement: each name's newest stories, counted by the database (a Python loop over
+        # up to 12 x 200 rows cost more than the queries)
+        walks = " UNION ALL ".join(
+            f"SELECT story_id FROM (SELECT story_id FROM story_tags WHERE kind = 'name' AND value = ? "
+            f"ORDER BY story_id DESC LIMIT ?) w{i}" for i in range(len(names)))
+        sql = (f"SELECT story_id, count(*) AS n FROM ({walks}) u WHERE story_id <> ? "
+               "GROUP BY story_id HAVING count(*) >= 2")
+        params: list[Any] = [p for name in names for p in (name, _RELATED_PER_NAME)] + [story_id]
+        counts = {int(r["story_id"]): int(r["n"]) for r in self._rows(sql, params)}
+        best = sorted(counts, key=lambda sid: (-counts[sid], -sid))
         found = self.story_cards(best[:limit * 2])
         return [found[i] for i in best[:limit * 2] if i in found and found[i].merged_into is None][:limit]
 
@@ -205,6 +208,20 @@ class ReaderQueries:
             sql = f"SELECT {_LIGHT_COLS} FROM articles a WHERE a.id IN ({', '.join('?' * len(chunk))}) ORDER BY a.id"
             out += [_light(r) for r in self._rows(sql, chunk)]
         return out
+
+    def story_page_articles(self, story_id: int, limit: int) -> tuple[list[Article], int]:
+        """The story's articles that are not removed, the first ``limit`` in arrival order, and
+        how many there are: with only what its page shows (``_PAGE``; no authors, images,
+        logs, names, quotes, signature or raw text to read and decode). Partial articles, for
+        showing only, never to be saved back."""
+        sql = (f"SELECT {_PAGE_COLS} FROM articles a WHERE a.story_id = ? AND a.status <> 'removed' "
+               "ORDER BY a.id LIMIT ?")
+        arts = [codec.from_row(Article, r, _PAGE) for r in self._rows(sql, [story_id, max(0, limit)])]
+        total = len(arts)
+        if total >= limit:  # more than the page shows, perhaps: count them
+            total = int(self._one("SELECT count(*) AS n FROM articles WHERE story_id = ? AND status <> 'removed'",
+                                  [story_id])["n"])
+        return arts, total
 
     def story_facets(self, kind: str, limit: int = 200) -> list[tuple[str, int]]:
         """The most common values of a story tag kind ('lang', 'country', 'source') with their
@@ -263,6 +280,13 @@ def _light(r: Any) -> Article:
         d.pop("fetched_at")
     return Article(**d, text=r["text"] or "")
 
+
+# what a story's page shows of an article (app/stories.py show_story, templates/_article.html)
+# and what its snippet is cut from (rights/policy.py snippet_for: description, text, rights)
+_PAGE = ("url", "title", "text", "canonical_url", "source_id", "source", "lang", "published", "updated",
+         "site_name", "description", "is_copy", "primary_url", "duplicate_of", "rights", "story_id", "lineage",
+         "lineage_of", "country", "status", "fetched_at")
+_PAGE_COLS = ", ".join(f"a.{c}" for c in ("id", *_PAGE))
 
 _CARD = ["id", "headlines", "languages", "countries", "sources", "first_seen", "last_updated", "article_count",
          "merged_into"]

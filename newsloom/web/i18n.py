@@ -124,6 +124,11 @@ def negotiate(accept_language: str | None) -> str:
     """The UI language for an Accept-Language header (q-values respected), else English."""
     if not accept_language:
         return DEFAULT
+    return _negotiate(accept_language) if len(accept_language) <= 200 else _negotiate.__wrapped__(accept_language)
+
+
+@lru_cache(maxsize=1024)  # browsers send a handful of distinct headers; asked 3 times a request
+def _negotiate(accept_language: str) -> str:
     prefs: list[tuple[float, int, str]] = []
     for i, part in enumerate(accept_language.split(",")[:20]):
         bits = part.strip().split(";")

@@ -131,3 +131,44 @@ def test_story_cards_carry_what_a_card_shows(url: str) -> None:
                     c.article_count, c.merged_into) == (s.id, s.headlines, s.languages, s.countries, s.sources,
                                                         s.first_seen, s.last_updated, s.article_count, s.merged_into)
             assert c.entities == [] and c.centroid is None  # not read
+
+
+def test_related_stories_count_shared_names_in_one_statement(url: str) -> None:
+    with open_store(url) as store:
+        fill(store)
+        store.save_story(story(6, 2, ["en"], ["US"], ["A"], ("Ana Lima", "Porto", "Rio")))
+        store.save_story(story(7, 2, ["en"], ["US"], ["A"], ("Porto",)))
+        # most shared names first, then the newest; one shared name is not enough
+        assert [s.id for s in store.related_stories(2)] == [6, 4, 1]
+        assert [s.id for s in store.related_stories(4)] == [6, 2]
+        assert store.related_stories(7) == [] and store.related_stories(3) == []
+        assert [s.id for s in store.related_stories(2, limit=1)] == [6]
+        store.save_story(Story(**{**story(6, 2, ["en"], ["US"], ["A"], ("Ana Lima", "Porto", "Rio")).__dict__,
+                                  "merged_into": 2}))
+        assert [s.id for s in store.related_stories(2)] == [4, 1]  # a merged story is not offered
+
+
+def test_story_page_articles_read_what_the_page_shows(url: str) -> None:
+    from newsloom.store._reader import _PAGE
+
+    with open_store(url) as store:
+        store.save_story(story(1, 0, ["en"], ["US"], ["A"]))
+        arts = [store.add_article(Article(
+            url=f"https://a.example.com/{i}", title=f"t{i}", text=f"body {i}", description=f"d{i}", lang="en",
+            source="A", country="US", story_id=1, authors=["X"], published=T0 + timedelta(hours=i),
+            entities=[{"text": "Ana", "type": "PER", "count": 1}], rights={"max_snippet": 50},
+            lineage="first" if i == 0 else "copy", lineage_of=None if i == 0 else 1)) for i in range(5)]
+        store.add_article(Article(url="https://a.example.com/other", title="other", story_id=None))
+        page, total = store.story_page_articles(1, 3)
+        assert [a.id for a in page] == [a.id for a in arts[:3]] and total == 5
+        full = store.get_article(arts[1].id)  # type: ignore[arg-type]
+        assert all(getattr(page[1], f) == getattr(full, f) for f in (*_PAGE, "id"))
+        assert page[1].authors == [] and page[1].entities == [] and page[1].raw_text is None  # not read
+        # a removed article is not read at all: it leaves the page and the count at once
+        gone = store.get_article(arts[1].id)  # type: ignore[arg-type]
+        gone.status = "removed"
+        store.update_article(gone)
+        page, total = store.story_page_articles(1, 3)
+        assert [a.id for a in page] == [arts[0].id, arts[2].id, arts[3].id] and total == 4
+        page, total = store.story_page_articles(1, 400)
+        assert len(page) == total == 4 and store.story_page_articles(99, 400) == ([], 0)
