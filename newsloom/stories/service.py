@@ -39,6 +39,7 @@ from newsloom.stories.spaces import (  # noqa: F401 - re-exported for callers of
 )
 from newsloom.stories.spaces import article_item as _item
 from newsloom.stories.spaces import lead_text as _lead
+from newsloom.stories.spaces import title_text as _title_text
 from newsloom.store.base import Store
 
 if TYPE_CHECKING:
@@ -142,15 +143,16 @@ class StoryService(StoryRecords, StoryResume):
             return self.model, self.embed([article])[0], None
         texts = [_lead(article, FALLBACK_LEAD_CHARS)]
         if want_title:
-            texts.append(" ".join((article.title or "").split()))
+            texts.append(_title_text(article))
         vecs = self._fallback_embedder().embed(texts)
         return FALLBACK_MODEL, centre_e5_vector(vecs[0]), centre_e5_vector(vecs[1]) if want_title else None
 
     def embed_title(self, article: Article) -> np.ndarray | None:
-        """The mean-centred e5-small vector of the title (the space every article shares)."""
+        """The mean-centred e5-small vector of the title, or of a short item whole (the space
+        every article shares; see ``newsloom.stories.spaces.title_text``)."""
         from newsloom.analyse.embed import centre_e5_vector
 
-        text = " ".join((article.title or "").split())
+        text = _title_text(article)
         if not text:
             return None
         return centre_e5_vector(self._fallback_embedder().embed([text])[0])

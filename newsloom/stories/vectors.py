@@ -22,6 +22,7 @@ import numpy as np
 from newsloom.config import Settings
 from newsloom.models import Article
 from newsloom.stories.spaces import FALLBACK_LEAD_CHARS, FALLBACK_MODEL, _NO_LANGUAGE, lead_text
+from newsloom.stories.spaces import title_text as _shared_text
 
 _ATTR = "_story_vectors"
 
@@ -46,7 +47,8 @@ def basis(article: Article) -> tuple[str | None, str]:
 
 
 def title_text(article: Article) -> str:
-    return " ".join((article.title or "").split())
+    """The text of the shared-space vector (``newsloom.stories.spaces.title_text``)."""
+    return _shared_text(article)
 
 
 def bridging(settings: Settings, model: str, covers_all: bool, forced: bool = False) -> bool:
@@ -66,7 +68,7 @@ def prepare(article: Article, settings: Settings) -> Prepared:
     if emb.covers(article.lang):
         lead = lead_text(article, DEFAULT_LEAD_CHARS)
         ready = Prepared(emb.name, basis(article), emb.embed([lead])[0])
-        if title is not None:  # as StoryService.embed_title: the title alone
+        if title is not None:  # as StoryService.embed_title (the title, or a short item whole)
             e5 = get_embedder(FALLBACK_MODEL, threads=settings.embed_threads)
             ready.title, ready.title_vector = title, centre_e5_vector(e5.embed([title])[0])
     else:  # as StoryService.embed_article: lead and title in one batch
