@@ -244,7 +244,7 @@ if _out:
         while True:
             time.sleep(120)
             if os.getpid() == _me:
-                tracemalloc.take_snapshot().dump(f"{_out}/snap-{k:03d}.tm")
+                tracemalloc.take_snapshot().dump(f"{_out}/snap-{_me}-{k:03d}.tm")  # the fork server runs this too
                 k += 1
 
     threading.Thread(target=_dump, daemon=True).start()
