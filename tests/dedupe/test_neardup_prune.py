@@ -6,14 +6,10 @@ found, and a copy of an article outside it is new (as with the in-memory index).
 
 from __future__ import annotations
 
-import random
 import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from store_backends import drop_schema, pg_schema_url, require_pg
+from neardup_pages import near_copy, page, words
 
 from newsloom.config import Settings
 from newsloom.dedupe.neardup import NearDupIndex
@@ -23,52 +19,11 @@ from newsloom.models import Article, RawDocument
 from newsloom.pipeline import Pipeline
 from newsloom.store import open_store
 
-WORDS = ("river council harbour minister railway budget storm village school hospital bridge court "
-         "farmers election museum factory police festival airport forest mayor union teachers drought "
-         "satellite market energy workers coast library tunnel vaccine").split()
 BANDS = NearDupIndex().bands
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    require_pg()
-    schema = f"newsloom_prune_{uuid.uuid4().hex[:12]}"
-    try:
-        yield pg_schema_url(schema)
-    finally:
-        drop_schema(schema)
-
-
-@pytest.fixture
-def pg() -> Iterator[str]:
-    require_pg()
-    schema = f"newsloom_prune_{uuid.uuid4().hex[:12]}"
-    try:
-        yield pg_schema_url(schema)
-    finally:
-        drop_schema(schema)
-
-
-def _words(seed: int, n: int = 160) -> list[str]:
-    rnd = random.Random(seed)
-    return [rnd.choice(WORDS) + str(rnd.randrange(50)) for _ in range(n)]
-
-
-def _page(words: list[str], title: str) -> str:
-    paras = [" ".join(words[i : i + 40]) + "." for i in range(0, len(words), 40)]
-    return (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
-            + "".join(f"<p>{p}</p>" for p in paras) + "</article></body></html>")
-
-
-def _raw(url: str, words: list[str], title: str) -> RawDocument:
-    return RawDocument(url=url, body=_page(words, title).encode(), content_type="text/html")
-
-
-def _copy(words: list[str]) -> list[str]:
-    return [*words[:-1], "changed"]  # one word of 160: Jaccard ~0.98
+def _raw(url: str, ws: list[str], title: str) -> RawDocument:
+    return RawDocument(url=url, body=page(ws, title).encode(), content_type="text/html")
 
 
 def _key_ids(store) -> set[int]:  # type: ignore[no-untyped-def]
@@ -80,7 +35,7 @@ def test_store_prunes_keys_outside_the_window_in_bounded_batches(db: str) -> Non
     with open_store(db) as store:
         ids = []
         for i in range(30):
-            a = store.add_article(Article(url=f"https://a.example/{i}", title=f"A{i}", text=" ".join(_words(i))))
+            a = store.add_article(Article(url=f"https://a.example/{i}", title=f"A{i}", text=" ".join(words(i))))
             store.set_neardup_keys(a.id, index.band_keys(index.signature(a.text or "")))
             ids.append(a.id)
         assert store.count_neardup_keys() == 30 * BANDS
@@ -93,9 +48,9 @@ def test_store_prunes_keys_outside_the_window_in_bounded_batches(db: str) -> Non
             pass
         assert _key_ids(store) == set(ids[-10:])  # exactly the newest 10 by id
         assert store.count_neardup_keys() == 10 * BANDS
-        near = index.band_keys(index.signature(" ".join(_copy(_words(29)))))
+        near = index.band_keys(index.signature(" ".join(near_copy(words(29)))))
         assert [c[0] for c in store.neardup_candidates(near)] == [ids[29]]
-        old = index.band_keys(index.signature(" ".join(_copy(_words(0)))))
+        old = index.band_keys(index.signature(" ".join(near_copy(words(0)))))
         assert store.neardup_candidates(old) == []
 
 
@@ -109,7 +64,7 @@ def test_pipeline_shared_index_bounded_and_copies_in_the_window_found(db: str, t
         pipeline = Pipeline(store, settings)
         assert pipeline.deduper.shared
         for i in range(n):
-            out = pipeline.process_raw(_raw(f"https://a.example/{i}", _words(i), f"Report {i}"))
+            out = pipeline.process_raw(_raw(f"https://a.example/{i}", words(i), f"Report {i}"))
             assert out.status == "new", out
             if i % 10 == 9:
                 pipeline.deduper.prune()
@@ -118,19 +73,19 @@ def test_pipeline_shared_index_bounded_and_copies_in_the_window_found(db: str, t
         assert store.count_neardup_keys() == window * BANDS
         newest = max(a.id for a in store.iter_articles())
         assert _key_ids(store) == set(range(newest - window + 1, newest + 1))
-        recent = pipeline.process_raw(_raw("https://b.example/recent", _copy(_words(n - 3)), "Copy"))
+        recent = pipeline.process_raw(_raw("https://b.example/recent", near_copy(words(n - 3)), "Copy"))
         assert recent.status == "near_duplicate"
         assert recent.of == store.find_article_by_url(f"https://a.example/{n - 3}").id
-        old = pipeline.process_raw(_raw("https://b.example/old", _copy(_words(2)), "Copy"))
+        old = pipeline.process_raw(_raw("https://b.example/old", near_copy(words(2)), "Copy"))
         assert old.status == "new"  # outside the window: the in-memory index forgets it too
     mem = Settings(db=f"sqlite:///{tmp_path / 'memory.db'}", stories=False, near_duplicate_window=window,
                    near_duplicate_index="memory")
     with open_store(mem.db) as store:  # the in-memory index, same window: the same verdicts
         p = Pipeline(store, mem)
         for i in range(n):
-            p.process_raw(_raw(f"https://a.example/{i}", _words(i), f"Report {i}"))
-        assert p.process_raw(_raw("https://b.example/recent", _copy(_words(n - 3)), "Copy")).status == "near_duplicate"
-        assert p.process_raw(_raw("https://b.example/old", _copy(_words(2)), "Copy")).status == "new"
+            p.process_raw(_raw(f"https://a.example/{i}", words(i), f"Report {i}"))
+        assert p.process_raw(_raw("https://b.example/recent", near_copy(words(n - 3)), "Copy")).status == "near_duplicate"
+        assert p.process_raw(_raw("https://b.example/old", near_copy(words(2)), "Copy")).status == "new"
 
 
 def test_worker_holding_the_serial_lock_prunes_while_two_work(pg: str) -> None:
@@ -140,7 +95,7 @@ def test_worker_holding_the_serial_lock_prunes_while_two_work(pg: str) -> None:
     settings = Settings(db=pg, stories=False, near_duplicate_window=window)
     with open_store(pg) as store:
         for i in range(n):
-            enqueue(store, PROCESS_PAGE, {"url": f"https://a.example/{i}", "html": _page(_words(i), f"Report {i}")})
+            enqueue(store, PROCESS_PAGE, {"url": f"https://a.example/{i}", "html": page(words(i), f"Report {i}")})
     stores = [open_store(pg) for _ in range(2)]
     try:
         workers = [Worker(s, settings, name=f"w{i}", schedule=False) for i, s in enumerate(stores)]
@@ -166,7 +121,7 @@ def test_worker_holding_the_serial_lock_prunes_while_two_work(pg: str) -> None:
         assert stores[0].count_neardup_keys() == window * BANDS
         # a copy of a recent article is still found, by either worker
         other = next(w for w in workers if w is not holder)
-        copy = other.pipeline.process_raw(_raw("https://b.example/1", _copy(_words(n - 1)), "Copy"))
+        copy = other.pipeline.process_raw(_raw("https://b.example/1", near_copy(words(n - 1)), "Copy"))
         assert copy.status == "near_duplicate"
     finally:
         for s in stores:
@@ -179,7 +134,7 @@ def test_two_processes_pruning_at_once_delete_each_row_once(pg: str) -> None:
     index = NearDupIndex()
     with open_store(pg) as store:
         for i in range(60):
-            a = store.add_article(Article(url=f"https://a.example/{i}", title=f"A{i}", text=" ".join(_words(i))))
+            a = store.add_article(Article(url=f"https://a.example/{i}", title=f"A{i}", text=" ".join(words(i))))
             store.set_neardup_keys(a.id, index.band_keys(index.signature(a.text or "")))
     stores = [open_store(pg) for _ in range(2)]
     try:
@@ -214,7 +169,7 @@ def test_newsloom_run_prunes_after_its_pass(pg: str) -> None:
 
     from newsloom.app.sources import add_source, check_new_feed
 
-    pages = {f"/p/{i}": _page(_words(i), f"Report {i}").encode() for i in range(30)}
+    pages = {f"/p/{i}": page(words(i), f"Report {i}").encode() for i in range(30)}
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:

@@ -4,14 +4,10 @@ storing near-duplicate pages at the same moment: exactly one original, the other
 
 from __future__ import annotations
 
-import random
 import threading
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from store_backends import drop_schema, pg_schema_url, require_pg
+from neardup_pages import near_copy, page, words
 
 from newsloom.config import Settings
 from newsloom.dedupe import Deduper
@@ -20,46 +16,12 @@ from newsloom.models import Article, RawDocument
 from newsloom.pipeline import Pipeline
 from newsloom.store import open_store
 
-WORDS = ("river council harbour minister railway budget storm village school hospital bridge court "
-         "farmers election museum factory police festival airport forest mayor union teachers drought "
-         "satellite market energy workers coast library tunnel vaccine").split()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    require_pg()
-    schema = f"newsloom_nd_{uuid.uuid4().hex[:12]}"
-    try:
-        yield pg_schema_url(schema)
-    finally:
-        drop_schema(schema)
-
-
-def _text(seed: int, n: int = 160) -> list[str]:
-    rnd = random.Random(seed)
-    return [rnd.choice(WORDS) + str(rnd.randrange(50)) for _ in range(n)]
-
-
-def _page(words: list[str], title: str) -> str:
-    paras = [" ".join(words[i : i + 40]) + "." for i in range(0, len(words), 40)]
-    return (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
-            + "".join(f"<p>{p}</p>" for p in paras) + "</article></body></html>")
-
-
-def _near_copy(words: list[str]) -> list[str]:
-    out = list(words)
-    out[-1] = "changed"  # one word of 160: Jaccard ~0.98
-    return out
-
 
 def test_store_keys_candidates_and_locks(db: str) -> None:
     index = NearDupIndex()
     with open_store(db) as store:
-        a = store.add_article(Article(url="https://a.example/1", title="A", text=" ".join(_text(1))))
-        b = store.add_article(Article(url="https://b.example/1", title="B", text=" ".join(_text(2))))
+        a = store.add_article(Article(url="https://a.example/1", title="A", text=" ".join(words(1))))
+        b = store.add_article(Article(url="https://b.example/1", title="B", text=" ".join(words(2))))
         sig_a = index.signature(a.text or "")
         keys_a = index.band_keys(sig_a)
         assert len(keys_a) == index.bands
@@ -67,7 +29,7 @@ def test_store_keys_candidates_and_locks(db: str) -> None:
         store.set_neardup_keys(b.id, index.band_keys(index.signature(b.text or "")))
         store.set_neardup_keys(a.id, keys_a)  # replacing is idempotent
         assert store.count_neardup_keys() == 2 * index.bands
-        near = index.band_keys(index.signature(" ".join(_near_copy(_text(1)))))
+        near = index.band_keys(index.signature(" ".join(near_copy(words(1)))))
         assert [c[0] for c in store.neardup_candidates(near)] == [a.id]
         assert store.neardup_candidates([]) == []
         with store.transaction():  # locks are taken inside a transaction and end with it
@@ -84,8 +46,8 @@ def test_shared_deduper_finds_another_process_articles(db: str) -> None:
         first = Pipeline(one, settings, with_stories=False)
         second = Pipeline(two, settings, with_stories=False)
         assert first.deduper.shared and second.deduper.shared
-        o1 = first.process_raw(RawDocument(url="https://a.example/x", body=_page(_text(7), "Storm").encode()))
-        o2 = second.process_raw(RawDocument(url="https://b.example/y", body=_page(_near_copy(_text(7)), "Storm").encode()))
+        o1 = first.process_raw(RawDocument(url="https://a.example/x", body=page(words(7), "Storm").encode()))
+        o2 = second.process_raw(RawDocument(url="https://b.example/y", body=page(near_copy(words(7)), "Storm").encode()))
         assert (o1.status, o2.status, o2.of) == ("new", "near_duplicate", o1.article_id)
 
 
@@ -112,8 +74,8 @@ def _race(db: str, mode: str, exact: bool = False) -> list[Article]:
                 return verdict
 
             p.deduper.check = checked  # type: ignore[method-assign]
-        words = _text(11)
-        pages = [_page(words, "Harbour storm"), _page(words if exact else _near_copy(words), "Harbour storm")]
+        ws = words(11)
+        pages = [page(ws, "Harbour storm"), page(ws if exact else near_copy(ws), "Harbour storm")]
         outcomes: list[object] = [None, None]
 
         def work(i: int) -> None:
