@@ -146,14 +146,14 @@ class SemanticIndex:
         if self._n == 0:
             return []
         q = self._embed(text)
-        full = self.limit and self._n >= self.limit
-        if full:
+        if self.limit and self._n >= self.limit:
             with self._lock:  # ring mode: rows are overwritten in place
-                sims, ids = self._mat @ q, self._ids.copy()
-        else:
-            n, mat, ids = self._n, self._mat, self._ids
-            sims = mat[:n] @ q
-            ids = ids[:n]
+                return self._best(self._mat @ q, self._ids, k)
+        n, mat, ids = self._n, self._mat, self._ids
+        return self._best(mat[:n] @ q, ids, k)
+
+    @staticmethod
+    def _best(sims: np.ndarray, ids: np.ndarray, k: int) -> list[tuple[int, float]]:
         top = np.argsort(-sims)[:k]
         cut = max(MIN_COSINE, float(sims[top[0]]) - COSINE_MARGIN)
         return [(int(ids[i]), float(sims[i])) for i in top if sims[i] >= cut]
