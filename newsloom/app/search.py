@@ -19,6 +19,7 @@ import numpy as np
 from newsloom.app.stories import BadQuery, since_of, snippet, source_name
 from newsloom.models import Article, Story
 from newsloom.store import _codec
+from newsloom.store._reader import LightRow
 from newsloom.store.base import Store
 
 log = logging.getLogger("newsloom.search")
@@ -42,6 +43,7 @@ _REFRESH_S = 5.0
 # costs per row (measured: 200 rows 33 ms, 50 rows 17 ms at 100,000 articles)
 _FTS_LIMIT = 100
 _QUERY_CACHE = 2048  # query vectors kept (~2 KB each)
+_GROUP_HITS = 8  # hits shown per story group
 
 
 class SemanticIndex:
@@ -198,7 +200,9 @@ def search(store: Store, query: str, *, semantic: SemanticIndex | None = None, l
     src = source_name(store, source_id) if source_id is not None else None
     if not text:
         return SearchResult(query, [], semantic is not None)
-    fts = store.search_light(text, limit=_FTS_LIMIT)  # type: ignore[attr-defined]
+    # matches as plain rows: about half are shown (20 groups, 8 hits a group), and only those
+    # become articles with a snippet
+    fts = store.search_rows(text, limit=_FTS_LIMIT)  # type: ignore[attr-defined]
     sem: list[tuple[int, float]] = []
     if semantic is not None:
         try:
@@ -208,33 +212,37 @@ def search(store: Store, query: str, *, semantic: SemanticIndex | None = None, l
     score: dict[int, float] = {}
     how: dict[int, str] = {}
     for rank, a in enumerate(fts):
-        score[a.id] = score.get(a.id, 0.0) + 1.0 / (_RRF_K + rank)  # type: ignore[index]
-        how[a.id] = "text"  # type: ignore[index]
+        score[a.id] = score.get(a.id, 0.0) + 1.0 / (_RRF_K + rank)
+        how[a.id] = "text"
     for rank, (aid, _) in enumerate(sem):
         score[aid] = score.get(aid, 0.0) + 1.0 / (_RRF_K + rank)
         how[aid] = "both" if aid in how else "meaning"
     known = {a.id: a for a in fts}
-    known.update({a.id: a for a in store.light_articles([i for i in score if i not in known])})  # type: ignore[attr-defined]
+    known.update({a.id: a for a in store.light_rows([i for i in score if i not in known])})  # type: ignore[attr-defined]
 
-    def keep(a: Article) -> bool:
+    def keep(a: LightRow) -> bool:
         if a.status == "removed" or (lang and a.lang != lang) or (country and (a.country or "").upper() != country.upper()):
             return False
         if src and a.source != src:
             return False
-        when = a.published or a.fetched_at
-        return not (since and when and when < since)
+        if not since:
+            return True
+        when = a.when()
+        return not (when and when < since)
 
     ranked = [known[i] for i in sorted(score, key=lambda i: -score[i]) if i in known and keep(known[i])]
     groups: dict[object, Group] = {}
     for a in ranked:
         key = a.story_id if a.story_id is not None else f"a{a.id}"
-        if key not in groups:
+        g = groups.get(key)
+        if g is None:
             if len(groups) >= limit:
                 continue
-            groups[key] = Group(None)
-        groups[key].hits.append(Hit(a, snippet(a, snippet_chars), how[a.id]))  # type: ignore[index]
+            g = groups[key] = Group(None)
+        if len(g.hits) < _GROUP_HITS:  # a group shows its best 8
+            art = a.article()
+            g.hits.append(Hit(art, snippet(art, snippet_chars), how[a.id]))
     stories = store.story_cards([k for k in groups if isinstance(k, int)])  # type: ignore[attr-defined]
     for k, g in groups.items():
         g.story = stories.get(k) if isinstance(k, int) else None
-        g.hits = g.hits[:8]
     return SearchResult(query, list(groups.values()), semantic is not None)

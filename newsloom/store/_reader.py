@@ -10,6 +10,7 @@ stored as rows (``story_tags``) when the story is saved, so the front page is on
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -191,23 +192,33 @@ class ReaderQueries:
         return [found[i] for i in best[:limit * 2] if i in found and found[i].merged_into is None][:limit]
 
     # --- search results as listed ---------------------------------------------------------------
-    def search_light(self, query: str, limit: int = 100) -> list[Article]:
+    def search_rows(self, query: str, limit: int = 100) -> list[LightRow]:
         """Full-text matches best first, with only what a result list shows (``text`` cut to
-        its first 600 characters; no JSON fields): reading whole rows cost ~0.5 ms an article."""
+        its first 600 characters; no JSON fields: reading whole rows cost ~0.5 ms an article),
+        as plain rows: a search reads 100 matches and shows about half, so an ``Article`` is
+        built (:meth:`LightRow.article`) only for a hit that is shown."""
         tokens = codec.search_tokens(codec.strip_nul(query))
         if not tokens or limit <= 0:
             return []
-        return [_light(r) for r in self._search(tokens, limit, _LIGHT_COLS)]  # type: ignore[attr-defined]
+        return [_row(r) for r in self._search(tokens, limit, _LIGHT_COLS)]  # type: ignore[attr-defined]
 
-    def light_articles(self, article_ids: Iterable[int]) -> list[Article]:
-        """:meth:`search_light`'s columns for these ids (unknown ids are skipped), in id order."""
+    def search_light(self, query: str, limit: int = 100) -> list[Article]:
+        """:meth:`search_rows` as (partial) articles."""
+        return [r.article() for r in self.search_rows(query, limit)]
+
+    def light_rows(self, article_ids: Iterable[int]) -> list[LightRow]:
+        """:meth:`search_rows`'s columns for these ids (unknown ids are skipped), in id order."""
         ids = sorted({int(i) for i in article_ids})
-        out: list[Article] = []
+        out: list[LightRow] = []
         for start in range(0, len(ids), _IN_CHUNK):
             chunk = ids[start:start + _IN_CHUNK]
             sql = f"SELECT {_LIGHT_COLS} FROM articles a WHERE a.id IN ({', '.join('?' * len(chunk))}) ORDER BY a.id"
-            out += [_light(r) for r in self._rows(sql, chunk)]
+            out += [_row(r) for r in self._rows(sql, chunk)]
         return out
+
+    def light_articles(self, article_ids: Iterable[int]) -> list[Article]:
+        """:meth:`light_rows` as (partial) articles."""
+        return [r.article() for r in self.light_rows(article_ids)]
 
     def story_page_articles(self, story_id: int, limit: int) -> tuple[list[Article], int]:
         """The story's articles that are not removed, the first ``limit`` in arrival order, and
@@ -222,6 +233,20 @@ class ReaderQueries:
             total = int(self._one("SELECT count(*) AS n FROM articles WHERE story_id = ? AND status <> 'removed'",
                                   [story_id])["n"])
         return arts, total
+
+    def story_feed_articles(self, story_id: int, limit: int = 100) -> list[Article]:
+        """The story's articles that are not removed, newest first (published, else fetched;
+        then id), the first ``limit``: with only what a feed entry shows and its snippet is cut
+        from (``_FEED``). Times of all are read, the rest of the newest ``limit`` only."""
+        sql = "SELECT id, published, fetched_at FROM articles WHERE story_id = ? AND status <> 'removed'"
+        newest = sorted(((codec.parse_dt(r["published"] or r["fetched_at"]), int(r["id"]))
+                         for r in self._rows(sql, [story_id])), reverse=True)[:max(0, limit)]
+        if not newest:
+            return []
+        ids = [i for _, i in newest]
+        sql = f"SELECT {_FEED_COLS} FROM articles a WHERE a.id IN ({', '.join('?' * len(ids))})"
+        found = {int(r["id"]): codec.from_row(Article, r, _FEED) for r in self._rows(sql, ids)}
+        return [found[i] for i in ids if i in found]
 
     def story_facets(self, kind: str, limit: int = 200) -> list[tuple[str, int]]:
         """The most common values of a story tag kind ('lang', 'country', 'source') with their
@@ -271,14 +296,34 @@ _LIGHT = ["id", "url", "title", "source", "source_id", "country", "lang", "publi
 _LIGHT_COLS = ", ".join(f"a.{c}" for c in _LIGHT) + ", substr(a.text, 1, 600) AS text"
 
 
-def _light(r: Any) -> Article:
-    d = {c: r[c] for c in _LIGHT}
-    for k in ("published", "fetched_at"):
-        d[k] = codec.parse_dt(d[k])
-    d["is_copy"] = bool(d["is_copy"])
-    if d["fetched_at"] is None:
-        d.pop("fetched_at")
-    return Article(**d, text=r["text"] or "")
+class LightRow(namedtuple("LightRow", [*_LIGHT, "text"])):
+    """One search match as read (``_LIGHT`` and the text's opening), values as the database
+    gives them (times as stored): enough to filter and group matches without building an
+    ``Article`` for each."""
+
+    __slots__ = ()
+
+    def when(self) -> datetime | None:
+        """``published``, else ``fetched_at``, as a UTC datetime."""
+        return codec.parse_dt(self.published or self.fetched_at)
+
+    def article(self) -> Article:
+        """A partial ``Article`` (only these fields; for showing, never for saving back)."""
+        d = dict(zip(self._fields, self))
+        d["published"] = codec.parse_dt(d["published"])
+        d["is_copy"] = bool(d["is_copy"])
+        d["text"] = d["text"] or ""
+        fetched = codec.parse_dt(d["fetched_at"])
+        if fetched is None:
+            del d["fetched_at"]
+        else:
+            d["fetched_at"] = fetched
+        return Article(**d)
+
+
+def _row(r: Any) -> LightRow:
+    # by position: a sqlite3.Row looked up by name compares each column name in turn
+    return LightRow._make(r.values() if isinstance(r, dict) else r)
 
 
 # what a story's page shows of an article (app/stories.py show_story, templates/_article.html)
@@ -287,6 +332,11 @@ _PAGE = ("url", "title", "text", "canonical_url", "source_id", "source", "lang",
          "site_name", "description", "is_copy", "primary_url", "duplicate_of", "rights", "story_id", "lineage",
          "lineage_of", "country", "status", "fetched_at")
 _PAGE_COLS = ", ".join(f"a.{c}" for c in ("id", *_PAGE))
+
+# what a story's feed shows of an article (web/feeds.py _article_entry) and its snippet's sources
+_FEED = ("url", "title", "text", "source_id", "source", "published", "updated", "description", "primary_url",
+         "rights", "country", "status", "fetched_at")
+_FEED_COLS = ", ".join(f"a.{c}" for c in ("id", *_FEED))
 
 _CARD = ["id", "headlines", "languages", "countries", "sources", "first_seen", "last_updated", "article_count",
          "merged_into"]

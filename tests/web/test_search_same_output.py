@@ -1,0 +1,203 @@
+"""What makes search and the story feed cheaper changes none of their output: matches are read
+as plain rows and only the hits shown become articles with a snippet (app/search.py), a row
+becomes the same article as before, and the story feed reads only the columns an entry shows.
+The references below are the code as it was before (search: commit 95906fb)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from store_backends import drop_schema, pg_schema_url, require_pg
+
+from newsloom.app import search as search_uc
+from newsloom.app import stories as uc
+from newsloom.app.search import Group, Hit, SearchResult, clean_query
+from newsloom.app.stories import since_of, snippet, source_name
+from newsloom.models import Article, Source, Story
+from newsloom.store import _codec, _reader, open_store
+from newsloom.web import create_app, feeds
+
+T0 = datetime(2026, 11, 20, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    if request.param == "postgres":
+        require_pg()
+        schema = f"newsloom_same_{uuid.uuid4().hex[:12]}"
+        url = pg_schema_url(schema)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('same') / 's.db'}"
+    try:
+        with open_store(url) as s:
+            _fill(s)
+            yield s
+    finally:
+        if request.param == "postgres":
+            drop_schema(schema)
+
+
+def _fill(s: Any) -> None:
+    srcs = [s.add_source(Source(name=f"Outlet {c}", url=f"https://{c.lower()}.example.com/", country=c,
+                                language=lang)) for c, lang in (("PT", "pt"), ("DE", "de"), ("US", "en"))]
+    descs = [None, "", "  \n ", "A harbour strike <b>described</b>."]
+    rights = [{}, {"nosnippet": True}, {"max_snippet": 30}, {"noarchive": True},
+              {"nosnippet_text": ["walked out"]}]
+    n = 0
+    for story_no in range(30):  # 30 stories (more than a page's 20 groups), the first with 12 hits
+        members = []
+        for k in range(12 if story_no == 0 else 1 + story_no % 3):
+            src = srcs[(n + k) % 3]
+            n += 1
+            when = T0 - timedelta(days=n % 40, hours=n)
+            members.append(s.add_article(Article(
+                url=f"{src.url}s{story_no}/{k}" if n % 11 else f"javascript:alert({n})",
+                title=None if n % 13 == 0 else f"Harbour strike {story_no}.{k} <i>{src.language}</i>",
+                text=("Dock   workers in the harbour walked out on Monday over pay.\n\n" * (1 + n % 15)),
+                lang=src.language, source_id=src.id, source=src.name if n % 7 else None, country=src.country,
+                published=None if n % 5 == 0 else when, fetched_at=when + timedelta(minutes=n % 3),
+                description=descs[n % 4], rights=rights[n % 5], lineage=("first", "copy", None)[n % 3],
+                primary_url=f"https://orig.example.org/{n}" if n % 4 == 0 else None, is_copy=n % 6 == 0)))
+        story = s.save_story(Story(
+            id=members[0].id, headlines={a.lang: a.title or "" for a in members},
+            languages=[a.lang for a in members], countries=[a.country for a in members],
+            sources=[a.source or "" for a in members], first_seen=T0, last_updated=T0,
+            article_count=len(members)))
+        for k, a in enumerate(members):
+            a.story_id = story.id
+            a.status = "removed" if k % 5 == 4 else "ok"  # marked removed, still matched by words
+            s.update_article(a)
+    # a story of more articles than its feed lists (100), several at the same time
+    big = [s.add_article(Article(url=f"https://big.example.com/{k}", title=f"Big harbour strike {k}",
+                                 text="harbour strike big " * 30, lang="en", source=f"Outlet {k % 4}",
+                                 published=T0 - timedelta(hours=k // 3) if k % 9 else None,
+                                 fetched_at=T0 - timedelta(hours=k), rights=rights[k % 5]))
+           for k in range(110)]
+    story = s.save_story(Story(id=big[0].id, headlines={"en": "Big"}, languages=["en"], first_seen=T0,
+                               last_updated=T0, article_count=len(big)))
+    for k, a in enumerate(big):
+        a.story_id, a.status = story.id, "removed" if k == 1 else "ok"
+        s.update_article(a)
+    # articles outside any story, one of them purged at the publisher's request
+    for k in range(6):
+        a = s.add_article(Article(url=f"https://loose.example.com/{k}", title=f"Loose harbour strike {k}",
+                                  text="harbour strike " * 50, lang="en", fetched_at=T0 - timedelta(days=k * 9)))
+    s.purge_article(a.id, "test")
+
+
+def _old_search(store: Any, query: str, *, semantic: Any = None, lang: str | None = None,
+                country: str | None = None, source_id: int | None = None, range_key: str | None = None,
+                limit: int = 20, snippet_chars: int = 200) -> SearchResult:
+    """app/search.py search() before: every match an article with a snippet."""
+    text = clean_query(query)
+    since = since_of(range_key)
+    src = source_name(store, source_id) if source_id is not None else None
+    if not text:
+        return SearchResult(query, [], semantic is not None)
+    fts = store.search_light(text, limit=search_uc._FTS_LIMIT)
+    sem = semantic.query(text) if semantic is not None else []
+    score: dict[int, float] = {}
+    how: dict[int, str] = {}
+    for rank, a in enumerate(fts):
+        score[a.id] = score.get(a.id, 0.0) + 1.0 / (60 + rank)
+        how[a.id] = "text"
+    for rank, (aid, _) in enumerate(sem):
+        score[aid] = score.get(aid, 0.0) + 1.0 / (60 + rank)
+        how[aid] = "both" if aid in how else "meaning"
+    known = {a.id: a for a in fts}
+    known.update({a.id: a for a in store.light_articles([i for i in score if i not in known])})
+
+    def keep(a: Article) -> bool:
+        if a.status == "removed" or (lang and a.lang != lang) or (country and (a.country or "").upper() != country.upper()):
+            return False
+        if src and a.source != src:
+            return False
+        when = a.published or a.fetched_at
+        return not (since and when and when < since)
+
+    ranked = [known[i] for i in sorted(score, key=lambda i: -score[i]) if i in known and keep(known[i])]
+    groups: dict[object, Group] = {}
+    for a in ranked:
+        key = a.story_id if a.story_id is not None else f"a{a.id}"
+        if key not in groups:
+            if len(groups) >= limit:
+                continue
+            groups[key] = Group(None)
+        groups[key].hits.append(Hit(a, snippet(a, snippet_chars), how[a.id]))
+    stories = store.story_cards([k for k in groups if isinstance(k, int)])
+    for k, g in groups.items():
+        g.story = stories.get(k) if isinstance(k, int) else None
+        g.hits = g.hits[:8]
+    return SearchResult(query, list(groups.values()), semantic is not None)
+
+
+def _old_light(r: Any) -> Article:
+    """store/_reader.py _light before."""
+    d = {c: r[c] for c in _reader._LIGHT}
+    for k in ("published", "fetched_at"):
+        d[k] = _codec.parse_dt(d[k])
+    d["is_copy"] = bool(d["is_copy"])
+    if d["fetched_at"] is None:
+        d.pop("fetched_at")
+    return Article(**d, text=r["text"] or "")
+
+
+def test_rows_become_the_same_articles(store: Any) -> None:
+    rows = store._rows(f"SELECT {_reader._LIGHT_COLS} FROM articles a ORDER BY a.id")
+    assert len(rows) > 150
+    assert [_reader._row(r).article() for r in rows] == [_old_light(r) for r in rows]
+
+
+class _Meaning:
+    """Stands in for the semantic index: fixed ids by meaning (removed, loose, unknown ones too)."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def query(self, text: str, k: int = 50) -> list[tuple[int, float]]:
+        return [(i, 0.9 - n / 100) for n, i in enumerate(self.ids)]
+
+
+def test_search_gives_the_same_hits_and_snippets(store: Any) -> None:
+    srcs = store.list_sources()
+    all_ids = [int(r["id"]) for r in store._rows("SELECT id FROM articles ORDER BY id")]
+    meaning = _Meaning(all_ids[::7][:40] + [all_ids[-1], 10**9])
+    capped = 0
+    for q in ("harbour strike", "harbour", "dock workers monday", "big", "Loose", "nothing matches this", ""):
+        for kw in ({}, {"lang": "pt"}, {"country": "de"}, {"source_id": srcs[2].id}, {"range_key": "7d"},
+                   {"range_key": "30d", "lang": "en"}, {"limit": 3}, {"limit": 50}, {"snippet_chars": 40},
+                   {"semantic": meaning}, {"semantic": meaning, "lang": "de", "range_key": "all"}):
+            new, old = search_uc.search(store, q, **kw), _old_search(store, q, **kw)
+            assert new == old, (q, kw)
+            capped += any(len(g.hits) == 8 for g in new.groups)
+    assert capped  # a group cut at its 8 best hits
+
+
+def _old_story_feed(store: Any, story_id: int, fmt: str) -> bytes:
+    """web/feeds.py story_feed before: whole articles, sorted in Python."""
+    story = uc.resolve_story(store, story_id)
+    arts = [a for a in store.story_articles(int(story.id)) if a.status != "removed"]
+    arts.sort(key=lambda a: (a.published or a.fetched_at, a.id or 0), reverse=True)
+    title = uc.card(story, 0.0, None).headline
+    base = "http://testserver"
+    entries = [feeds._article_entry(a, 200) for a in arts[:100]]
+    return feeds.render(feeds.FeedView(f"newsloom: {title}", f"{base}/stories/{story.id}",
+                                       f"{base}/feeds/story/{story_id}.{fmt}", entries), fmt)
+
+
+def test_story_feed_same_bytes(store: Any) -> None:
+    from newsloom.config import Settings
+
+    story_ids = [int(r["id"]) for r in store._rows("SELECT id FROM stories ORDER BY id")]
+    big = max(story_ids, key=lambda i: store.get_stories([i])[i].article_count)
+    with TestClient(create_app(store, Settings(db=store.url), semantic=False)) as client:
+        for sid in [*story_ids[:6], big]:
+            for fmt in ("atom", "rss", "json"):
+                got = client.get(f"/feeds/story/{sid}.{fmt}")
+                assert got.status_code == 200 and got.content == _old_story_feed(store, sid, fmt), (sid, fmt)
+        assert client.get(f"/feeds/story/{big}.json").json()["items"].__len__() == 100
