@@ -66,7 +66,10 @@ class SQLiteStore(SQLStore):
         self._busy_timeout_s = busy_timeout_s
         # reader connections (use_reader_connections): one per reading thread
         self._readers: threading.local | None = None
-        self._reader_conns: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        # (thread, its connection): a thread that ended leaves its connection here until the next
+        # reader is opened, which closes it (see _reader)
+        self._reader_conns: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._tx_thread: int | None = None
         if self.path != ":memory:":
             try:
@@ -152,7 +155,7 @@ class SQLiteStore(SQLStore):
             if self._closed:
                 return
             self._closed = True
-            for reader in self._reader_conns:
+            for _, reader in self._reader_conns:
                 reader.close()
             try:
                 self._conn.execute("PRAGMA optimize")
@@ -180,7 +183,18 @@ class SQLiteStore(SQLStore):
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA query_only = ON")
             self._readers.conn = conn  # type: ignore[union-attr]
-            self._reader_conns.append(conn)  # list.append is atomic; the store lock may be the writer's
+            with self._readers_lock:
+                # Threads come and go (every pass of `newsloom run` starts its processing thread
+                # anew): the connection of a thread that ended is closed here, or each would keep
+                # its page and statement caches for the life of the process (~2 MB a pass).
+                alive = []
+                for thread, old in self._reader_conns:
+                    if thread.is_alive():
+                        alive.append((thread, old))
+                    else:
+                        old.close()
+                alive.append((threading.current_thread(), conn))
+                self._reader_conns = alive
         return conn
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
