@@ -16,6 +16,7 @@ from typing import Any
 
 from newsloom.errors import NewsloomError, NotFoundError
 from newsloom.models import Article, Story, utcnow
+from newsloom.rights.policy import snippet_for
 from newsloom.store._reader import StoryQuery
 from newsloom.store.base import Store
 
@@ -169,8 +170,6 @@ def resolve_story(store: Store, story_id: int) -> Story:
 def snippet(article: Article, chars: int = SNIPPET_CHARS) -> str:
     """A short excerpt for public pages (never the stored text whole): the description, else the
     opening of the text, cut at a word; the publisher's signals obeyed (newsloom.rights.policy)."""
-    from newsloom.rights.policy import snippet_for
-
     return snippet_for(article, chars=chars)
 
 

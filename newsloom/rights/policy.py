@@ -82,11 +82,25 @@ def snippet_for(article: Article, settings: Settings | None = None, chars: int |
     source = article.description or ""
     if not source.strip() and not (r.get("noarchive") or r.get("tdm_reserved")):
         source = article.text or ""
-    text = " ".join(source.split())
     fragments = r.get("nosnippet_text") or []
     if fragments:
-        text = _without_nosnippet(text, [" ".join(str(f).split()) for f in fragments])
+        text = _without_nosnippet(" ".join(source.split()), [" ".join(str(f).split()) for f in fragments])
+    else:
+        text = _squeezed_head(source, limit)
     return cut(text, limit)
+
+
+def _squeezed_head(text: str, chars: int) -> str:
+    """``" ".join(text.split())``, or a prefix of it longer than ``chars`` (all that
+    :func:`cut` reads of a longer text): a story page cuts snippets from whole articles,
+    whose text need not be split whole. The squeezed opening of ``text`` is always a prefix
+    of the squeezed whole (its last word perhaps cut short)."""
+    opening = 2 * chars + 80
+    if len(text) > opening:
+        head = " ".join(text[:opening].split())
+        if len(head) > chars:
+            return head
+    return " ".join(text.split())
 
 
 def expired(article: Article, now: datetime | None = None) -> bool:

@@ -267,3 +267,36 @@ def test_search_page_same_bytes_as_the_template_before(store: Any) -> None:
                 assert got.status_code == 200 and got.text == want, (ui, q, f)
                 pages += "mark mark-" in want and 'class="snippet"' in want
     assert pages  # hits with lineage marks and snippets were compared
+
+
+def _old_squeeze_and_cut(article: Article, chars: int) -> str:
+    """rights/policy.py snippet_for before: the whole text squeezed, then cut."""
+    from newsloom.rights import policy
+
+    if article.status == "removed" or (limit := policy.snippet_limit(article, None, chars)) <= 0:
+        return ""
+    r = article.rights or {}
+    source = article.description or ""
+    if not source.strip() and not (r.get("noarchive") or r.get("tdm_reserved")):
+        source = article.text or ""
+    text = " ".join(source.split())
+    if r.get("nosnippet_text"):
+        text = policy._without_nosnippet(text, [" ".join(str(f).split()) for f in r["nosnippet_text"]])
+    return policy.cut(text, limit)
+
+
+def test_snippet_cut_from_the_squeezed_opening_is_the_same() -> None:
+    import random
+
+    rng = random.Random(5)
+    spaces = [" ", "  ", "\n", "\n\n", "\t", "\u00a0", "\u2003", "\r\n"]
+    words = ["a", "harbour", "strike,", "x;", "Δοκιμή", "日本語のテキスト", "—", ":", "z" * 60]
+    for _ in range(4000):
+        parts = [rng.choice(spaces) * rng.choice([0, 1, 300])]
+        for _ in range(rng.choice([0, 3, 40, 150, 400])):
+            parts += [rng.choice(words), rng.choice(spaces) * (1 if rng.random() < 0.9 else rng.randint(2, 300))]
+        text = "".join(parts)
+        rights = rng.choice([{}, {"max_snippet": rng.randint(-1, 300)}, {"nosnippet_text": ["harbour strike,"]}])
+        a = Article(url="u", text=text, description=rng.choice([None, " ", text[:40]]), rights=rights)
+        for chars in (0, 1, 10, 200, 333):
+            assert snippet(a, chars) == _old_squeeze_and_cut(a, chars), (text[:60], chars, rights)
