@@ -19,6 +19,8 @@ DEFAULT_SNIPPET_CHARS = 200
 
 
 def _as_int(value: Any) -> int | None:
+    if value is None:  # the usual case (no such setting or signal): no exception to raise and catch
+        return None
     try:
         return int(value)
     except (TypeError, ValueError):

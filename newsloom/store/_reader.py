@@ -158,15 +158,13 @@ class ReaderQueries:
             chunk = ids[start:start + _IN_CHUNK]
             sql = f"SELECT {', '.join(_CARD)} FROM stories WHERE id IN ({', '.join('?' * len(chunk))})"
             for r in self._rows(sql, chunk):
-                kw: dict[str, Any] = {}
-                for c in _CARD:
-                    v = r[c]
-                    if c in ("headlines", "languages", "countries", "sources"):
-                        v = codec.decode_json_field(Story, c, v)
-                    elif c in ("first_seen", "last_updated"):
-                        v = codec.parse_dt(v)
-                    kw[c] = v
-                out[int(r["id"])] = Story(**kw)
+                # by position: a sqlite3.Row looked up by name compares each column name in turn
+                kw: dict[str, Any] = dict(zip(_CARD, r.values() if isinstance(r, dict) else r))
+                for c in ("headlines", "languages", "countries", "sources"):
+                    kw[c] = codec.decode_json_field(Story, c, kw[c])
+                for c in ("first_seen", "last_updated"):
+                    kw[c] = codec.parse_dt(kw[c])
+                out[int(kw["id"])] = Story(**kw)
         return out
 
     def related_stories(self, story_id: int, limit: int = 6) -> list[Story]:
