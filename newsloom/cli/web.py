@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from newsloom.cli.common import db_option, open_db, out, settings
+from newsloom.cli.common import db_option, dump, json_option, open_db, out, settings
 
 
 @click.command()
@@ -49,12 +49,18 @@ def create(name: str) -> None:
 
 
 @tokens.command("list")
+@json_option
 @db_option
-def list_tokens() -> None:
+def list_tokens(as_json: bool) -> None:
     """Tokens by id and name (the tokens themselves are not stored)."""
     with open_db() as store:
-        for tid, name, created in store.list_api_tokens():  # type: ignore[attr-defined]
-            out.print(f"{tid}\t{name}\t{created.isoformat() if created else ''}", markup=False)
+        rows = store.list_api_tokens()  # type: ignore[attr-defined]
+    if as_json:
+        dump([{"id": tid, "name": name, "created": created.isoformat() if created else None}
+              for tid, name, created in rows])
+        return
+    for tid, name, created in rows:
+        out.print(f"{tid}\t{name}\t{created.isoformat() if created else ''}", markup=False)
 
 
 @tokens.command("revoke")

@@ -35,6 +35,20 @@ def test_tokens_create_list_revoke(tmp_path: Path) -> None:
     assert bad.exit_code != 0 and "not found" in bad.output
 
 
+def test_tokens_list_json(tmp_path: Path) -> None:
+    """README: every listing command takes --json; `tokens list --json` was "No such option"."""
+    import json
+
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    open_store(db).close()
+    assert CliRunner().invoke(cli, ["tokens", "list", "--json", "--db", db]).output.strip() == "[]"
+    assert CliRunner().invoke(cli, ["tokens", "create", "ci", "--db", db]).exit_code == 0
+    r = CliRunner().invoke(cli, ["tokens", "list", "--json", "--db", db])
+    assert r.exit_code == 0, r.output
+    [row] = json.loads(r.output)
+    assert row["id"] == 1 and row["name"] == "ci" and row["created"] and "token" not in row
+
+
 def test_serve_answers_and_refuses_a_missing_store(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 's.db'}"
     open_store(db).close()
