@@ -7,7 +7,8 @@ import signal
 
 import click
 
-from newsloom.cli.common import connect_timeout_option, db_option, open_db, open_db_waiting, out, settings
+from newsloom.cli.common import (connect_timeout_option, db_option, dump, json_option, open_db, open_db_waiting, out,
+                                  settings)
 
 
 @click.command()
@@ -67,16 +68,25 @@ def worker(batch: int, lease_s: float, exit_when_idle: bool, no_schedule: bool, 
 @click.command()
 @click.option("--dead", "show_dead", default=20, show_default=True, help="How many dead letters to list.")
 @click.option("--retry-dead", is_flag=True, help="Queue every dead job again with a fresh count of tries.")
+@json_option
 @db_option
-def jobs(show_dead: int, retry_dead: bool) -> None:
+def jobs(show_dead: int, retry_dead: bool, as_json: bool) -> None:
     """The job queue: counts by kind and state, and the dead letters with their last error."""
     from newsloom.jobs.queue import STATES
 
     with open_db(create=False) as store:
-        if retry_dead:
-            out.print(f"{store.requeue_dead_jobs()} dead jobs queued again", markup=False)  # type: ignore[attr-defined]
+        requeued = store.requeue_dead_jobs() if retry_dead else None  # type: ignore[attr-defined]
+        if requeued is not None and not as_json:
+            out.print(f"{requeued} dead jobs queued again", markup=False)
         counts = store.job_counts()  # type: ignore[attr-defined]
         kinds = sorted({k for k, _ in counts})
+        if as_json:
+            dump({"requeued": requeued,
+                  "kinds": {kind: {s: counts.get((kind, s), 0) for s in STATES} for kind in kinds},
+                  "dead": [{"id": j.id, "kind": j.kind, "payload": j.payload[:200], "tries": j.tries,
+                            "last_error": j.last_error, "updated_at": j.updated_at}
+                           for j in store.list_jobs("dead", limit=show_dead)]})  # type: ignore[attr-defined]
+            return
         if not kinds:
             out.print("no jobs", markup=False)
         for kind in kinds:
