@@ -96,7 +96,8 @@ def stories_show(story_id: int, as_json: bool) -> None:
 @stories.command("rebuild")
 @db_option
 def stories_rebuild() -> None:
-    """Re-cluster the whole archive in arrival order (same result as streaming it)."""
+    """Re-cluster the whole archive in effective-date order (what a date-ordered stream gives,
+    whatever order the articles arrived in), reusing stored embeddings."""
     from newsloom.stories.service import StoryService
 
     with open_db() as store:

@@ -194,3 +194,12 @@ def test_bench_stories_cli_with_a_language_forced_to_e5(tmp_path: Path) -> None:
     assert out["bridged"] == 2
     table = invoke("bench", "stories", "--corpus", str(corpus), "--force-e5", "es")
     assert "forced to e5-small: es" in table and "BCubed" in table
+
+
+def test_rebuild_help_names_the_order_it_uses() -> None:
+    """`stories rebuild --help` said "arrival order"; the rebuild goes by effective date
+    (StoryService.rebuild, README "Clustering is deterministic")."""
+    r = CliRunner().invoke(cli, ["stories", "rebuild", "--help"])
+    assert r.exit_code == 0
+    text = " ".join(r.output.split())
+    assert "arrival order (" not in text and "effective-date order" in text
