@@ -9,7 +9,9 @@ order, feeds polled with lag or a page dated today ingested before an archive gi
 a date-ordered stream gives. The candidate indexes filter by that span inside the search
 (``newsloom.stories.index``). Memory is bounded separately: a part is dropped from memory
 ("closed") once it is both ``window`` older than the newest date seen and untouched for
-``window_items`` arrivals; undated parts close on the second test alone.
+``window_items`` arrivals; undated parts close on the second test alone. A story whose every
+part is closed is forgotten altogether (its record and its articles' ids) once its articles are
+two ``window_items`` old, so a daemon's memory stays flat (``_forget_closed``).
 
 Score of an article against a story: for each kept member, a pair score
 
@@ -55,7 +57,7 @@ from __future__ import annotations
 import heapq
 import math
 import pickle
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -211,6 +213,9 @@ class StoryClusterer(Bridges):
         self._linked: dict[int, list[int]] = {}  # story root -> the other parts linked to it
         self._time_heap: list[tuple[datetime, int]] = []
         self._seq_heap: list[tuple[int, int]] = []
+        # (arrival number, article id) of every article still mapped in article_story, oldest
+        # first: how closed stories leave memory for good (_forget_closed)
+        self._arrivals: deque[tuple[int, int]] = deque()
         self._dirty: set[int] = set()  # stories changed since the last maintenance pass
         self.merges: list[tuple[int, int]] = []  # (merged story, into), in the order done
 
@@ -572,6 +577,8 @@ class StoryClusterer(Bridges):
 
     def _join(self, s: StoryState, item: ClusterItem, t: datetime | None,
               vec: np.ndarray | None, sig: Any) -> None:
+        if item.article_id not in self.article_story:
+            self._arrivals.append((self.seq, item.article_id))
         self.article_story[item.article_id] = s.id
         s.count += 1
         if item.lang:
@@ -641,14 +648,44 @@ class StoryClusterer(Bridges):
         if limit is not None:
             while self._time_heap and self._time_heap[0][0] < limit:
                 when, sid = heapq.heappop(self._time_heap)
-                s = self.stories[sid]
-                if s.last_time == when and s.last_seq < limit_seq:
+                s = self.stories.get(sid)  # None: forgotten already (an old entry of the heap)
+                if s is not None and s.last_time == when and s.last_seq < limit_seq:
                     self._close(s)
         while self._seq_heap and self._seq_heap[0][0] < limit_seq:
             seq, sid = heapq.heappop(self._seq_heap)
-            s = self.stories[sid]
-            if s.last_seq == seq and (s.last_time is None or (limit is not None and s.last_time < limit)):
+            s = self.stories.get(sid)
+            if s is not None and s.last_seq == seq and (
+                    s.last_time is None or (limit is not None and s.last_time < limit)):
                 self._close(s)
+        self._forget_closed(limit_seq - self.window_items)
+
+    def _forget_closed(self, limit_seq: int) -> None:
+        """Forget for good the stories whose every part is closed, once their articles are
+        two ``window_items`` old (a closed part stays one window more, so a late copy of one
+        of its reports still joins it): the part records and the article -> part map. Without
+        this a daemon keeps a small record for every story it ever made (~0.4 kB an article).
+        Afterwards the clusterer knows these articles as it would after a restart (which
+        replays only the newest articles): a copy of one of them is compared normally, and a
+        removal finds its story in the store. An article whose story still has a live part is
+        looked at again one window later."""
+        while self._arrivals and self._arrivals[0][0] < limit_seq:
+            _, aid = self._arrivals.popleft()
+            pid = self.article_story.get(aid)
+            if pid is None:
+                continue  # removed
+            if pid not in self.stories:
+                del self.article_story[aid]  # its story was forgotten
+                continue
+            root = self.resolve(pid)
+            parts = [root, *self._linked.get(root, ())]
+            if any(p in self.stories and not self.stories[p].closed for p in parts):
+                self._arrivals.append((self.seq, aid))  # the story lives on
+                continue
+            for p in parts:
+                self.stories.pop(p, None)
+                self._dirty.discard(p)
+            self._linked.pop(root, None)
+            del self.article_story[aid]
 
     def _close(self, s: StoryState) -> None:
         if s.closed:

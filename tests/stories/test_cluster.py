@@ -148,7 +148,7 @@ def test_a_closed_part_keeps_no_vectors() -> None:
     base = topics(30)
     cl = StoryClusterer(window=timedelta(days=3), window_items=5)
     first = cl.add(ClusterItem(1, base[0], published=T0, title_vector=base[0]))
-    for i in range(10):
+    for i in range(9):  # closed, and not yet two windows old (then it is forgotten: see below)
         cl.add(ClusterItem(100 + i, base[1 + i], published=T0 + timedelta(days=5 * (i + 1))))
     part = cl.stories[first.story_id]
     assert part.closed and part.count == 1 and part.member_ids == [1]
@@ -437,3 +437,31 @@ def test_a_near_copy_dated_weeks_later_is_compared_not_glued() -> None:
     assert same_week.story_id == 1 and "duplicate" in (same_week.reason or "")
     weeks_later = cl.add(ClusterItem(3, base[0], published=T0 + timedelta(days=21), duplicate_of=1, n_words=80))
     assert weeks_later.is_new_story and "outside its story's time span" in (weeks_later.reason or "")
+
+
+def test_closed_stories_are_forgotten_two_windows_later() -> None:
+    """A daemon closes thousands of stories a day: a closed story's record and its articles'
+    entries leave memory once its articles are two ``window_items`` old (memory stays flat),
+    and the clusterer then behaves as after a restart: a copy of a forgotten article is compared
+    normally, a removal finds nothing in memory."""
+    base = topics(40)
+    cl = StoryClusterer(window=timedelta(days=3), window_items=5)
+    first = cl.add(ClusterItem(1, base[0], published=T0))
+    for i in range(12):
+        cl.add(ClusterItem(100 + i, base[1 + i], published=T0 + timedelta(days=5 * (i + 1))))
+    assert first.story_id not in cl.stories and 1 not in cl.article_story
+    # bounded: only the stories of the newest two windows of arrivals are remembered
+    assert len(cl.stories) <= 2 * cl.window_items + 1 and len(cl.article_story) <= 2 * cl.window_items + 1
+    assert len(cl._arrivals) == len(cl.article_story)
+    assert cl.remove(1) is None
+    late = cl.add(ClusterItem(2, base[0], published=T0, duplicate_of=1))
+    assert late.is_new_story and "not clustered" in (late.reason or "")
+    # a story that keeps getting reports is never forgotten, however old its first article
+    cl2 = StoryClusterer(window=timedelta(days=3), window_items=5)
+    rng = np.random.default_rng(4)
+    sid = cl2.add(ClusterItem(1, base[0], published=T0)).story_id
+    for i in range(30):
+        cl2.add(ClusterItem(200 + i, base[1 + i % 20], published=T0 + timedelta(hours=i)))
+        if i % 3 == 0:
+            assert cl2.add(ClusterItem(500 + i, near(base[0], rng), published=T0 + timedelta(hours=i))).story_id == sid
+    assert cl2.article_story[1] == sid and sid in cl2.stories
