@@ -78,6 +78,9 @@ def open_store(url: str, create: bool = True) -> Store:
 
 
 def _existing(path: str, url: str, create: bool) -> str:
+    if path != ":memory:" and Path(path).is_dir():  # was "does not exist" (or SQLite's vague "unable to open")
+        raise StoreError(f"store {url!r}: cannot open {path}: it is a folder, not a SQLite database file "
+                         "(give the path of a .db file in it)")
     if not create and path != ":memory:" and not Path(path).is_file():
         raise StoreError(f"store {url!r}: {path} does not exist (check the path; `newsloom init` "
                          "creates a new store)")

@@ -79,6 +79,14 @@ def test_path_is_a_directory(tmp_path: Path) -> None:
         open_store(str(tmp_path))
 
 
+@pytest.mark.parametrize("create", [False, True])
+def test_path_is_a_directory_is_named_as_one(tmp_path: Path, create: bool) -> None:
+    """A read command on a folder said "<folder> does not exist"."""
+    with pytest.raises(StoreError, match="it is a folder, not a SQLite database file") as exc:
+        open_store(f"sqlite:///{tmp_path}", create=create)
+    assert "does not exist" not in str(exc.value)
+
+
 def test_parent_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(StoreError, match="cannot create its directory"):
