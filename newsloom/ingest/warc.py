@@ -169,6 +169,9 @@ def _describe(exc: Exception) -> str:
             "gzipped as one stream, not record by record as WARC requires; "
             "fix it with `warcio recompress IN OUT`"
         )
+    if "Unknown archive format" in text:  # warcio quotes the line it found: binary junk on a terminal
+        return ("not a WARC record: no WARC/ARC record header where a record should start "
+                "(not a WARC file, or damaged here)")
     return f"corrupt archive ({type(exc).__name__}: {text[:200]})"
 
 

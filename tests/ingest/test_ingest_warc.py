@@ -210,6 +210,20 @@ def test_not_a_warc_at_all(tmp_path: Path) -> None:
     assert len(errors) == 1 and "fake.warc" in str(errors[0]) and errors[0].offset == 0
 
 
+@pytest.mark.parametrize("name, data", [("random.warc.gz", bytes(range(256)) * 8),
+                                        ("notes.warc", b"just some notes\n")])
+def test_not_a_warc_is_said_without_quoting_its_bytes(tmp_path: Path, name: str, data: bytes) -> None:
+    """The error quoted warcio's "Unknown archive format, first line: [...]": 200 characters of
+    binary junk on the user's terminal."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    items, errors = split(list(iter_file(path)))
+    assert items == [] and len(errors) == 1
+    message = str(errors[0])
+    assert name in message and "not a WARC record" in message
+    assert "first line" not in message and message.isprintable() and len(message) < 250
+
+
 def test_whole_file_gzip_gets_a_clear_message(tmp_path: Path) -> None:
     plain = build_warc(tmp_path / "p.warc", gz=False)
     path = tmp_path / "onestream.warc.gz"
