@@ -168,7 +168,10 @@ def sources_export(output: Path | None) -> None:
     with open_db() as store:
         data, n = app_sources.export_opml(store)
     if output:
-        output.write_bytes(data)
+        try:
+            output.write_bytes(data)
+        except OSError as exc:  # a folder that does not exist, no permission, disk full: one line
+            raise NewsloomError(f"-o {output}: cannot write ({exc.strerror or exc})") from None
         err.print(f"wrote {plural(n, 'feed')} to {output}", markup=False)
     else:
         sys.stdout.write(data.decode("utf-8"))

@@ -203,3 +203,14 @@ def test_run_says_when_it_polls_next_and_what_is_backing_off(db: str, monkeypatc
         result = CliRunner().invoke(cli, ["run", "--no-default-sources", "--no-web", "--db", db])
         assert "0 due now, 1 backing off after errors" in result.output  # a second start says so
         assert "next pass at " in result.output and " UTC (in " in result.output, result.output
+
+
+def test_export_opml_to_a_folder_that_does_not_exist(tmp_path: Path) -> None:
+    """`sources export-opml -o /no/such/dir/x.opml` ended in a FileNotFoundError traceback."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    invoke("sources", "add", "https://example.org/rss", "--name", "Org", "--db", url)
+    target = tmp_path / "no" / "such" / "x.opml"
+    proc = run_cli("sources", "export-opml", "-o", str(target), "--db", url)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert str(target) in proc.stderr and "cannot write" in proc.stderr and "No such file" in proc.stderr
+    assert not target.exists()
