@@ -67,7 +67,15 @@ def process_pool(workers: int, preload: list[str] | None = None, nice: int = 0) 
     """A pool of ``workers`` processes for the stateless half of the pipeline: forked from a
     fork server that has imported ``preload`` (forking a parent that has loaded BLAS/onnx
     thread pools can deadlock the children), each exiting when this process is gone and running
-    at ``nice`` (0: this process's priority)."""
+    at ``nice`` (0: this process's priority).
+
+    Raises CodeChanged (``newsloom.codeversion``) when the newsloom code on disk is no longer
+    the code this process started with: workers forked now (and a fork server started now)
+    would run other code than this process; the caller stops so it is restarted on the new
+    code."""
+    from newsloom.codeversion import check
+
+    check()
     ctx = multiprocessing.get_context("forkserver")
     if preload:
         ctx.set_forkserver_preload(preload)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsloom.app.sources import poll_outlook
+from newsloom.codeversion import EXIT_UPGRADED, CodeChanged, CodeWatch, remember
 from newsloom.errors import StoreError, StoreFull, StoreUnavailable
 from newsloom.models import utcnow
 from newsloom.pipeline import Pipeline, RunSummary
@@ -136,7 +137,13 @@ class Daemon:
     and a log line per try, then carries on; a full disk ends it (StoreFull: one line, exit 1),
     with everything stored before intact. A wall-clock jump (the sleeps themselves run on a
     monotonic clock) moves every feed's next due time by the jump, so after a jump forward the
-    feeds do not all fall due at once and after a jump back none waits the jump out."""
+    feeds do not all fall due at once and after a jump back none waits the jump out.
+
+    Upgrades: the newsloom code on disk changing under the process (``pip install -U``, ``git
+    pull``; ``newsloom.codeversion``), seen before each pass and every ``code.every_s`` seconds
+    of a pause, is one warning line; the pass in hand is finished and the loop ends with
+    ``upgraded`` set, for the caller to exit with status 75 (EXIT_UPGRADED) so that the
+    service manager starts it again on the new code."""
 
     clock_jump_s = 60.0  # wall clock vs elapsed time drift above which it counts as a jump
 
@@ -144,8 +151,11 @@ class Daemon:
                  max_passes: int | None = None, idle_sleep_s: float = 30.0,
                  on_sleep: Callable[[float], None] | None = None,
                  clock: Callable[[], tuple[datetime, float]] = _clock,
-                 outage_backoff_s: tuple[float, float] = (1.0, 60.0)) -> None:
+                 outage_backoff_s: tuple[float, float] = (1.0, 60.0),
+                 code: CodeWatch | None = None) -> None:
         self.pipeline = pipeline
+        self.code = code or remember()
+        self.upgraded: str | None = None  # the line saying what changed on disk, once seen
         self.clock = clock
         self.outage_backoff_s = outage_backoff_s
         self._clock_at: tuple[datetime, float] | None = None
@@ -200,6 +210,23 @@ class Daemon:
         for sig, handler in getattr(self, "_old_handlers", {}).items():
             signal.signal(sig, handler)
 
+    # --- upgrades ------------------------------------------------------------------------------
+    def _upgrade(self, message: str) -> None:
+        """The code on disk changed: say so once, and stop after the pass in hand."""
+        if self.upgraded is not None:
+            return
+        self.upgraded = message
+        self.stopped_by = self.stopped_by or "upgrade"
+        log.warning("%s; finishing the pass in hand, then exiting with status %d so that the service manager "
+                    "starts newsloom again on the new code", message, EXIT_UPGRADED,
+                    extra={"event": "code_changed", "exit_code": EXIT_UPGRADED})
+
+    def _should_stop(self, force: bool = False) -> bool:
+        """A signal came, or the code on disk changed (looked at every ``code.every_s`` s)."""
+        if self.stopped_by is None and (message := self.code.changed(force)) is not None:
+            self._upgrade(message)
+        return self.stopped_by is not None
+
     # --- the loop --------------------------------------------------------------------------------
     def run(self) -> Totals:
         """Passes until stopped (or ``max_passes``). Returns what was done."""
@@ -207,6 +234,8 @@ class Daemon:
         original_fetch = pipeline.fetch_once
 
         def fetch_once(*args: Any, **kwargs: Any) -> Any:
+            if self._should_stop(force=True):  # no pass (and no worker pool) on other code
+                raise KeyboardInterrupt
             self.check_clock()
             self._redo_feeds()
             pipeline.store.trouble = None  # type: ignore[attr-defined]
@@ -260,7 +289,7 @@ class Daemon:
         try:
             while self.stopped_by is None:
                 try:
-                    pipeline.run_forever(stop=lambda: self.stopped_by is not None, on_pass=on_pass,
+                    pipeline.run_forever(stop=self._should_stop, on_pass=on_pass,
                                          idle_sleep_s=self.idle_sleep_s, max_passes=self.max_passes,
                                          on_sleep=on_sleep)
                     break
@@ -271,6 +300,8 @@ class Daemon:
                     pause = min(self.outage_backoff_s[1], pause * 2)
         except KeyboardInterrupt:
             self.stopped_by = self.stopped_by or "SIGINT"
+        except CodeChanged as exc:  # a worker pool refused to start on other code (parallel.process_pool)
+            self._upgrade(str(exc))
         finally:
             pipeline.fetch_once = original_fetch  # type: ignore[method-assign]
         return self.totals

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -216,7 +217,9 @@ def run(once: bool, no_default_sources: bool, host: str, port: int, no_web: bool
     """The daemon: serve the web app while fetching due feeds, processing them, giving stories
     to what is owed and executing due removals, until SIGTERM/Ctrl-C (then the page in hand is
     finished, the web server closed, and it exits 0). A restart continues where it stopped. A
-    database not reachable at start-up is tried again for --connect-timeout seconds."""
+    database not reachable at start-up is tried again for --connect-timeout seconds. When the
+    newsloom code on disk changes under it (an upgrade), it finishes the pass and exits 75 for
+    the service manager to restart it on the new code."""
     from newsloom.app import daemon
 
     restore_logging = daemon.setup_logging(log_format, log_level)
@@ -278,10 +281,12 @@ def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: boo
                 daemon.stop_web(server)
         daemon.log.info("stopped", extra={"event": "stopped", "signal": runner.stopped_by,
                                           "passes": totals.passes, "counts": totals.counts})
-        if once:  # the pass's summary is above; what comes next is what a cron user wants last
+        if once and runner.upgraded is None:  # the pass's summary is above; a cron user wants this last
             out.print(_outlook_line(poll_outlook(store.list_feeds(), utcnow())), markup=False)
             return
     out.print(daemon.final_line(totals, runner.stopped_by), markup=False)
+    if runner.upgraded is not None:  # the code on disk changed: a restart runs the new code
+        sys.exit(daemon.EXIT_UPGRADED)
 
 
 def _takedowns(store: Any, pipeline: Pipeline) -> None:

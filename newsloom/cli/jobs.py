@@ -3,12 +3,17 @@ and its dead letters): scale mode, on PostgreSQL (works on SQLite too, with one 
 
 from __future__ import annotations
 
+import logging
 import signal
+import sys
 
 import click
 
 from newsloom.cli.common import (connect_timeout_option, db_option, dump, json_option, open_db, open_db_waiting, out,
                                   settings)
+from newsloom.codeversion import EXIT_UPGRADED, CodeChanged, remember
+
+log = logging.getLogger("newsloom.worker")
 
 
 @click.command()
@@ -27,7 +32,8 @@ def worker(batch: int, lease_s: float, exit_when_idle: bool, no_schedule: bool, 
     """Claim jobs from the store's queue and run them until SIGTERM/Ctrl-C (the job in hand is
     finished). Start any number, on any machine, against the same PostgreSQL. A database not
     reachable at start-up is tried again for --connect-timeout seconds; once running, outages
-    are waited out."""
+    are waited out. When the newsloom code on disk changes under it (an upgrade), it finishes
+    the job in hand and exits 75 for the service manager to restart it on the new code."""
     from newsloom.app.daemon import setup_logging
     from newsloom.jobs.worker import Worker
 
@@ -53,9 +59,29 @@ def worker(batch: int, lease_s: float, exit_when_idle: bool, no_schedule: bool, 
                     "failed": t.failed, "dead": t.dead, "stories": t.stories}
 
         beat = Heartbeat(settings().db, "worker", fields).start()
+        code = remember()
+        upgraded: list[str] = []
+
+        def upgrade(message: str) -> None:  # the code on disk changed: one line, then stop
+            if not upgraded:
+                upgraded.append(message)
+                stopped.append("upgrade")
+                log.warning("%s; finishing the job in hand, then exiting with status %d so that the service "
+                            "manager starts newsloom again on the new code", message, EXIT_UPGRADED,
+                            extra={"event": "code_changed", "exit_code": EXIT_UPGRADED})
+
+        def stop() -> bool:
+            if not stopped and (message := code.changed()) is not None:
+                upgrade(message)
+            return bool(stopped)
+
         try:
             out.print(f"worker {w.name} on {settings().db}", markup=False)
-            t = w.run(stop=lambda: bool(stopped), exit_when_idle=exit_when_idle)
+            try:
+                w.run(stop=stop, exit_when_idle=exit_when_idle)
+            except CodeChanged as exc:  # a worker pool refused to start on other code
+                upgrade(str(exc))
+            t = w.totals
         finally:
             beat.stop()
             for s, h in old.items():
@@ -63,6 +89,8 @@ def worker(batch: int, lease_s: float, exit_when_idle: bool, no_schedule: bool, 
     why = f"stopped on {stopped[0]}" if stopped else "idle"
     out.print(f"worker {w.name} {why}: {t.done} jobs done, {t.failed} failed tries, {t.dead} dead, "
               f"{t.stories} articles given stories, {t.removals} removal requests executed", markup=False)
+    if upgraded:
+        sys.exit(EXIT_UPGRADED)
 
 
 @click.command()

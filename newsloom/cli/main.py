@@ -50,6 +50,9 @@ for command in (sources, fetch, ingest, run, articles, search, stories, bench, s
 
 
 def main() -> None:
+    from newsloom.codeversion import remember
+
+    remember()  # the stamp of the code this process runs: an upgrade under it is noticed
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         code = cli.main(standalone_mode=False)
@@ -68,4 +71,4 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except NewsloomError as exc:
         err.print(f"error: {exc}", markup=False)
-        sys.exit(1)
+        sys.exit(getattr(exc, "exit_code", 1))  # 1; 75 for CodeChanged (an upgrade: restart)

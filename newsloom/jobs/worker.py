@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from newsloom.codeversion import CodeChanged
 from newsloom.config import Settings
 from newsloom.errors import NewsloomError, StoreError, StoreFull, StoreUnavailable
 from newsloom.jobs.queue import FETCH_FEED, PROCESS_PAGE, Job, backoff_s, payload
@@ -120,9 +121,10 @@ class Worker:
                 trouble = getattr(self.store, "trouble", None)
                 if isinstance(trouble, StoreFull | StoreUnavailable):
                     raise trouble  # a fetch that could not store a page: the job is done again
-            except (StoreFull, StoreUnavailable) as exc:
-                # the database's fault, not the job's: the jobs in hand go back without a try
-                # counted (or, if that fails too, come back when their lease expires)
+            except (StoreFull, StoreUnavailable, CodeChanged) as exc:
+                # the database's fault, not the job's (or newsloom upgraded on disk: this worker
+                # stops): the jobs in hand go back without a try counted (or, if that fails
+                # too, come back when their lease expires)
                 self._give_back(jobs[i:], exc)
                 raise
             except Exception as exc:  # any failure of one job is that job's, not the worker's
@@ -141,7 +143,7 @@ class Worker:
         self._stories()
         return len(jobs)
 
-    def _give_back(self, jobs: list[Job], exc: StoreError) -> None:
+    def _give_back(self, jobs: list[Job], exc: NewsloomError) -> None:
         for job in jobs:
             try:
                 self.store.release_job(job.id, self.name, f"{type(exc).__name__}: {exc}")  # type: ignore[attr-defined]
