@@ -1,4 +1,4 @@
-"""Opening the store at the start of a long-running process (``newsloom worker``, ``newsloom run``).
+"""Opening the store at the start of a long-running process (``newsloom worker``, ``run``, ``serve``).
 
 A database that cannot be reached yet (PostgreSQL still starting with the machine, a network not
 up, a SQLite file locked by another process) is tried again with growing pauses for

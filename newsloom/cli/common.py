@@ -85,7 +85,7 @@ def open_db(create: bool = False) -> Store:
 
 
 def connect_timeout_option(fn: F) -> F:
-    """--connect-timeout on the long-running commands (worker, run): see ``open_db_waiting``."""
+    """--connect-timeout on the long-running commands (worker, run, serve): see ``open_db_waiting``."""
     return click.option("--connect-timeout", "connect_timeout", type=click.FloatRange(0, 86400), default=None,
                         metavar="SECONDS",
                         help="At start-up, keep trying a database that cannot be reached for this long, "

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import click
 
-from newsloom.cli.common import db_option, dump, json_option, open_db, out, settings
+from newsloom.cli.common import (connect_timeout_option, db_option, dump, json_option, open_db, open_db_waiting, out,
+                                  settings)
 
 
 @click.command()
@@ -16,13 +17,23 @@ from newsloom.cli.common import db_option, dump, json_option, open_db, out, sett
 @click.option("--no-semantic", is_flag=True, help="Search by words only (do not load the embedding model).")
 @click.option("--cache-seconds", default=2.0, show_default=True, type=click.FloatRange(0, 3600),
               help="Keep rendered public pages this long (0: render every request).")
+@connect_timeout_option
 @db_option
-def serve(host: str, port: int, workers: int, no_semantic: bool, cache_seconds: float) -> None:
-    """Serve the reader at http://HOST:PORT (API docs at /docs)."""
+def serve(host: str, port: int, workers: int, no_semantic: bool, cache_seconds: float,
+          connect_timeout: float | None) -> None:
+    """Serve the reader at http://HOST:PORT (API docs at /docs). A database not reachable at
+    start-up is tried again for --connect-timeout seconds, as `run` and `worker` do."""
+    from newsloom.app.daemon import setup_logging
     from newsloom.web.server import serve as run
 
-    with open_db():  # a missing or broken store fails here, in one line, before the server starts
-        pass
+    # a missing or broken store fails here, in one line, before the server starts; one not
+    # reachable yet (PostgreSQL starting with the machine) is waited for, a log line a try
+    restore_logging = setup_logging("text", "info")
+    try:
+        with open_db_waiting(connect_timeout, create=False):
+            pass
+    finally:
+        restore_logging()  # uvicorn sets up its own
     out.print(f"newsloom reader on http://{host}:{port}/ (API: /docs) — Ctrl-C stops", markup=False)
     run(settings(), host=host, port=port, workers=workers, semantic=not no_semantic,
         cache_seconds=cache_seconds)

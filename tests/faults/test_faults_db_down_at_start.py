@@ -1,4 +1,4 @@
-"""The database down when `newsloom worker` or `newsloom run` starts: tried again with growing
+"""The database down when `newsloom worker`, `run` or `serve` starts: tried again with growing
 pauses, one log line a try, for --connect-timeout seconds; then one error line naming the URL,
 exit 1, no traceback. A database that comes up within the time is used; what no waiting cures (a
 database that does not exist) fails at once."""
@@ -60,8 +60,9 @@ def test_a_database_that_does_not_exist_fails_at_once() -> None:
     assert pauses == []
 
 
-@pytest.mark.parametrize("command", [["worker", "--exit-when-idle"], ["run", "--no-web", "--no-default-sources"]])
-def test_worker_and_run_give_up_with_one_line(command: list[str]) -> None:
+@pytest.mark.parametrize("command", [["worker", "--exit-when-idle"], ["run", "--no-web", "--no-default-sources"],
+                                     ["serve"]])
+def test_worker_run_and_serve_give_up_with_one_line(command: list[str]) -> None:
     start = time.monotonic()
     r = _newsloom(*command, "--db", DOWN, "--connect-timeout", "3")
     took = time.monotonic() - start
