@@ -17,7 +17,10 @@ class ArticlePage:
 
 def list_articles(store: Store, *, lang: str | None = None, source_id: int | None = None, limit: int = 50,
                   offset: int = 0, include_duplicates: bool = True) -> ArticlePage:
-    """Newest first, with the number of articles that match the same filters."""
+    """Newest first, with the number of articles that match the same filters. An unknown
+    ``source_id`` is NotFoundError (not an empty page that looks like a silent source)."""
+    if source_id is not None:
+        store.get_source(source_id)
     items = store.list_articles(limit=limit, offset=offset, lang=lang, source_id=source_id,
                                 include_duplicates=include_duplicates)
     return ArticlePage(items, store.count_articles(lang=lang, source_id=source_id,

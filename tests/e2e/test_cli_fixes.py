@@ -214,3 +214,14 @@ def test_export_opml_to_a_folder_that_does_not_exist(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert str(target) in proc.stderr and "cannot write" in proc.stderr and "No such file" in proc.stderr
     assert not target.exists()
+
+
+def test_articles_list_of_an_unknown_source_is_an_error(tmp_path: Path) -> None:
+    """README: exit 1 on an unknown id. `articles list --source 999` printed an empty table,
+    "0 shown of 0 articles", exit 0 (a typo looked like a silent source)."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    invoke("sources", "add", "https://example.org/rss", "--name", "Org", "--db", url)
+    assert "0 shown of 0 articles" in invoke("articles", "list", "--source", "1", "--db", url)
+    proc = run_cli("articles", "list", "--source", "999", "--db", url)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "source 999: not found" in proc.stderr and "shown" not in proc.stdout
