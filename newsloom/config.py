@@ -150,4 +150,11 @@ class Settings:
             raise ConfigError(f"setting connect_timeout_s={out.connect_timeout_s!r}: expected seconds, 0 or more")
         if not 0 <= out.pipeline_nice <= 19:
             raise ConfigError(f"setting pipeline_nice={out.pipeline_nice!r}: expected 0 to 19")
+        # values no fetch or ingest can work with (a fetch "timed out after -1 s", a page
+        # "exceeds the -5-byte limit"): refused at load, naming the setting
+        for name in ("timeout_s", "max_body_bytes"):
+            if getattr(out, name) <= 0:
+                raise ConfigError(f"setting {name}={getattr(out, name)!r}: expected more than 0")
+        if out.workers < 0:
+            raise ConfigError(f"setting workers={out.workers!r}: expected 0 (one per core) or more")
         return out
