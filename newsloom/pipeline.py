@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -437,7 +438,13 @@ class Pipeline:
         n = worker_count(self.settings.workers)
         if n <= 1 or feeds == 0:
             return None
-        return process_pool(n, preload=_preload(self.with_stories), nice=self.settings.pipeline_nice)
+        pool = process_pool(n, preload=_preload(self.with_stories), nice=self.settings.pipeline_nice)
+        # Started here, before the crawl's event loop runs: the pool starts its fork server (which
+        # imports the preloaded modules: seconds on a busy machine) on the first submit, and
+        # from inside the loop that stalled every fetch in flight past its timeout.
+        for done in [pool.submit(os.getpid) for _ in range(n)]:
+            done.result()
+        return pool
 
     def _second_connection(self) -> Store | None:
         """Another connection to the same store (for the fetch loop's host holds), or None for
