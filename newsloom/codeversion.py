@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsloom.errors import NewsloomError
+from newsloom.errors import ConfigError, NewsloomError
 
 __all__ = ["EXIT_UPGRADED", "CodeChanged", "CodeStamp", "CodeWatch", "check", "remember", "stamp", "watch"]
 
@@ -148,13 +148,31 @@ _watch: CodeWatch | None = None
 _watch_lock = threading.Lock()
 
 
+#: how often the daemons look at the disk while idle (seconds; the environment can change it)
+CHECK_ENV = "NEWSLOOM_UPGRADE_CHECK_S"
+
+
+def check_every() -> float:
+    """``$NEWSLOOM_UPGRADE_CHECK_S`` (default 120): seconds between looks at the disk."""
+    raw = os.environ.get(CHECK_ENV, "").strip()
+    if not raw:
+        return 120.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{CHECK_ENV}={raw!r}: expected seconds, more than 0")
+    return value
+
+
 def remember() -> CodeWatch:
     """The process's watch, its stamp taken on the first call (``newsloom`` calls it as it
     starts; a library user at the first pool)."""
     global _watch
     with _watch_lock:
         if _watch is None:
-            _watch = CodeWatch()
+            _watch = CodeWatch(every_s=check_every())
         return _watch
 
 

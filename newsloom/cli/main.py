@@ -52,9 +52,9 @@ for command in (sources, fetch, ingest, run, articles, search, stories, bench, s
 def main() -> None:
     from newsloom.codeversion import remember
 
-    remember()  # the stamp of the code this process runs: an upgrade under it is noticed
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
+        remember()  # the stamp of the code this process runs: an upgrade under it is noticed
         code = cli.main(standalone_mode=False)
         if isinstance(code, int) and code:  # ctx.exit(1): without standalone mode click returns it
             sys.exit(code)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,3 +156,25 @@ def test_worker_waits_for_a_database_that_comes_up(late_db: str) -> None:
     assert "database not reachable (try 1)" in r.stderr and "database reachable after" in r.stderr
     assert "Traceback" not in r.stderr
     assert " idle: 0 jobs done" in r.stdout, r.stdout
+
+
+def test_serve_waits_for_a_database_that_comes_up(late_db: str) -> None:
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "newsloom", "serve", "--db", late_db, "--port", str(port),
+                             "--no-semantic", "--connect-timeout", "60"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=ENV, cwd=REPO)
+    body = b""
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.3)
+    finally:
+        proc.terminate()
+        stdout, stderr = proc.communicate(timeout=20)
+    assert b'"ok":true' in body, stdout + stderr
+    assert "database not reachable (try 1)" in stderr and "database reachable after" in stderr, stderr
+    assert "Traceback" not in stderr

@@ -196,3 +196,41 @@ def test_a_worker_imports_nothing_its_fork_server_had_not(embed: bool) -> None:
     extra = eval(r.stdout.strip().splitlines()[-1])
     assert not [m for m in extra if m.startswith("newsloom") or m == "psutil" or m.startswith("psutil.")], extra
     assert set(extra) <= {"runpy", "_posixshmem"}, extra
+
+
+def test_a_real_newsloom_run_exits_75_when_its_package_changes(tmp_path: Path) -> None:
+    """``python -m newsloom run`` imported from a whole copy of the package (PYTHONPATH), the
+    copy changed while it idles: one warning line, the final line, exit 75, no traceback."""
+    site = tmp_path / "whole"
+    package = site / "newsloom"
+    shutil.copytree(codeversion.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(site), "NEWSLOOM_STORIES": "false", codeversion.CHECK_ENV: "0.3"}
+    proc = subprocess.Popen([sys.executable, "-m", "newsloom", "run", "--no-web", "--no-default-sources",
+                             "--db", str(tmp_path / "real.db")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, cwd=tmp_path)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # the process runs (and imported the copy: see below)
+        assert first.startswith("newsloom running on"), first + proc.communicate(timeout=30)[1]
+        time.sleep(1.0)
+        _add_module(package)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == EXIT_UPGRADED, stdout + stderr
+    assert "Traceback" not in stderr
+    lines = [ln for ln in stderr.splitlines() if "upgraded on disk since this process started" in ln]
+    assert len(lines) == 1 and "1 file added (newsloom/analyse/brand_new.py)" in lines[0], stderr
+    assert "stopped on upgrade after 1 pass" in stdout, stdout
+
+
+def test_a_bad_check_interval_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsloom.errors import ConfigError
+
+    monkeypatch.setenv(codeversion.CHECK_ENV, "soon")
+    with pytest.raises(ConfigError, match="NEWSLOOM_UPGRADE_CHECK_S='soon': expected seconds"):
+        codeversion.check_every()
+    monkeypatch.setenv(codeversion.CHECK_ENV, "30")
+    assert codeversion.check_every() == 30.0
