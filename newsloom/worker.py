@@ -12,6 +12,16 @@ Workers are one per core already, so BLAS must not spin threads of its own: a se
 OpenBLAS thread per worker doubled the CPU cost of the language model's small products."""
 
 import os
+import signal
+import threading
+
+# Ctrl-C in a terminal reaches the fork server too (same process group); while it preloads
+# (seconds: the models) it ended in a KeyboardInterrupt traceback under the command's
+# "interrupted" line. The command stops the pool itself, and the fork server ignores SIGINT
+# once its preload is done (multiprocessing.forkserver), so it is ignored here until the end of
+# this module (then the handler is put back: workers forked later keep the usual one).
+_sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() \
+    else None
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -44,3 +54,6 @@ quotes.extract_quotes(_warm, "en")
 from htmldate.extractors import _external_date  # noqa: E402
 
 _external_date("no date in this text 7")  # no locale matches: all are compiled
+
+if _sigint is not None:
+    signal.signal(signal.SIGINT, _sigint)
