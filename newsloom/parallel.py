@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -50,7 +51,11 @@ def _orphan_watch(parent: int, every_s: float = 1.0) -> None:
 
 def _init_worker(parent: int, nice: int = 0) -> None:
     """Worker initializer: the orphan watch, and the scheduling priority of the pipeline's CPU
-    work (``newsloom.priority``: below the web server's)."""
+    work (``newsloom.priority``: below the web server's). Ctrl-C in a terminal reaches every
+    process of the group: a worker ignores it (each printed a KeyboardInterrupt traceback under
+    the command's "interrupted" line), the owner stops the pool, and the orphan watch ends a
+    worker whose owner is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if nice:
         from newsloom.priority import lower_this_process
 
