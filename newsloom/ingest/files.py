@@ -92,10 +92,18 @@ def read_html(
     yield IngestItem(raw, where=str(path))
 
 
+def _starts_as_html(body: bytes) -> bool:
+    head = body[:64].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
 def read_text(
     path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, gzipped: bool = False
 ) -> Iterator[IngestItem]:
     body = _read_capped(path, max_bytes, gzipped)
+    if _starts_as_html(body):  # a saved web page named .txt: its markup was stored as the text
+        yield from read_html(path, max_bytes=max_bytes, gzipped=gzipped)
+        return
     raw = RawDocument(
         url=file_url(path),
         body=body,

@@ -99,6 +99,22 @@ def test_txt_in_cp1251_passes_bytes_through(tmp_path: Path) -> None:
     assert raw.url == path.resolve().as_uri()
 
 
+@pytest.mark.parametrize("start", [b"<!DOCTYPE html>\n<html>", b"\xef\xbb\xbf  <html lang='en'>", b"\n<HTML>"])
+def test_a_web_page_named_txt_is_read_as_html(tmp_path: Path, start: bytes) -> None:
+    """A saved page named .txt was stored as plain text: its tags became the article's text."""
+    path = tmp_path / "page.txt"
+    path.write_bytes(start + b"<head><title>T</title></head><body><p>Hello.</p></body></html>")
+    (item,) = list(iter_file(path))
+    assert item.raw.content_type == "text/html" and item.raw.body.endswith(b"</html>")
+
+
+def test_text_that_mentions_html_stays_text(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"Notes on <html> tags\nA paragraph.")
+    (item,) = list(iter_file(path))
+    assert item.raw.content_type == "text/plain"
+
+
 def test_empty_txt_is_still_a_document(tmp_path: Path) -> None:
     # Emptiness is extraction's verdict ("no article"), not the reader's.
     path = tmp_path / "empty.txt"
