@@ -11,6 +11,7 @@ from rich.table import Table
 from newsloom.app import articles as app_articles
 from newsloom.app.codes import language_code
 from newsloom.cli.common import db_option, dump, json_option, open_db, out, plural
+from newsloom.errors import NewsloomError
 from newsloom.models import Article
 
 
@@ -97,9 +98,13 @@ def articles_show(article_id: int, raw: bool, as_json: bool) -> None:
 @db_option
 def search(query: str, limit: int, as_json: bool) -> None:
     """Full-text search over stored articles."""
+    if not query.strip():  # was an empty table, exit 0, as if nothing matched
+        raise NewsloomError("search: the query is empty; give one or more words to look for")
     with open_db() as store:
         items = app_articles.search(store, query, limit=limit)
     if as_json:
         dump([app_articles.article_dict(a, full=False) for a in items])
+    elif not items:
+        out.print(f"no article matches {query!r}", markup=False)
     else:
         _article_table(items)

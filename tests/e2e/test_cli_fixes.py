@@ -225,3 +225,16 @@ def test_articles_list_of_an_unknown_source_is_an_error(tmp_path: Path) -> None:
     proc = run_cli("articles", "list", "--source", "999", "--db", url)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert "source 999: not found" in proc.stderr and "shown" not in proc.stdout
+
+
+def test_search_with_an_empty_query_or_no_match(tmp_path: Path) -> None:
+    """`newsloom search ""` printed an empty table, exit 0; a search without a match printed an
+    empty table and nothing else."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    invoke("init", "--no-default-sources", "--db", url)
+    for query in ("", "   "):
+        proc = run_cli("search", query, "--db", url)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert "query is empty" in proc.stderr and "┏" not in proc.stdout
+    assert "no article matches 'zzqq'" in invoke("search", "zzqq", "--db", url)
+    assert json.loads(invoke("search", "zzqq", "--json", "--db", url)) == []
