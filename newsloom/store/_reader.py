@@ -290,13 +290,21 @@ class ReaderQueries:
 
 
 _LIGHT = ["id", "url", "title", "source", "source_id", "country", "lang", "published", "fetched_at", "story_id",
-          "lineage", "lineage_of", "duplicate_of", "is_copy", "primary_url", "description", "status", "canonical_url"]
-_LIGHT_COLS = ", ".join(f"a.{c}" for c in _LIGHT) + ", substr(a.text, 1, 600) AS text"
+          "lineage", "lineage_of", "duplicate_of", "is_copy", "primary_url", "description", "status", "canonical_url",
+          "rights"]
+# the publisher's signals (``rights``: nosnippet, max_snippet, data-nosnippet passages) are read
+# with the row, so a hit's snippet obeys them as a story page's does (rights/policy.py
+# snippet_for). The text's opening is enough for a snippet, except under data-nosnippet: a
+# passage cut in two by the opening would not be found and taken out, so those few rows (their
+# rights name "nosnippet_text") read their whole text.
+_LIGHT_COLS = (", ".join(f"a.{c}" for c in _LIGHT)
+               + ", CASE WHEN replace(a.rights, 'nosnippet_text', '') <> a.rights THEN a.text "
+                 "ELSE substr(a.text, 1, 600) END AS text")  # (no LIKE '%...%': psycopg reads % as a placeholder)
 
 
 class LightRow(namedtuple("LightRow", [*_LIGHT, "text"])):
     """One search match as read (``_LIGHT`` and the text's opening), values as the database
-    gives them (times as stored): enough to filter and group matches without building an
+    gives them (times and rights as stored): enough to filter and group matches without building an
     ``Article`` for each."""
 
     __slots__ = ()
@@ -311,6 +319,8 @@ class LightRow(namedtuple("LightRow", [*_LIGHT, "text"])):
         d["published"] = codec.parse_dt(d["published"])
         d["is_copy"] = bool(d["is_copy"])
         d["text"] = d["text"] or ""
+        rights = d["rights"]
+        d["rights"] = {} if not rights or rights == "{}" else codec.decode_json_field(Article, "rights", rights)
         fetched = codec.parse_dt(d["fetched_at"])
         if fetched is None:
             del d["fetched_at"]

@@ -100,7 +100,8 @@ def _fill(s: Any) -> None:
 def _old_search(store: Any, query: str, *, semantic: Any = None, lang: str | None = None,
                 country: str | None = None, source_id: int | None = None, range_key: str | None = None,
                 limit: int = 20, snippet_chars: int = 200) -> SearchResult:
-    """app/search.py search() before: every match an article with a snippet."""
+    """app/search.py search() before: every match an article with a snippet; the snippet
+    now the one a story page shows (the publisher's rights obeyed)."""
     text = clean_query(query)
     since = since_of(range_key)
     src = source_name(store, source_id) if source_id is not None else None
@@ -135,7 +136,9 @@ def _old_search(store: Any, query: str, *, semantic: Any = None, lang: str | Non
             if len(groups) >= limit:
                 continue
             groups[key] = Group(None)
-        groups[key].hits.append(Hit(a, snippet(a, snippet_chars), how[a.id]))
+        # the snippet a story page shows of the article (the whole stored article, its rights
+        # obeyed): search read no rights before, and showed snippets the publisher withheld
+        groups[key].hits.append(Hit(a, snippet(store.get_article(a.id), snippet_chars), how[a.id]))
     stories = store.story_cards([k for k in groups if isinstance(k, int)])
     for k, g in groups.items():
         g.story = stories.get(k) if isinstance(k, int) else None
@@ -151,6 +154,7 @@ def _old_light(r: Any) -> Article:
     d["is_copy"] = bool(d["is_copy"])
     if d["fetched_at"] is None:
         d.pop("fetched_at")
+    d["rights"] = _codec.load_json(d["rights"]) or {}  # (read since: a hit's snippet obeys them)
     return Article(**d, text=r["text"] or "")
 
 
@@ -174,7 +178,7 @@ def test_search_gives_the_same_hits_and_snippets(store: Any) -> None:
     srcs = store.list_sources()
     all_ids = [int(r["id"]) for r in store._rows("SELECT id FROM articles ORDER BY id")]
     meaning = _Meaning(all_ids[::7][:40] + [all_ids[-1], 10**9])
-    capped = 0
+    capped = withheld = cut_short = 0
     for q in ("harbour strike", "harbour", "dock workers monday", "big", "Loose", "nothing matches this", ""):
         for kw in ({}, {"lang": "pt"}, {"country": "de"}, {"source_id": srcs[2].id}, {"range_key": "7d"},
                    {"range_key": "30d", "lang": "en"}, {"limit": 3}, {"limit": 50}, {"snippet_chars": 40},
@@ -182,7 +186,12 @@ def test_search_gives_the_same_hits_and_snippets(store: Any) -> None:
             new, old = search_uc.search(store, q, **kw), _old_search(store, q, **kw)
             assert new == old, (q, kw)
             capped += any(len(g.hits) == 8 for g in new.groups)
+            hits = [h for g in new.groups for h in g.hits]
+            withheld += any(h.article.rights.get("nosnippet") and not h.snippet for h in hits)
+            cut_short += any(h.article.rights.get("max_snippet") == 30 and 0 < len(h.snippet) <= 31 for h in hits)
+            assert not any("walked out" in h.snippet for h in hits if h.article.rights.get("nosnippet_text"))
     assert capped  # a group cut at its 8 best hits
+    assert withheld and cut_short  # the publisher's nosnippet and max-snippet obeyed
 
 
 def _old_story_feed(store: Any, story_id: int, fmt: str) -> bytes:
