@@ -59,11 +59,12 @@ def check_new_feed(url: str, *, name: str | None = None, country: str | None = N
 def add_source(store: Store, settings: Settings, new: NewFeed) -> tuple[Feed, Source]:
     """Follow a feed or a news sitemap; the outlet is found by its home page or created."""
     host = urlsplit(new.url).netloc
-    source = store.find_source(new.site_url) or store.add_source(
-        Source(name=new.name or host, url=new.site_url, country=new.country, language=new.language)
-    )
-    feed = store.add_feed(Feed(url=new.url, source_id=source.id, kind=new.kind, title=new.name,
-                               interval_s=settings.default_feed_interval_s))
+    with store.transaction():  # a feed refused as a duplicate leaves no new, empty source behind
+        source = store.find_source(new.site_url) or store.add_source(
+            Source(name=new.name or host, url=new.site_url, country=new.country, language=new.language)
+        )
+        feed = store.add_feed(Feed(url=new.url, source_id=source.id, kind=new.kind, title=new.name,
+                                   interval_s=settings.default_feed_interval_s))
     return feed, source
 
 
@@ -75,15 +76,16 @@ def import_opml(store: Store, settings: Settings, data: bytes, where: str) -> Im
     entries = parse_opml(data, where)
     result.problems.extend(entries.problems)
     for entry in entries:
-        source = store.find_source(entry.site_url or entry.feed_url)
-        if source is None:
-            source = store.add_source(
-                Source(name=entry.name, url=entry.site_url or entry.feed_url, country=entry.country,
-                       language=entry.language)
-            )
         try:
-            store.add_feed(Feed(url=entry.feed_url, source_id=source.id, kind=entry.kind, title=entry.name,
-                                interval_s=settings.default_feed_interval_s))
+            with store.transaction():  # a feed already followed leaves no new, empty source behind
+                source = store.find_source(entry.site_url or entry.feed_url)
+                if source is None:
+                    source = store.add_source(
+                        Source(name=entry.name, url=entry.site_url or entry.feed_url, country=entry.country,
+                               language=entry.language)
+                    )
+                store.add_feed(Feed(url=entry.feed_url, source_id=source.id, kind=entry.kind, title=entry.name,
+                                    interval_s=settings.default_feed_interval_s))
             result.added += 1
         except DuplicateSourceError:
             result.skipped += 1
