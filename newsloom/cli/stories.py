@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from rich.table import Table
 
@@ -102,8 +104,20 @@ def stories_rebuild() -> None:
 
     with open_db() as store:
         service = StoryService(store, settings(), replay=False)
+        done = [0]
+
+        def step(i: int) -> None:
+            done[0] = i
+            bar.update(task, completed=i)
+
         with progress() as bar:
             task = bar.add_task("re-clustering", total=store.count_articles())
-            n = service.rebuild(progress=lambda i: bar.update(task, completed=i))
+            try:
+                n = service.rebuild(progress=step)
+            except KeyboardInterrupt:  # the stories were cleared first: say what is left to do
+                err.print(f"stories rebuild interrupted after {plural(done[0], 'article')}: the others have no "
+                          "story until `newsloom stories rebuild` runs again (or `newsloom run`, which "
+                          "catches them up); the articles themselves are kept", markup=False)
+                sys.exit(130)
         n_stories = sum(len(c.stories) for c in service.clusterers.values())
         out.print(f"rebuilt stories from {plural(n, 'article')}: {plural(n_stories, 'story', 'stories')}")

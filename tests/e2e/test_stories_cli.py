@@ -203,3 +203,21 @@ def test_rebuild_help_names_the_order_it_uses() -> None:
     assert r.exit_code == 0
     text = " ".join(r.output.split())
     assert "arrival order (" not in text and "effective-date order" in text
+
+
+def test_interrupted_rebuild_says_what_is_left(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C in `stories rebuild` (which clears the stories first) said "everything stored so far
+    is kept" and left hundreds of articles without a story, unmentioned."""
+    from newsloom.stories.service import StoryService
+
+    def rebuild(self, progress=None):  # noqa: ANN001
+        for i in range(1, 6):
+            progress(i)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(StoryService, "rebuild", rebuild)
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    assert CliRunner().invoke(cli, ["init", "--no-default-sources", "--db", db]).exit_code == 0
+    r = CliRunner().invoke(cli, ["stories", "rebuild", "--db", db])
+    assert r.exit_code == 130
+    assert "interrupted after 5 articles" in r.output and "`newsloom stories rebuild` runs again" in r.output
