@@ -68,6 +68,22 @@ def _is_json(body: bytes, content_type: str | None) -> bool:
     return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
 
 
+_HTML_PAGE = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.I | re.S)
+_ALTERNATE = re.compile(rb"<link\b[^>]*>", re.I)
+
+
+def _html_page_message(body: bytes, url: str) -> str:
+    """A web page given as a feed: say so, and name the feed it advertises, if any."""
+    for tag in _ALTERNATE.findall(body[:200_000]):
+        low = tag.lower()
+        if b"alternate" in low and re.search(rb"application/(?:rss|atom)\+xml|application/feed\+json", low):
+            href = re.search(rb"""href\s*=\s*["']([^"']+)["']""", tag, re.I)
+            if href:
+                found = urljoin(url, href.group(1).decode("utf-8", "replace").strip())
+                return f"an HTML page, not a feed; the page names its feed: {found}"
+    return "an HTML page, not a feed; give the address of its RSS/Atom feed or news sitemap"
+
+
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse a feed or sitemap; raises FeedParseError when nothing usable is in ``body``."""
     if not body or not body.strip():
@@ -205,6 +221,8 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str | None) -> ParsedFe
             guid=e.get("id") or None,
         ))
     if not items:
+        if _HTML_PAGE.match(body):  # was "malformed XML: <unknown>:2:144: mismatched tag"
+            raise FeedParseError(url, _html_page_message(body, url))
         # a broken feed with readable entries is kept; a broken one without any is an error
         if _is_broken(d):
             raise FeedParseError(url, f"malformed XML: {d.get('bozo_exception')}")
