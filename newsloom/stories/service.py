@@ -77,8 +77,9 @@ class StoryService(StoryRecords, StoryResume):
         self.clusterer = self._new_clusterer()
         self._merges_seen = 0
         # names, numbers and shingles of recently marked articles (lineage compares a story's
-        # members again at each new article): ~4 kB an article, so ~40 MB
-        self._signals: _LRU = _LRU(10_000)
+        # members again at each new article): ~1.7x the text, so 50-100 MB; never more than the
+        # clusterer's own window, so a small machine's windows bound it too
+        self._signals: _LRU = _LRU(min(10_000, settings.story_window_items))
         # story id -> its article count when its record was last recomputed whole (stories
         # past _LINEAGE_MAX only; see _refresh_big)
         self._described: dict[int, int] = {}
