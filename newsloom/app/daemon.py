@@ -170,6 +170,7 @@ class Daemon:
         self._due_at_start = 0
         self._pass_started: datetime | None = None
         self._stored_in_pass = 0
+        self._pass_counts: dict[str, int] = {}  # outcomes of the pass in hand, by status
         self._sleep_until: datetime | None = None
 
     def live_fields(self, store: Any) -> dict[str, Any]:
@@ -242,12 +243,16 @@ class Daemon:
             self._pass_started = utcnow()
             self._due_at_start = len(pipeline.store.due_feeds(self._pass_started))
             self._stored_in_pass = 0
+            self._pass_counts = {}
             self._in_pass = True
             outer = kwargs.get("on_outcome")
 
             def on_outcome(outcome: Any) -> None:  # counts what is stored, live, for the status view
-                if getattr(outcome, "status", None) not in ("error", "rejected", "unchanged"):
+                status = getattr(outcome, "status", None)
+                if status not in ("error", "rejected", "unchanged"):
                     self._stored_in_pass += 1
+                if status:
+                    self._pass_counts[status] = self._pass_counts.get(status, 0) + 1
                 if outer is not None:
                     outer(outcome)
 
@@ -272,6 +277,7 @@ class Daemon:
         def on_pass(summary: RunSummary, crawl: Any) -> None:
             self.totals.add(summary)
             self._stored_in_pass = 0
+            self._pass_counts = {}
             fields = status_fields(pipeline.store, summary, crawl, self._due_at_start)
             log.info(status_line(fields), extra={"event": "pass", "pass": self.totals.passes, **fields})
             if self.on_pass is not None:
@@ -304,6 +310,11 @@ class Daemon:
             self._upgrade(str(exc))
         finally:
             pipeline.fetch_once = original_fetch  # type: ignore[method-assign]
+            # a pass cut short by the stop never reached on_pass: what it stored still counts
+            # (the last line said "nothing new (0 articles stored)" over pages it had stored)
+            for status, n in self._pass_counts.items():
+                self.totals.counts[status] = self.totals.counts.get(status, 0) + n
+            self._pass_counts = {}
         return self.totals
 
     def _outage(self, exc: StoreError, pause: float) -> None:
