@@ -158,6 +158,8 @@ def sources_import(path: Path) -> None:
     for problem in result.problems:
         err.print(f"warning: {problem}", markup=False)
     out.print(f"{path}: {plural(result.added, 'feed')} added, {result.skipped:,} already followed", markup=False)
+    if result.problems and not result.added and not result.skipped:  # every outline refused (was exit 0)
+        raise NewsloomError(f"{path}: no feed imported; every outline was skipped (see the warnings above)")
 
 
 @sources.command("export-opml")

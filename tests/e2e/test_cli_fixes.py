@@ -238,3 +238,19 @@ def test_search_with_an_empty_query_or_no_match(tmp_path: Path) -> None:
         assert "query is empty" in proc.stderr and "┏" not in proc.stdout
     assert "no article matches 'zzqq'" in invoke("search", "zzqq", "--db", url)
     assert json.loads(invoke("search", "zzqq", "--json", "--db", url)) == []
+
+
+def test_import_opml_where_every_outline_is_skipped_fails(tmp_path: Path) -> None:
+    """An OPML file whose every outline was refused printed warnings, "0 feeds added", exit 0."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    bad = tmp_path / "bad.opml"
+    bad.write_text('<?xml version="1.0"?><opml version="2.0"><head/><body><outline text="A" type="rss"/>'
+                   '<outline text="B" type="rss" xmlUrl="ftp://x.example/f"/></body></opml>')
+    proc = run_cli("sources", "import-opml", str(bad), "--db", url)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "no feed imported" in proc.stderr and "has no xmlUrl" in proc.stderr
+    good = tmp_path / "good.opml"
+    good.write_text('<?xml version="1.0"?><opml version="2.0"><head/><body><outline text="A" type="rss"/>'
+                    '<outline text="C" type="rss" xmlUrl="https://c.example/rss"/></body></opml>')
+    assert "1 feed added" in invoke("sources", "import-opml", str(good), "--db", url)
+    assert "0 feeds added, 1 already followed" in invoke("sources", "import-opml", str(good), "--db", url)
