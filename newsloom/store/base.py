@@ -152,6 +152,12 @@ class Store(abc.ABC):
     def search_articles(self, query: str, limit: int = 50) -> list[Article]:
         """Full-text search (FTS5 on SQLite, tsvector on PostgreSQL)."""
 
+    def merge_search_index(self, max_pages: int = 2000) -> int:
+        """Tidy the full-text index a bounded step (the writer calls it after a pass or an
+        ingest); returns the pages of work asked for. Nothing to do here: PostgreSQL keeps its
+        index itself; SQLite merges FTS5 segments (:class:`~newsloom.store.sqlite.SQLiteStore`)."""
+        return 0
+
     @abc.abstractmethod
     def add_revision(self, revision: Revision) -> None: ...
 
