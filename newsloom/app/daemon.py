@@ -21,6 +21,7 @@ from typing import Any
 from newsloom.app.sources import poll_outlook
 from newsloom.codeversion import EXIT_UPGRADED, CodeChanged, CodeWatch, remember
 from newsloom.errors import StoreError, StoreFull, StoreUnavailable
+from newsloom.memtrim import release_free_heap
 from newsloom.models import utcnow
 from newsloom.pipeline import Pipeline, RunSummary
 
@@ -280,6 +281,7 @@ class Daemon:
             self._pass_counts = {}
             fields = status_fields(pipeline.store, summary, crawl, self._due_at_start)
             log.info(status_line(fields), extra={"event": "pass", "pass": self.totals.passes, **fields})
+            release_free_heap()  # a months-long run: freed heap back to the system each pass
             if self.on_pass is not None:
                 self.on_pass(summary, crawl)
 
