@@ -13,7 +13,8 @@ from newsloom.app import search as search_uc
 from newsloom.app import sources as src_uc
 from newsloom.app import stories as uc
 from newsloom.errors import DuplicateSourceError
-from newsloom.web.pages_stories import Country, Cursor, Lang, Range, SourceId
+from newsloom.web.codes import country_problem, lang_problem
+from newsloom.web.pages_stories import Country, Cursor, Lang, Range, SourceId, check_codes
 from newsloom.web.render import json_response, ui_lang
 from newsloom.web.security import require_writer
 
@@ -38,6 +39,7 @@ def stories(request: Request, lang: Lang = None, country: Country = None, source
 def blindspots(request: Request, langs: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
                countries: Annotated[list[str], Query(max_length=40)] = [],  # noqa: B006
                cursor: Cursor = None, limit: Limit = 30) -> Response:
+    check_codes(langs, countries)
     page = uc.blindspots(request.app.state.store, langs=[x.lower()[:3] for x in langs],
                          countries=[c.upper()[:2] for c in countries], cursor=cursor, limit=limit)
     return json_response(request, _cards(page))
@@ -109,6 +111,10 @@ class Active(BaseModel):
              dependencies=[Depends(require_writer)])
 def add_source(request: Request, body: NewSource) -> dict[str, Any]:
     state = request.app.state
+    for why in (body.country and country_problem(body.country),
+                body.language and lang_problem(body.language, "language:")):
+        if why:  # named as this API names them, not as the CLI's --country / --language
+            raise uc.BadQuery(why)
     new = src_uc.check_new_feed(body.url.strip(), name=body.name, country=body.country,
                                 language=body.language, kind=body.kind)
     try:

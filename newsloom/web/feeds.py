@@ -15,11 +15,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import AfterValidator
 
 from newsloom.app import search as search_uc
 from newsloom.app import stories as uc
 from newsloom.app.sources import export_opml
 from newsloom.models import Article, utcnow
+from newsloom.web.codes import check_lang
 from newsloom.web.pages_stories import Lang
 from newsloom.web.render import cached, env, safe_url
 
@@ -107,7 +109,8 @@ def front_feed(request: Request, fmt: Fmt) -> Response:
 
 
 @router.get("/feeds/lang/{lang}.{fmt}", summary="Stories in one language as a feed")
-def lang_feed(request: Request, lang: Annotated[str, Path(pattern=r"^[a-z]{2,3}$")], fmt: Fmt) -> Response:
+def lang_feed(request: Request, lang: Annotated[str, Path(max_length=20), AfterValidator(check_lang)],
+              fmt: Fmt) -> Response:
     page = uc.list_stories(request.app.state.store, lang=lang, reader_lang=lang, limit=_ITEMS)
     base = _base(request)
     return respond(request, FeedView(f"newsloom: stories in {lang}", f"{base}/?lang={lang}",

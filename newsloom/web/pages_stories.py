@@ -7,14 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import AfterValidator
 
 from newsloom.app import stories as uc
+from newsloom.web.codes import check_country, check_lang, country_problem, lang_problem
 from newsloom.web.render import page, ui_lang
 
 router = APIRouter(include_in_schema=False)
 
-Lang = Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")]
-Country = Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")]
+Lang = Annotated[str | None, Query(max_length=20), AfterValidator(check_lang)]
+Country = Annotated[str | None, Query(max_length=20), AfterValidator(check_country)]
 SourceId = Annotated[int | None, Query(ge=1, le=2**62)]
 Range = Annotated[str | None, Query(pattern=r"^(24h|3d|7d|30d|all)$")]
 Cursor = Annotated[str | None, Query(max_length=200)]
@@ -36,6 +38,17 @@ def facets(request: Request) -> dict[str, Any]:
     }
     state.facets = (time.monotonic(), value)
     return value
+
+
+def check_codes(langs: list[str], countries: list[str]) -> None:
+    """Blindspots' repeated ``langs`` / ``countries``: a 422 naming the parameter on a code that
+    cannot exist."""
+    for v in langs:
+        if why := lang_problem(v, "langs:"):
+            raise uc.BadQuery(why)
+    for v in countries:
+        if why := country_problem(v, "countries:"):
+            raise uc.BadQuery(why)
 
 
 @router.get("/")
@@ -64,12 +77,7 @@ def story(request: Request, story_id: int) -> Response:
 def blindspots(request: Request, langs: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
                countries: Annotated[list[str], Query(max_length=40)] = [],  # noqa: B006
                range: Range = None, cursor: Cursor = None) -> Response:  # noqa: A002
-    for v in langs:
-        if not (2 <= len(v) <= 3 and v.isalpha()):
-            raise uc.BadQuery(f"langs {v[:20]!r}: expected a language code such as en")
-    for v in countries:
-        if not (len(v) == 2 and v.isalpha()):
-            raise uc.BadQuery(f"countries {v[:20]!r}: expected a two-letter country code such as PT")
+    check_codes(langs, countries)
     ui = ui_lang(request)
     chosen = [x.lower() for x in langs] or [ui]
     result = uc.blindspots(request.app.state.store, langs=chosen, countries=[c.upper() for c in countries],
