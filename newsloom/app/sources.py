@@ -59,6 +59,10 @@ def check_new_feed(url: str, *, name: str | None = None, country: str | None = N
 def add_source(store: Store, settings: Settings, new: NewFeed) -> tuple[Feed, Source]:
     """Follow a feed or a news sitemap; the outlet is found by its home page or created."""
     host = urlsplit(new.url).netloc
+    known = next((f for f in store.list_feeds() if f.url == new.url), None)
+    if known is not None:  # one line naming what is followed, not the database's constraint text
+        raise DuplicateSourceError(f"{new.url}: already followed as feed #{known.id} of source #{known.source_id}; "
+                                   "nothing added")
     with store.transaction():  # a feed refused as a duplicate leaves no new, empty source behind
         source = store.find_source(new.site_url) or store.add_source(
             Source(name=new.name or host, url=new.site_url, country=new.country, language=new.language)

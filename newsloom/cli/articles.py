@@ -10,21 +10,22 @@ from rich.table import Table
 
 from newsloom.app import articles as app_articles
 from newsloom.app.codes import language_code
-from newsloom.cli.common import db_option, dump, json_option, open_db, out, plural
+from newsloom.cli.common import db_option, dump, json_option, open_db, out, plural, root_options
 from newsloom.errors import NewsloomError
 from newsloom.models import Article
 
 
 @click.group()
+@root_options
 def articles() -> None:
     """What was stored: list and show articles."""
 
 
 @articles.command("list")
 @click.option("--lang", help="Only this language (ISO 639-1).")
-@click.option("--source", "source_id", type=int, help="Only this source id.")
-@click.option("--limit", default=50, show_default=True)
-@click.option("--offset", default=0)
+@click.option("--source", "source_id", type=click.IntRange(min=1), help="Only this source id.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@click.option("--offset", default=0, type=click.IntRange(min=0))
 @click.option("--no-duplicates", is_flag=True, help="Hide duplicates.")
 @click.option("--no-text", is_flag=True, help="With --json: leave out each article's text.")
 @json_option
@@ -53,7 +54,7 @@ def _article_table(items: list[Article]) -> None:
 
 
 @articles.command("show")
-@click.argument("article_id", type=int)
+@click.argument("article_id", type=click.IntRange(min=1))
 @click.option("--raw", is_flag=True, help="Also print the extractor's text before cleanup.")
 @json_option
 @db_option
@@ -93,7 +94,7 @@ def articles_show(article_id: int, raw: bool, as_json: bool) -> None:
 
 @click.command()
 @click.argument("query")
-@click.option("--limit", default=20, show_default=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
 @json_option
 @db_option
 def search(query: str, limit: int, as_json: bool) -> None:

@@ -11,10 +11,11 @@ from typing import Any
 
 import click
 
-from newsloom.cli.common import err
+from newsloom.cli.common import err, root_options
 
 
 @click.group()
+@root_options
 def bench() -> None:
     """Quality and speed benchmarks: print a table (or --json), --out FILE keeps the JSON."""
 
@@ -40,7 +41,7 @@ def _bench_out(result: dict[str, Any], table: str, as_json: bool, out_path: Path
               type=click.Path(file_okay=False, path_type=Path),
               help="html/<id>.html.gz + ground-truth.json (AEB) or gold.json (trafilatura's "
                    "snippets); repeat to report several side by side.")
-@click.option("--limit", type=int)
+@click.option("--limit", type=click.IntRange(min=1))
 @click.option("--no-baseline", is_flag=True, help="Skip plain trafilatura 2.3.1 (default mode).")
 @click.option("--per-page", is_flag=True, help="Keep per-page scores in the JSON.")
 @bench_options
@@ -106,9 +107,9 @@ def bench_pipeline(corpus: Path | None, repeat: int, workers: int, fetch: bool, 
 @click.option("--corpus", "corpora", required=True, multiple=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="JSONL in the shared layout (doc_id, story_id, lang, title, text, date?); repeat to mix.")
-@click.option("--limit", type=int)
+@click.option("--limit", type=click.IntRange(min=1))
 @click.option("--db", "db", help="Store to stream into (default: a fresh temporary SQLite file).")
-@click.option("--synthetic", type=int, default=0,
+@click.option("--synthetic", type=click.IntRange(min=0), default=0,
               help="Also time the clustering step with this many live stories (e.g. 100000).")
 @click.option("--force-e5", "force_e5", default=None, metavar="LANGS",
               help="Route these languages (comma-separated, e.g. nl,it) to e5-small as if USE-m3 "
@@ -146,7 +147,7 @@ def bench_stories(corpora: tuple[Path, ...], limit: int | None, db: str | None, 
 @bench.command("similarity")
 @click.option("--pairs", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="CSV in the SemEval-2022 Task 8 layout (lang1, lang2, text1, text2, Overall).")
-@click.option("--limit", type=int)
+@click.option("--limit", type=click.IntRange(min=1))
 @bench_options
 def bench_similarity(pairs: Path, limit: int | None, as_json: bool, out_path: Path | None) -> None:
     """Pearson r against human 'Overall' scores and same-story ROC-AUC, per language pair."""

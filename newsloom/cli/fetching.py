@@ -86,7 +86,8 @@ def _nothing_succeeded(summary: RunSummary, crawl: Any = None) -> bool:
 
 
 @click.command()
-@click.option("--feed", "feed_ids", type=int, multiple=True, help="Only these feed ids (even if not due).")
+@click.option("--feed", "feed_ids", type=click.IntRange(min=1), multiple=True,
+              help="Only these feed ids (even if not due).")
 @db_option
 def fetch(feed_ids: tuple[int, ...]) -> None:
     """One polite pass over all due feeds, with a progress bar and a summary."""
@@ -249,7 +250,10 @@ def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: boo
         out.print(f"newsloom running on {settings().db}; Ctrl-C to stop", markup=False)
         out.print(_outlook_line(poll_outlook(store.list_feeds(), utcnow()), start=True), markup=False)
 
+        last: list[Any] = []  # the last pass's (summary, crawl): --once exits 1 when nothing in it worked
+
         def on_pass(summary: RunSummary, crawl: Any) -> None:
+            last[:] = [summary, crawl]
             _print_summary("pass", summary, crawl, show_errors=3)
             _takedowns(store, pipeline)  # publisher removal requests: verify, execute, alarm
             from newsloom.cli.takedown import recrawl_after_pass  # articles due again: retract / revise
@@ -286,6 +290,9 @@ def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: boo
                                           "passes": totals.passes, "counts": totals.counts})
         if once and runner.upgraded is None:  # the pass's summary is above; a cron user wants this last
             out.print(_outlook_line(poll_outlook(store.list_feeds(), utcnow())), markup=False)
+            if last and _nothing_succeeded(*last):
+                err.print("error: every feed and page tried in this pass failed (see `newsloom sources list`)")
+                click.get_current_context().exit(1)
             return
     out.print(daemon.final_line(totals, runner.stopped_by), markup=False)
     if runner.upgraded is not None:  # the code on disk changed: a restart runs the new code

@@ -11,12 +11,14 @@ from rich import box
 from rich.table import Table
 
 from newsloom.app import sources as app_sources
-from newsloom.cli.common import db_option, dump, err, fit_table, json_option, open_db, out, plural, settings
+from newsloom.cli.common import (db_option, dump, err, fit_table, json_option, open_db, out, plural, root_options,
+                                 settings)
 from newsloom.errors import NewsloomError
 from newsloom.models import utcnow
 
 
 @click.group()
+@root_options
 def sources() -> None:
     """Outlets and their feeds: add, list, import/export OPML, fetch status."""
 
@@ -100,7 +102,7 @@ def _short(dt: datetime | None) -> str:
 
 
 @sources.command("log")
-@click.argument("feed_id", type=int, required=False)
+@click.argument("feed_id", type=click.IntRange(min=1), required=False)
 @click.option("--limit", default=50, show_default=True)
 @json_option
 @db_option
@@ -129,7 +131,7 @@ def _set_active(feed_id: int, active: bool) -> None:
 
 
 @sources.command("enable")
-@click.argument("feed_id", type=int)
+@click.argument("feed_id", type=click.IntRange(min=1))
 @db_option
 def sources_enable(feed_id: int) -> None:
     """Follow a switched-off feed again (e.g. one that answered 404/410 too often)."""
@@ -137,7 +139,7 @@ def sources_enable(feed_id: int) -> None:
 
 
 @sources.command("disable")
-@click.argument("feed_id", type=int)
+@click.argument("feed_id", type=click.IntRange(min=1))
 @db_option
 def sources_disable(feed_id: int) -> None:
     """Stop polling a feed, keeping it and its articles."""

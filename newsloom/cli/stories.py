@@ -7,20 +7,22 @@ import sys
 import click
 from rich.table import Table
 
-from newsloom.cli.common import db_option, dump, err, json_option, open_db, out, plural, progress, settings, when
+from newsloom.cli.common import (db_option, dump, err, json_option, open_db, out, plural, progress, root_options,
+                                 settings, when)
 
 _MARK = {"first": "FIRST", "copy": "copy", "translation": "transl.", "rewrite": "rewrite"}
 
 
 @click.group()
+@root_options
 def stories() -> None:
     """Stories across languages: list, show, rebuild."""
 
 
 @stories.command("list")
-@click.option("--limit", default=30, show_default=True)
-@click.option("--offset", default=0)
-@click.option("--min-articles", default=1, show_default=True, help="Hide smaller stories.")
+@click.option("--limit", default=30, show_default=True, type=click.IntRange(min=1))
+@click.option("--offset", default=0, type=click.IntRange(min=0))
+@click.option("--min-articles", default=1, show_default=True, type=click.IntRange(min=1), help="Hide smaller stories.")
 @json_option
 @db_option
 def stories_list(limit: int, offset: int, min_articles: int, as_json: bool) -> None:
@@ -43,7 +45,7 @@ def stories_list(limit: int, offset: int, min_articles: int, as_json: bool) -> N
 
 
 @stories.command("show")
-@click.argument("story_id", type=int)
+@click.argument("story_id", type=click.IntRange(min=1))
 @json_option
 @db_option
 def stories_show(story_id: int, as_json: bool) -> None:

@@ -6,11 +6,13 @@ import click
 from rich import box
 from rich.table import Table
 
-from newsloom.cli.common import db_option, dump, err, fit_table, json_option, open_db, out, plural, settings, when
+from newsloom.cli.common import (db_option, dump, err, fit_table, json_option, open_db, out, plural, root_options,
+                                 settings, when)
 from newsloom.errors import TakedownError
 
 
 @click.group()
+@root_options
 def takedown() -> None:
     """Publisher removal requests: carried out within 24 h of receipt once verified."""
 
@@ -40,7 +42,7 @@ def add(url: str | None, prefix: str | None, domain: str | None, requester: str,
     from newsloom.rights.verify import WELL_KNOWN
 
     given = [(k, v) for k, v in (("url", url), ("prefix", prefix), ("domain", domain)) if v is not None]
-    with open_db(create=True) as store:
+    with open_db() as store:
         if len(given) != 1:
             msg = "give exactly one of --url, --prefix, --domain"
             from newsloom.rights import audit
@@ -99,7 +101,7 @@ def list_(show_all: bool, as_json: bool) -> None:
 
 
 @takedown.command("show")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=click.IntRange(min=1))
 @json_option
 @db_option
 def show(request_id: int, as_json: bool) -> None:
@@ -126,7 +128,7 @@ def show(request_id: int, as_json: bool) -> None:
 
 
 @takedown.command("verify")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=click.IntRange(min=1))
 @click.option("--no-execute", is_flag=True, help="Only check; leave execution to `newsloom run`.")
 @db_option
 def verify_cmd(request_id: int, no_execute: bool) -> None:
@@ -147,7 +149,7 @@ def verify_cmd(request_id: int, no_execute: bool) -> None:
 
 
 @takedown.command("approve")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=click.IntRange(min=1))
 @click.option("--operator", default="operator", show_default=True, help="Who approves (audit log).")
 @click.option("--no-execute", is_flag=True, help="Approve only; `newsloom run` executes it.")
 @db_option
@@ -162,7 +164,7 @@ def approve(request_id: int, operator: str, no_execute: bool) -> None:
 
 
 @takedown.command("reject")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=click.IntRange(min=1))
 @click.option("--why", default="", help="Reason, kept in the audit log.")
 @click.option("--operator", default="operator", show_default=True)
 @db_option

@@ -6,7 +6,8 @@ from __future__ import annotations
 import click
 
 from newsloom.cli.common import (connect_timeout_option, db_option, dump, json_option, open_db, open_db_waiting, out,
-                                  settings)
+                                 root_options, settings)
+from newsloom.errors import NotFoundError
 
 
 @click.command()
@@ -40,6 +41,7 @@ def serve(host: str, port: int, workers: int, no_semantic: bool, cache_seconds: 
 
 
 @click.group()
+@root_options
 def tokens() -> None:
     """API tokens: write endpoints (POST /api/...) and the sources admin need one."""
 
@@ -75,11 +77,11 @@ def list_tokens(as_json: bool) -> None:
 
 
 @tokens.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=click.IntRange(min=1))
 @db_option
 def revoke(token_id: int) -> None:
     """Delete token TOKEN_ID."""
     with open_db() as store:
         if not store.delete_api_token(token_id):  # type: ignore[attr-defined]
-            raise click.ClickException(f"token {token_id}: not found")
+            raise NotFoundError(f"token {token_id}: not found (see `newsloom tokens list`)")
     out.print(f"token {token_id} revoked")

@@ -88,6 +88,8 @@ def _article(row: Any) -> tuple[Article, dict[str, Any]]:
         source=_opt_str(row, "source"),
         doc_id=doc_id,
     )
+    if not text.strip():  # kept as a short item, and says so (``newsloom articles show`` lists notes)
+        article.notes.append("ingest: title only, the record has no 'text'")
     extra = {k: v for k, v in row.items() if k not in _KNOWN}
     return article, extra
 

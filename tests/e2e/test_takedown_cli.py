@@ -106,6 +106,7 @@ def test_takedown_end_to_end(db: str, tmp_path: Path) -> None:
 
 
 def test_refusals_are_one_line_and_audited(db: str) -> None:
+    invoke("init", "--no-default-sources", "--db", db)  # takedown add refuses a store that does not exist
     cases = [
         (["--prefix", "https://"], "names no site"),
         (["--domain", "com"], "public suffix"),
@@ -126,6 +127,7 @@ def test_refusals_are_one_line_and_audited(db: str) -> None:
 
 
 def test_idn_domain_never_ingested_and_operator_needed(db: str) -> None:
+    invoke("init", "--no-default-sources", "--db", db)
     body = json.loads(invoke("takedown", "add", "--domain", "Bücher.example", *ADD, "--json", "--db", db))
     assert body["target"] == "xn--bcher-kva.example" and body["notes"]
     rid = str(body["id"])
