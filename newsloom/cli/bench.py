@@ -59,13 +59,13 @@ def bench_extraction(corpora: tuple[Path, ...], limit: int | None, no_baseline: 
 @bench.command("pipeline")
 @click.option("--corpus", type=click.Path(file_okay=False, path_type=Path),
               help="An AEB-style folder (html/*.html.gz) or any folder of .html pages (not with --fetch).")
-@click.option("--repeat", default=3, show_default=True, help="Passes over the pages.")
-@click.option("--workers", default=0, show_default=True, help="Worker processes (0 = one per core).")
+@click.option("--repeat", default=3, show_default=True, type=click.IntRange(min=1), help="Passes over the pages.")
+@click.option("--workers", default=0, show_default=True, type=click.IntRange(min=0), help="Worker processes (0 = one per core).")
 @click.option("--fetch", "fetch", is_flag=True,
               help="End to end through the real fetcher: pages served on loopback, one fetch pass, "
                    "stories; per stage articles/s, queue lag, peak RSS.")
-@click.option("--articles", default=600, show_default=True, help="--fetch: pages served.")
-@click.option("--feeds", default=12, show_default=True, help="--fetch: feeds listing them.")
+@click.option("--articles", default=600, show_default=True, type=click.IntRange(min=1), help="--fetch: pages served.")
+@click.option("--feeds", default=12, show_default=True, type=click.IntRange(min=1), help="--fetch: feeds listing them.")
 @click.option("--shared", type=click.Path(file_okay=False, path_type=Path),
               help="--fetch: folder with corpora/wikinews-*/docs.jsonl (default ../shared or "
                    "$NEWSLOOM_SHARED); synthetic pages where they are missing.")

@@ -105,7 +105,7 @@ def fetch(feed_ids: tuple[int, ...]) -> None:
         _merge_search_index(store)  # SQLite: FTS5 segments merged, a bounded step
     _print_summary("articles", summary, crawl)
     if _nothing_succeeded(summary, crawl):
-        err.print("error: every feed and page tried in this pass failed (see `newsloom sources list`)")
+        err.print("Error: every feed and page tried in this pass failed (see `newsloom sources list`)")
         click.get_current_context().exit(1)
 
 
@@ -142,7 +142,7 @@ def ingest(paths: tuple[Path, ...], queue: bool, workers: int | None, no_wait: b
     _print_summary("ingest", summary)
     if _nothing_succeeded(summary):
         n = sum(summary.counts.values())
-        err.print(f"error: nothing stored; {'the only input' if n == 1 else f'all {n:,} inputs'} failed")
+        err.print(f"Error: nothing stored; {'the only input' if n == 1 else f'all {n:,} inputs'} failed")
         click.get_current_context().exit(1)
 
 
@@ -196,10 +196,10 @@ def _ingest_queued(paths: tuple[Path, ...], workers: int, wait: bool) -> None:
         out.print("workers process the queued records (`newsloom worker`); run the same command again "
                   "to queue what is missing and watch", markup=False)
     if q.records == 0 and q.errors:
-        err.print(f"error: nothing queued; {plural(len(q.errors), 'input')} unreadable")
+        err.print(f"Error: nothing queued; {plural(len(q.errors), 'input')} unreadable")
         click.get_current_context().exit(1)
     if report.waited and c.get("dead") and not c.get("done"):
-        err.print("error: nothing stored; every queued record failed (see `newsloom jobs`)")
+        err.print("Error: nothing stored; every queued record failed (see `newsloom jobs`)")
         click.get_current_context().exit(1)
 
 
@@ -291,7 +291,7 @@ def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: boo
         if once and runner.upgraded is None:  # the pass's summary is above; a cron user wants this last
             out.print(_outlook_line(poll_outlook(store.list_feeds(), utcnow())), markup=False)
             if last and _nothing_succeeded(*last):
-                err.print("error: every feed and page tried in this pass failed (see `newsloom sources list`)")
+                err.print("Error: every feed and page tried in this pass failed (see `newsloom sources list`)")
                 click.get_current_context().exit(1)
             return
     out.print(daemon.final_line(totals, runner.stopped_by), markup=False)

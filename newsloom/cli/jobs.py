@@ -94,7 +94,7 @@ def worker(batch: int, lease_s: float, exit_when_idle: bool, no_schedule: bool, 
 
 
 @click.command()
-@click.option("--dead", "show_dead", default=20, show_default=True, help="How many dead letters to list.")
+@click.option("--dead", "show_dead", default=20, show_default=True, type=click.IntRange(min=0), help="How many dead letters to list.")
 @click.option("--retry-dead", is_flag=True, help="Queue every dead job again with a fresh count of tries.")
 @json_option
 @db_option

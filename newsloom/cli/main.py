@@ -70,5 +70,5 @@ def main() -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except NewsloomError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"Error: {exc}", markup=False)  # the casing click uses for its own errors
         sys.exit(getattr(exc, "exit_code", 1))  # 1; 75 for CodeChanged (an upgrade: restart)

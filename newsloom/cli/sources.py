@@ -103,7 +103,7 @@ def _short(dt: datetime | None) -> str:
 
 @sources.command("log")
 @click.argument("feed_id", type=click.IntRange(min=1), required=False)
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
 @json_option
 @db_option
 def sources_log(feed_id: int | None, limit: int, as_json: bool) -> None:

@@ -231,6 +231,6 @@ def recrawl(limit: int) -> None:
         rep = run_recrawl(store, settings(), limit=limit)
     _recrawl_lines(rep)
     if rep.checked and rep.errors == rep.checked:
-        err.print("error: every recrawl in this pass failed (network?); they are retried at the next step",
+        err.print("Error: every recrawl in this pass failed (network?); they are retried at the next step",
                   markup=False)
         click.get_current_context().exit(1)

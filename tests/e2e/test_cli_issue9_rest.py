@@ -74,7 +74,22 @@ def test_tokens_revoke_unknown_id(tmp_path: Path) -> None:
     invoke("init", "--no-default-sources", "--db", db)
     result = call("tokens", "revoke", "999", "--db", db)
     assert result.exit_code == 1 and "token 999: not found" in str(result.exception)
-    assert type(result.exception).__name__ == "NotFoundError"  # printed "error: ..." like the others
+    assert type(result.exception).__name__ == "NotFoundError"  # main() prints it "Error: ...", as click does
+
+
+def test_every_error_line_has_clicks_casing(tmp_path: Path) -> None:
+    """Through the real entry point: our errors and click's usage errors both start "Error: "."""
+    import subprocess
+    import sys
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    invoke("init", "--no-default-sources", "--db", db)
+    ours = subprocess.run([sys.executable, "-m", "newsloom", "tokens", "revoke", "999", "--db", db],
+                          capture_output=True, text=True, timeout=120)
+    clicks = subprocess.run([sys.executable, "-m", "newsloom", "stories", "list", "--limit", "0", "--db", db],
+                            capture_output=True, text=True, timeout=120)
+    assert ours.returncode == 1 and ours.stderr.strip().splitlines()[-1].startswith("Error: token 999: not found")
+    assert clicks.returncode == 2 and clicks.stderr.strip().splitlines()[-1].startswith("Error: ")
+    assert "Traceback" not in ours.stderr + clicks.stderr
 
 
 @pytest.mark.parametrize("args, option", [
@@ -89,6 +104,12 @@ def test_tokens_revoke_unknown_id(tmp_path: Path) -> None:
     (["bench", "similarity", "--pairs", "p", "--limit", "0"], "--limit"),
     (["stories", "show", "0"], "STORY_ID"),
     (["tokens", "revoke", "--", "-1"], "TOKEN_ID"),
+    (["sources", "log", "--limit", "0"], "--limit"),
+    (["jobs", "--dead", "-1"], "--dead"),
+    (["bench", "pipeline", "--repeat", "0"], "--repeat"),
+    (["bench", "pipeline", "--workers", "-1"], "--workers"),
+    (["bench", "pipeline", "--fetch", "--articles", "0"], "--articles"),
+    (["bench", "pipeline", "--fetch", "--feeds", "0"], "--feeds"),
 ])
 def test_integer_options_refuse_out_of_range(tmp_path: Path, args: list[str], option: str) -> None:
     result = call("--db", f"sqlite:///{tmp_path / 'none.db'}", *args)

@@ -72,8 +72,8 @@ def test_worker_run_and_serve_give_up_with_one_line(command: list[str]) -> None:
     lines = r.stderr.strip().splitlines()
     tries = [ln for ln in lines if "database not reachable (try" in ln]
     assert len(tries) >= 2 and all(DOWN in ln and "trying again in" in ln for ln in tries), r.stderr
-    errors = [ln for ln in lines if ln.startswith("error:")]
-    assert len(errors) == 1 and errors[0].startswith(f"error: {DOWN}: cannot connect") and "gave up after" in errors[0]
+    errors = [ln for ln in lines if ln.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"Error: {DOWN}: cannot connect") and "gave up after" in errors[0]
     assert lines[-1] == errors[0]
     assert 3 <= took < 30
 

@@ -30,7 +30,7 @@ def _newsloom(crash, *args: str, timeout: float = 300) -> subprocess.CompletedPr
 
 
 def _error_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line.startswith("error:")]
+    return [line for line in stderr.splitlines() if line.startswith("Error:")]
 
 
 def _integrity(path: Path) -> str:

@@ -22,5 +22,5 @@ def test_run_on_a_newer_schema_refuses_to_start_saying_why(tmp_path: Path) -> No
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
     [line] = [x for x in out.stderr.splitlines() if x.strip()]
-    assert line.startswith("error:") and "newer than this newsloom knows" in line and "upgrade newsloom" in line
+    assert line.startswith("Error:") and "newer than this newsloom knows" in line and "upgrade newsloom" in line
     assert path.stat().st_size == size

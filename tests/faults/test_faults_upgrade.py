@@ -148,7 +148,7 @@ def test_main_exits_75_on_code_changed(monkeypatch: pytest.MonkeyPatch, capfd: p
     with pytest.raises(SystemExit) as info:
         main_mod.main()
     assert info.value.code == 75
-    assert "error: newsloom was upgraded on disk" in capfd.readouterr().err
+    assert "Error: newsloom was upgraded on disk" in capfd.readouterr().err
 
 
 # Run in a fresh interpreter: the fork server is one a process, started with the preload of

@@ -32,7 +32,7 @@ def test_tokens_create_list_revoke(tmp_path: Path) -> None:
     with open_store(db) as store:
         assert not token_ok(store, token)
     bad = CliRunner().invoke(cli, ["tokens", "revoke", "999", "--db", db])
-    # a NewsloomError: main() prints "error: token 999: not found ...", like every other error
+    # a NewsloomError: main() prints "Error: token 999: not found ...", like every other error
     assert bad.exit_code == 1 and "token 999: not found" in str(bad.exception)
 
 
