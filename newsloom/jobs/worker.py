@@ -30,6 +30,7 @@ from newsloom.config import Settings
 from newsloom.errors import NewsloomError, StoreError, StoreFull, StoreUnavailable
 from newsloom.jobs.queue import FETCH_FEED, PROCESS_PAGE, Job, backoff_s, payload
 from newsloom.jobs.scheduler import schedule_due_feeds
+from newsloom.memtrim import release_free_heap
 from newsloom.models import RawDocument, clock_offset, set_clock_offset
 from newsloom.pipeline import Pipeline
 from newsloom.store import Store
@@ -216,6 +217,8 @@ class Worker:
         """Steps until ``stop()`` (checked between jobs: the job in hand is finished) or, with
         ``exit_when_idle``, until a step finds nothing to claim."""
         pause = self.outage_backoff_s[0]
+        worked = False  # since the heap was last trimmed
+        last_trim = time.monotonic()
         while not stop():
             try:
                 claimed = self.step()
@@ -232,6 +235,12 @@ class Worker:
             if pause > self.outage_backoff_s[0]:
                 log.info("database reachable again", extra={"event": "store_available"})
                 pause = self.outage_backoff_s[0]
+            worked = worked or claimed > 0
+            if worked and (claimed == 0 or time.monotonic() - last_trim >= 60):
+                # a worker runs for months: freed heap back to the system when the queue runs dry
+                # and at most once a minute while busy (memtrim.py says why)
+                release_free_heap()
+                worked, last_trim = False, time.monotonic()
             if claimed == 0:
                 if exit_when_idle:
                     break
