@@ -37,6 +37,12 @@ def language_code(value: str, option: str = "--language") -> str:
     if code in _languages():
         return code
     hint = next((f"; did you mean {c!r} ({n})?" for c, n in _languages().items() if n.lower() == code), "")
+    if not hint:  # a withdrawn code (iw, in, ji, mo): CLDR's aliases name its successor
+        from babel.core import get_global
+
+        successor = str(get_global("language_aliases").get(code, "")).split("_", 1)[0]
+        if successor in _languages():
+            hint = f"; {code!r} was withdrawn: did you mean {successor!r} ({_languages()[successor]})?"
     if not hint and ("-" in code or "_" in code):
         base = code.replace("_", "-").split("-", 1)[0]
         if base in _languages():

@@ -67,3 +67,11 @@ def test_messages_name_the_web_parameter_not_a_cli_flag(client) -> None:
     detail = client.get("/api/stories?lang=english").json()["detail"]
     assert detail.startswith("lang:") and "--" not in detail and "'en'" in detail  # the hint names the code
     assert "--" not in client.get("/blindspots?countries=UK").text.split("<main", 1)[-1]
+
+
+def test_a_withdrawn_language_code_names_its_successor(client) -> None:
+    """Old systems still send ISO 639's withdrawn codes (iw for Hebrew, in for Indonesian): refused,
+    with the current code suggested from CLDR's aliases (CLI and web share the check)."""
+    r = client.get("/api/stories?lang=iw")
+    assert r.status_code == 422 and "'he' (Hebrew)" in r.json()["detail"]
+    assert "'id' (Indonesian)" in client.get("/api/search?q=x&lang=in").json()["detail"]
