@@ -190,13 +190,31 @@ class Site:
 
 # --- the store, summed up --------------------------------------------------------------------------
 def snapshot(db: str) -> dict[str, Any]:
-    """Counts and a checksum over articles, stories (as sets of urls) and lineage."""
+    """Counts and a checksum over articles (with their duplicate group), stories (as sets of urls)
+    and lineage."""
     from newsloom.store import open_store
 
     with open_store(db) as store:
         arts = list(store.iter_articles())
     url = {a.id: a.url for a in arts}
-    articles = sorted((a.url, a.content_hash or "", url.get(a.duplicate_of) or "") for a in arts)
+    # duplicates as groups, named by their smallest URL: which member of a group is its original
+    # (``duplicate_of``) follows the order the pages were processed in, and two workers after a kill
+    # process them in another order than an uninterrupted run (a known limit: the lineage below,
+    # which the reader shows as "first report", follows dates and is compared exactly)
+    parent = {a.id: a.duplicate_of for a in arts}
+
+    def root(aid: int) -> int:
+        seen = set()
+        while parent.get(aid) is not None and aid not in seen:
+            seen.add(aid)
+            aid = parent[aid]  # type: ignore[assignment]
+        return aid
+
+    groups: dict[int, list[str]] = {}
+    for a in arts:
+        groups.setdefault(root(a.id), []).append(a.url)
+    group_of = {a.id: min(groups[root(a.id)]) if len(groups[root(a.id)]) > 1 else "" for a in arts}
+    articles = sorted((a.url, a.content_hash or "", group_of[a.id]) for a in arts)
     members: dict[int, list[str]] = {}
     for a in arts:
         if a.story_id is not None:
