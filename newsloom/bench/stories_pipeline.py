@@ -70,8 +70,10 @@ _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)")
 
 def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
         force_fallback: list[str] | None = None, order: str = "date", seed: int = 0,
-        short: bool = False) -> dict[str, Any]:
-    """``force_fallback``: languages routed to e5-small (default: ``$NEWSLOOM_FORCE_E5``,
+        short: bool = False, baseline: bool = False, baseline_fit: Path | None = None) -> dict[str, Any]:
+    """``baseline``: also the plain greedy-centroid baseline on the same vectors and stream, its
+    threshold fitted on ``baseline_fit`` (default: see ``stories_baseline.default_fit_corpus``),
+    never on the scored corpus. ``force_fallback``: languages routed to e5-small (default: ``$NEWSLOOM_FORCE_E5``,
     comma-separated; see the module doc). ``order``/``seed``: see :func:`stream_order`.
     ``short``: each document reduced to its title and first sentence, as a feed item whose
     page could not be fetched reaches newsloom."""
@@ -86,6 +88,16 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
     if not rows:
         raise BenchError(f"{', '.join(map(str, corpora))}: no documents")
     order_name, order = order, stream_order(rows, order, seed)
+    fit_path = None
+    if baseline:  # fail before the long stream, not after it
+        from newsloom.bench.stories_baseline import default_fit_corpus
+
+        fit_path = Path(baseline_fit) if baseline_fit else default_fit_corpus(corpora)
+        if not fit_path.is_file():
+            raise BenchError(f"{fit_path}: baseline fit corpus not found (give --baseline-fit-corpus PATH "
+                             "or --no-baseline)")
+        if any(Path(c).resolve() == fit_path.resolve() for c in corpora):
+            raise BenchError(f"{fit_path}: the baseline threshold must be fitted on another corpus than the one scored")
     items: dict[str, IngestItem] = {}
     file_of: dict[str, int] = {}
     for fi, path in enumerate(corpora):
@@ -114,6 +126,7 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
             timers: dict[str, float] = defaultdict(float)
             _instrument(service, timers)
             article_of: dict[str, int | None] = {}
+            kept: dict[str, Any] = {}  # analysed articles, for the baseline
             outcomes: dict[str, int] = defaultdict(int)
             t0 = time.perf_counter()
             for row in order:
@@ -125,6 +138,8 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
                 ta = time.perf_counter()
                 analysed = analyse(it.article, settings)
                 tb = time.perf_counter()
+                if baseline:
+                    kept[row["doc_id"]] = analysed
                 outcome = pipeline.commit(analysed)
                 tc = time.perf_counter()
                 timers["analyse (language, fingerprints)"] += tb - ta
@@ -141,6 +156,14 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
             marks = _stored_marks(store, service.model, article_of)
             # stored by the embedding step (e5-routed articles), the clusterer or lineage
             titles = sum(1 for _ in store.iter_embeddings("e5-small:title"))
+            base = None
+            if baseline:
+                from newsloom.bench import stories_baseline as sb
+                from newsloom.models import Article
+
+                fit = sb.fit_on_corpus(fit_path, corpora, rows, service, settings, order_name, seed, short)
+                base = sb.run_baseline(order, article_of, {d: a for d, a in kept.items() if isinstance(a, Article)},
+                                       store, service, fit)
 
     pred, gold, langs = [], [], []
     for i, row in enumerate(order):
@@ -169,6 +192,7 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
         "stage_ms_per_article": stage_ms,
         "end_to_end_articles_per_s": n / total_s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **({"baseline": base} if base else {}),
     }
 
 
@@ -355,6 +379,9 @@ def format_table(result: dict[str, Any]) -> str:
 
     for name, d in s.items():
         rows.append(line(name, d))
+    from newsloom.bench.stories_baseline import format_baseline
+
+    rows += format_baseline(result)
     if result.get("lineage"):
         rows += format_lineage(result["lineage"])
     rows += ["", "| stage | ms/article |", "|---|---:|"]

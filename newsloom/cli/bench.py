@@ -121,16 +121,24 @@ def bench_pipeline(corpus: Path | None, repeat: int, workers: int, fetch: bool, 
 @click.option("--short", is_flag=True,
               help="Cut every document to its title and first sentence, as a feed item whose page "
                    "could not be fetched reaches newsloom.")
+@click.option("--no-baseline", is_flag=True,
+              help="Skip the plain baseline (greedy centroid on the same vectors and stream, its threshold "
+                   "fitted on --baseline-fit-corpus; default mode).")
+@click.option("--baseline-fit-corpus", "baseline_fit", type=click.Path(dir_okay=False, path_type=Path),
+              help="Corpus the baseline threshold is fitted on, never the scored one (default: "
+                   "../shared/corpora/wikinews-primer/docs.jsonl when scoring MEANTIME, else "
+                   "../shared/corpora/wikinews-meantime/docs.jsonl; $NEWSLOOM_SHARED replaces ../shared).")
 @bench_options
 def bench_stories(corpora: tuple[Path, ...], limit: int | None, db: str | None, synthetic: int,
-                  force_e5: str | None, order: str, seed: int, short: bool, as_json: bool,
-                  out_path: Path | None) -> None:
-    """Stream a corpus through the real pipeline into a fresh store; BCubed + pairwise scores."""
+                  force_e5: str | None, order: str, seed: int, short: bool, no_baseline: bool,
+                  baseline_fit: Path | None, as_json: bool, out_path: Path | None) -> None:
+    """Stream a corpus through the real pipeline into a fresh store; BCubed + pairwise scores,
+    beside a plain greedy-centroid baseline on the same vectors."""
     from newsloom.bench import stories_pipeline
 
     force = None if force_e5 is None else [x for x in force_e5.split(",") if x.strip()]
     result = stories_pipeline.run(list(corpora), limit=limit, db=db, force_fallback=force, order=order,
-                                  seed=seed, short=short)
+                                  seed=seed, short=short, baseline=not no_baseline, baseline_fit=baseline_fit)
     table = stories_pipeline.format_table(result)
     if synthetic:
         from newsloom.bench.stories import synthetic_timing

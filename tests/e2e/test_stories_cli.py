@@ -188,11 +188,11 @@ def test_bench_stories_cli_with_a_language_forced_to_e5(tmp_path: Path) -> None:
         json.dumps({"doc_id": d, "story_id": s, "lang": lang, "title": t, "text": x,
                     "date": f"2026-11-{17 + i}"}) + "\n"
         for i, (d, s, lang, (t, x)) in enumerate(docs)), encoding="utf-8")
-    out = json.loads(invoke("bench", "stories", "--corpus", str(corpus), "--force-e5", "es", "--json"))
+    out = json.loads(invoke("bench", "stories", "--corpus", str(corpus), "--force-e5", "es", "--json", "--no-baseline"))
     assert out["force_e5"] == ["es"] and out["articles_by_space"] == {"use-m3": 2, "e5-small": 2}
     # both Spanish reports crossed into the story their English counterpart started
     assert out["bridged"] == 2
-    table = invoke("bench", "stories", "--corpus", str(corpus), "--force-e5", "es")
+    table = invoke("bench", "stories", "--corpus", str(corpus), "--force-e5", "es", "--no-baseline")
     assert "forced to e5-small: es" in table and "BCubed" in table
 
 
