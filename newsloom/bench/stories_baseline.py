@@ -147,7 +147,7 @@ def format_baseline(result: dict[str, Any]) -> list[str]:
     """Lines of the table: baseline BCubed beside newsloom's, overall and cross-language."""
     b = result.get("baseline")
     if not b:
-        return []
+        return ["", result["baseline_skipped"]] if result.get("baseline_skipped") else []
     rows = ["", f"plain baseline: greedy centroid on the product's vectors, t = {b['threshold']:.2f} fitted on "
                 f"{b['fit_corpus']} ({b['fit_documents']} documents, same condition; BCubed F1 there "
                 f"{b['fit_bcubed_f1']:.3f}); {b['predicted_stories']} predicted stories",

@@ -88,12 +88,15 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
     if not rows:
         raise BenchError(f"{', '.join(map(str, corpora))}: no documents")
     order_name, order = order, stream_order(rows, order, seed)
-    fit_path = None
+    fit_path, skipped = None, None
     if baseline:  # fail before the long stream, not after it
         from newsloom.bench.stories_baseline import default_fit_corpus
 
         fit_path = Path(baseline_fit) if baseline_fit else default_fit_corpus(corpora)
-        if not fit_path.is_file():
+        if not fit_path.is_file() and not baseline_fit:  # a user's own corpus, no ../shared: skip, say so
+            baseline, skipped = False, (f"plain baseline skipped: its default fit corpus {fit_path} is absent "
+                                        "(give --baseline-fit-corpus PATH)")
+        elif not fit_path.is_file():
             raise BenchError(f"{fit_path}: baseline fit corpus not found (give --baseline-fit-corpus PATH "
                              "or --no-baseline)")
         if any(Path(c).resolve() == fit_path.resolve() for c in corpora):
@@ -193,6 +196,7 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
         "end_to_end_articles_per_s": n / total_s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         **({"baseline": base} if base else {}),
+        **({"baseline_skipped": skipped} if skipped else {}),
     }
 
 

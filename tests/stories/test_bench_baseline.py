@@ -168,3 +168,13 @@ def test_cli_reports_the_baseline_beside_newsloom(tmp_path: Path) -> None:
                            "--baseline-fit-corpus", str(scored)], capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "another corpus" in proc.stderr + proc.stdout
     assert "Traceback" not in proc.stderr
+    # a user's own corpus on a machine without ../shared: the bench runs, the baseline is skipped
+    # with a line saying why (a fit corpus the user names and that is missing stays an error)
+    res = CliRunner().invoke(cli, ["bench", "stories", "--short", "--corpus", str(scored), "--json"],
+                             env={"NEWSLOOM_SHARED": str(tmp_path / "no-shared")})
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert "baseline" not in doc and "default fit corpus" in doc["baseline_skipped"]
+    res = CliRunner().invoke(cli, ["bench", "stories", "--corpus", str(scored),
+                                   "--baseline-fit-corpus", str(tmp_path / "missing.jsonl")])
+    assert res.exit_code != 0 and "not found" in str(res.exception)  # main() prints it as one line
