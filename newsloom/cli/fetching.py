@@ -85,6 +85,9 @@ def _nothing_succeeded(summary: RunSummary, crawl: Any = None) -> bool:
     return failed > 0 and good == 0
 
 
+_ALL_FAILED = "Error: every feed and page tried in this pass failed (see `newsloom sources list`)"  # fetch, and run --once
+
+
 @click.command()
 @click.option("--feed", "feed_ids", type=click.IntRange(min=1), multiple=True,
               help="Only these feed ids (even if not due).")
@@ -105,7 +108,7 @@ def fetch(feed_ids: tuple[int, ...]) -> None:
         _merge_search_index(store)  # SQLite: FTS5 segments merged, a bounded step
     _print_summary("articles", summary, crawl)
     if _nothing_succeeded(summary, crawl):
-        err.print("Error: every feed and page tried in this pass failed (see `newsloom sources list`)")
+        err.print(_ALL_FAILED)
         click.get_current_context().exit(1)
 
 
@@ -291,7 +294,7 @@ def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: boo
         if once and runner.upgraded is None:  # the pass's summary is above; a cron user wants this last
             out.print(_outlook_line(poll_outlook(store.list_feeds(), utcnow())), markup=False)
             if last and _nothing_succeeded(*last):
-                err.print("Error: every feed and page tried in this pass failed (see `newsloom sources list`)")
+                err.print(_ALL_FAILED)
                 click.get_current_context().exit(1)
             return
     out.print(daemon.final_line(totals, runner.stopped_by), markup=False)
