@@ -92,7 +92,7 @@ class Bridges:
         p, score = best
         titles = [(m, mt, ms) for m, mt, ms in zip(p.member_ids, p.member_titles, p.member_sig) if mt is not None]
         _, _, msig = max(titles, key=lambda x: (float(x[1] @ tvec), -x[0]))
-        ranked = sorted(set(sig[0]) & set(msig[0]), key=lambda k: (-sig[0][k], k))
+        ranked = sorted(set(sig.names) & set(msig.names), key=lambda k: (-sig.names[k], k))
         shared = list(dict.fromkeys(n.lstrip("@") for n in ranked))[:4]  # entity keys shown plain
         cos = max(float(mt @ tvec) for _, mt, _ in titles)
         why = (f"joined across embedding spaces ({item.space} -> {p.space}) by title: best title "

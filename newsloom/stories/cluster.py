@@ -73,6 +73,7 @@ from newsloom.stories.items import (  # noqa: F401 - the item types stay importa
     DEFAULT_SPACE,
     Assignment,
     ClusterItem,
+    Signals,
     StoryState,
     _gap_factor,
     _idf_cos,
@@ -81,6 +82,8 @@ from newsloom.stories.items import (  # noqa: F401 - the item types stay importa
     _utc,
     _why,
     make_item,
+    make_signals,
+    names_compared,
 )
 from newsloom.stories.items import span as _span
 from newsloom.stories.maintenance import merge_converging
@@ -89,7 +92,7 @@ from newsloom.stories.naming import EARLIEST_PLAUSIBLE
 if TYPE_CHECKING:
     from newsloom.models import Article
 
-_STATE_VERSION = 5  # 5: stories are candidates by their own time span
+_STATE_VERSION = 6  # 6: members' signals carry entity keys and language (items.Signals)
 # Body characters embedded after the title (newsloom.analyse.embed.article_text). Measured on
 # MEANTIME + Primer (BCubed F1): 800 chars 0.995 / 0.983, 2,000 chars 0.997 / 0.981 at 2.5x the
 # embedding time; the lead carries the event, the tail drifts into background.
@@ -469,7 +472,7 @@ class StoryClusterer(Bridges):
                              f"the clusterer holds {index.dim}-d vectors in space {item.space!r}")
         return v
 
-    def _signals(self, item: ClusterItem) -> tuple[dict[str, float], dict[str, float]]:
+    def _signals(self, item: ClusterItem) -> Signals:
         # Document frequencies are counted online (including this article), so the weights a
         # replay computes are exactly the ones the live stream computed.
         self._n_docs += 1
@@ -483,7 +486,7 @@ class StoryClusterer(Bridges):
         # the per-process string hash seed)
         names = {k: math.log(n / (self._df_names[k] + 0.5)) for k in sorted(item.names)}
         numbers = {k: math.log(n / (self._df_numbers[k] + 0.5)) for k in sorted(item.numbers)}
-        return names, numbers
+        return make_signals(names, numbers, item.lang)
 
     def _candidates(self, space: str, vec: np.ndarray, t: datetime | None,
                     lang: str | None = None, threshold: float | None = None) -> list[StoryState]:
@@ -555,14 +558,16 @@ class StoryClusterer(Bridges):
 
     def _pair_from_cos(self, cos: float, sig: Any, msig: Any) -> float:
         # A signal counts only when both articles have it: no capitalised names (Chinese,
-        # Thai...) or no numbers is absence of evidence, not disagreement.
+        # Thai...) or no numbers is absence of evidence, not disagreement. Across languages
+        # only the entity keys are names (items.names_compared).
         num, den = cos, 1.0
         if sig and msig:
-            if sig[0] and msig[0]:
-                num += self.name_weight * _idf_cos(sig[0], msig[0])
+            na, nb = names_compared(sig, msig)
+            if na and nb:
+                num += self.name_weight * _idf_cos(na, nb)
                 den += self.name_weight
-            if sig[1] and msig[1]:
-                num += self.number_weight * _idf_cos(sig[1], msig[1])
+            if sig.numbers and msig.numbers:
+                num += self.number_weight * _idf_cos(sig.numbers, msig.numbers)
                 den += self.number_weight
         return num / den
 

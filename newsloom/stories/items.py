@@ -65,7 +65,7 @@ class StoryState:
     centroid_sum: np.ndarray | None = None
     member_ids: list[int] = field(default_factory=list)  # kept members (see _keep)
     member_vecs: list[np.ndarray] = field(default_factory=list)
-    member_sig: list[tuple[dict[str, float], dict[str, float]]] = field(default_factory=list)
+    member_sig: list[Signals] = field(default_factory=list)
     langs: Counter[str] = field(default_factory=Counter)
     closed: bool = False
     merged_into: int | None = None  # the part it was merged into (maintenance)
@@ -97,6 +97,46 @@ def _utc(d: datetime | None) -> datetime | None:
     if d is None:
         return None
     return d.replace(tzinfo=UTC) if d.tzinfo is None else d.astimezone(UTC)
+
+
+# Names are compared by entity key across languages (see Signals).
+KEY_PREFIX = "@"  # what newsloom.stories.spaces.names_with_keys puts before an entity key
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """An article's IDF-weighted names and numbers as the clusterer compares them, with what a
+    comparison across languages needs: ``keys`` (the names that are entity keys, the same in
+    every language and script: ``@united states``, ``@zelenskiy``) and the language."""
+
+    names: dict[str, float]
+    numbers: dict[str, float]
+    keys: dict[str, float]
+    lang: str | None
+
+
+def _base_lang(lang: str | None) -> str | None:
+    return lang.split("-")[0].lower() if lang else None
+
+
+def names_compared(a: Signals, b: Signals) -> tuple[dict[str, float], dict[str, float]]:
+    """The names two articles are compared by: all of them in one language, only the entity
+    keys across two languages. A surface name is a word in its language's spelling (and in
+    German every noun is capitalised): across languages it can only disagree, and in an item
+    of one or two sentences one such disagreement outweighs the key the two share. Nothing
+    fitted; measured on title + first sentence (BCubed F1): MEANTIME 0.961 -> 0.973, with
+    es/it/nl routed to e5-small 0.939 -> 0.962, SemEval-2022 dev cross-language 0.163 -> 0.267;
+    its price, where stories are mostly single reports and undated (Primer, where one shared
+    country key lets two events in one place meet): 0.968 -> 0.952. See the README."""
+    la, lb = a.lang, b.lang
+    if la and lb and la != lb:
+        return a.keys, b.keys
+    return a.names, b.names
+
+
+def make_signals(names: dict[str, float], numbers: dict[str, float], lang: str | None) -> Signals:
+    keys = {k: w for k, w in names.items() if k.startswith(KEY_PREFIX)}
+    return Signals(names, numbers, keys, _base_lang(lang))
 
 
 def _idf_cos(a: dict[str, float], b: dict[str, float]) -> float:

@@ -1,6 +1,7 @@
 """Maintenance joins two stories that started separately in different vector spaces when their
 members agree by title (newsloom.stories.maintenance.merge_across_spaces): synthetic vectors in
-the clusterer, then a fake embedder through StoryService and the store."""
+the clusterer, then a fake embedder through StoryService and the store. The names are entity
+keys ("@..."): the ones that are compared across languages (items.names_compared)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ class World(BaseWorld):
             title = unit(self.title[event] + 0.05 * self.rng.standard_normal(TITLE_DIM))
         return ClusterItem(article_id=self.n, vector=vec, lang="en" if space == "a" else "uk",
                            published=T0 + timedelta(hours=hours), space=space, title_vector=title,
-                           names=names if names is not None else frozenset({f"name{event}", f"place{event}"}),
+                           names=names if names is not None else frozenset({f"@name{event}", f"@place{event}"}),
                            numbers=numbers if numbers is not None else frozenset({f"{100 + event}"}),
                            n_words=200)
 
@@ -104,17 +105,17 @@ def test_same_kind_of_event_with_other_names_and_numbers_is_not_merged() -> None
     close = [at_cos(w.title[0], 0.80, w.rng) for _ in range(2)]
     quake_a = cl.add(w.item(0, "a", 0)).story_id
     cl.add(w.item(0, "a", 1))
-    b1 = cl.add(w.item(1, "b", 2, title=close[0], names=frozenset({"other", "town"}),
+    b1 = cl.add(w.item(1, "b", 2, title=close[0], names=frozenset({"@other", "@town"}),
                        numbers=frozenset({"7"})))
     assert not b1.bridged  # 0.80 / 1.4 = 0.57
-    cl.add(w.item(1, "b", 3, title=close[1], names=frozenset({"other", "town"}), numbers=frozenset({"7"})))
+    cl.add(w.item(1, "b", 3, title=close[1], names=frozenset({"@other", "@town"}), numbers=frozenset({"7"})))
     assert merge_converging(cl) == []
     assert cl.resolve(b1.story_id) != quake_a
     # the same titles with the event's own names and numbers would pass: the names decide
     w2, cl2 = World(seed=2), clusterer()
     close2 = [at_cos(w2.title[0], 0.80, w2.rng) for _ in range(2)]
     cl2.add(w2.item(0, "a", 0)), cl2.add(w2.item(0, "a", 1))
-    bridged = cl2.add(w2.item(1, "b", 2, title=close2[0], names=frozenset({"name0", "place0"}),
+    bridged = cl2.add(w2.item(1, "b", 2, title=close2[0], names=frozenset({"@name0", "@place0"}),
                              numbers=frozenset({"100"})))
     assert bridged.bridged
 
@@ -149,10 +150,10 @@ def test_first_reports_two_days_apart_need_closer_titles() -> None:
         cl.add(w.item(0, "a", 1, title=w.title[0]))
         # pair scores (cos + 0.3 + 0.1) / 1.4: 0.55 for the first b report, 0.68 for the second
         first = cl.add(w.item(1, "b", start, title=at_cos(w.title[0], 0.37, w.rng),
-                              names=frozenset({"name0", "place0"}), numbers=frozenset({"100"})))
+                              names=frozenset({"@name0", "@place0"}), numbers=frozenset({"100"})))
         assert not first.bridged
         cl.add(w.item(1, "b", start + 1, title=at_cos(w.title[0], 0.552, w.rng),
-                      names=frozenset({"name0", "place0"}), numbers=frozenset({"100"})))
+                      names=frozenset({"@name0", "@place0"}), numbers=frozenset({"100"})))
         assert bool(merge_converging(cl)) is merged, start
 
 

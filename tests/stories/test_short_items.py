@@ -78,3 +78,50 @@ def test_a_full_article_keeps_the_surface_words_of_its_entities() -> None:
     assert {"@united states", "vereni", "staten"} <= full.names
     short = article_item(_article(4, "nl", "Markten in problemen", long_text[:60], ents), np.ones(8, np.float32))
     assert "@united states" in short.names and "vereni" not in short.names
+
+
+def _at_cos(cos: float, dim: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal(dim)
+    a /= np.linalg.norm(a)
+    r = rng.standard_normal(dim)
+    r -= (r @ a) * a
+    r /= np.linalg.norm(r)
+    return a.astype(np.float32), (cos * a + np.sqrt(1 - cos * cos) * r).astype(np.float32)
+
+
+def _item(aid: int, lang: str, vec: np.ndarray, names: set[str]) -> ClusterItem:
+    return ClusterItem(article_id=aid, vector=vec, lang=lang, published=T0, names=frozenset(names),
+                       n_words=25)
+
+
+def test_across_languages_names_are_compared_by_entity_key_only() -> None:
+    """A German and an English one-sentence report of one event (multilingual cosine 0.62,
+    typical of such pairs): the German item's capitalised nouns and the English title's words
+    are spellings of one language and cannot match the other's; counted, they outweighed the
+    one entity both name. Across languages only the keys are compared, so the report joins."""
+    de_vec, en_vec = _at_cos(0.62)
+    cl = StoryClusterer()
+    first = cl.add(_item(1, "de", de_vec, {"regierung", "grenze", "sommer", "@germany", "maas"}))
+    joined = cl.add(_item(2, "en", en_vec, {"borders", "reopen", "@germany", "heiko", "heiko_maas"}))
+    assert joined.story_id == first.story_id and not joined.is_new_story
+
+
+def test_in_one_language_surface_names_still_decide() -> None:
+    """The same two vectors in one language: the surface names are comparable there and they
+    disagree (two events of one kind in one country), so the second report starts its own story."""
+    a_vec, b_vec = _at_cos(0.62)
+    cl = StoryClusterer()
+    first = cl.add(_item(1, "en", a_vec, {"regierung", "grenze", "sommer", "@germany", "maas"}))
+    other = cl.add(_item(2, "en", b_vec, {"borders", "reopen", "@germany", "heiko", "heiko_maas"}))
+    assert other.is_new_story and other.story_id != first.story_id
+
+
+def test_a_different_entity_key_still_disagrees_across_languages() -> None:
+    """Keys mean the same in every language: two one-sentence reports naming different people
+    do not meet on their cosine alone."""
+    de_vec, en_vec = _at_cos(0.62)
+    cl = StoryClusterer()
+    first = cl.add(_item(1, "de", de_vec, {"@angela merkel", "grenze"}))
+    other = cl.add(_item(2, "en", en_vec, {"@boris johnson", "borders"}))
+    assert other.story_id != first.story_id
