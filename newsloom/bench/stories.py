@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from newsloom.bench.semeval_corpus import is_semeval_csv, read_semeval
 from newsloom.errors import BenchError
 from newsloom.stories.cluster import ClusterItem, StoryClusterer
 
@@ -121,7 +122,8 @@ def _parse_date(value: Any, where: str) -> datetime | None:
 
 
 def read_corpus(paths: Path | str | Sequence[Path | str], limit: int | None = None) -> list[dict[str, Any]]:
-    """Rows of one or several JSONL corpora, in stream order (see the module doc)."""
+    """Rows of one or several JSONL corpora, in stream order (see the module doc). A SemEval-2022
+    Task 8 pairs CSV is read as a corpus too (``newsloom.bench.semeval_corpus``)."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
@@ -129,6 +131,15 @@ def read_corpus(paths: Path | str | Sequence[Path | str], limit: int | None = No
     for fi, path in enumerate(Path(p) for p in paths):
         if not path.is_file():
             raise BenchError(f"{path}: corpus file not found")
+        if is_semeval_csv(path):  # SemEval-2022 Task 8 pairs, read as stories (bench/semeval_corpus.py)
+            for li, row in enumerate(read_semeval(path), 1):
+                if row["doc_id"] in seen:
+                    continue
+                seen.add(row["doc_id"])
+                row.pop("_line", None)
+                row["_date"], row["_pos"] = None, (fi, li)
+                rows.append(((False, datetime.min.replace(tzinfo=UTC), fi, li), row))
+            continue
         with path.open(encoding="utf-8") as fh:
             for li, line in enumerate(fh, 1):
                 if not line.strip():
