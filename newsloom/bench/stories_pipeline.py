@@ -22,6 +22,7 @@ translations (:func:`gold_translations`).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -40,6 +41,23 @@ FORCE_ENV = "NEWSLOOM_FORCE_E5"
 
 
 ORDERS = ("date", "file", "shuffled")
+
+
+def _ingest_items(path: Path) -> list[Any]:
+    """The items ``newsloom ingest`` reads from a corpus file; a SemEval pairs CSV is first
+    written as JSONL in the shared layout (``newsloom.bench.semeval_corpus``)."""
+    from newsloom.bench.semeval_corpus import is_semeval_csv, read_semeval
+    from newsloom.ingest import iter_file
+
+    if not is_semeval_csv(path):
+        return list(iter_file(path))
+    with tempfile.TemporaryDirectory() as tmp:
+        jsonl = Path(tmp) / f"{path.stem}.jsonl"
+        with jsonl.open("w", encoding="utf-8") as fh:
+            for row in read_semeval(path):
+                row.pop("_line", None)
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return list(iter_file(jsonl))
 
 
 def stream_order(rows: list[dict[str, Any]], order: str = "date", seed: int = 0) -> list[dict[str, Any]]:
@@ -79,7 +97,6 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
     page could not be fetched reaches newsloom."""
     from newsloom.bench.stories import read_corpus, scores
     from newsloom.stories.service import StoryService
-    from newsloom.ingest import iter_file
     from newsloom.ingest.base import IngestItem
     from newsloom.pipeline import Pipeline, analyse
     from newsloom.store import open_store
@@ -104,7 +121,7 @@ def run(corpora: list[Path], limit: int | None = None, db: str | None = None,
     items: dict[str, IngestItem] = {}
     file_of: dict[str, int] = {}
     for fi, path in enumerate(corpora):
-        for it in iter_file(Path(path)):
+        for it in _ingest_items(Path(path)):
             if isinstance(it, IngestItem) and it.article is not None and it.article.doc_id not in items:
                 if short:
                     it.article.text = first_sentence(it.article.text or "")

@@ -61,3 +61,15 @@ def test_a_csv_without_the_pair_columns_is_not_read_as_semeval(tmp_path: Path) -
     g = _write(tmp_path / "bad.csv", [["11-12", "en", "en", "A", "B", "1.0"]])
     with pytest.raises(BenchError, match="pair_id '11-12'"):
         read_corpus(g)
+
+
+def test_the_bench_streams_the_csv_through_ingest_as_jsonl(tmp_path: Path) -> None:
+    from newsloom.bench.stories_pipeline import _ingest_items
+
+    f = _write(tmp_path / "dev.csv", [
+        ["11_12", "en", "de", "Flood closes bridge\nThe river rose overnight.",
+         "Hochwasser sperrt Brücke  Der Fluss stieg in der Nacht.", "1.0"],
+    ])
+    items = _ingest_items(f)
+    got = [(it.article.doc_id, it.article.lang, it.article.title) for it in items]
+    assert got == [("semeval-11", "en", "Flood closes bridge"), ("semeval-12", "de", "Hochwasser sperrt Brücke")]
