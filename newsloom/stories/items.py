@@ -125,7 +125,7 @@ def names_compared(a: Signals, b: Signals) -> tuple[dict[str, float], dict[str, 
     German every noun is capitalised): across languages it can only disagree, and in an item
     of one or two sentences one such disagreement outweighs the key the two share. Nothing
     fitted; measured on title + first sentence (BCubed F1): MEANTIME 0.961 -> 0.973, with
-    es/it/nl routed to e5-small 0.939 -> 0.962, SemEval-2022 dev cross-language 0.163 -> 0.267;
+    es/it/nl routed to e5-small 0.939 -> 0.962, SemEval-2022 dev cross-language 0.135 -> 0.294;
     its price, where stories are mostly single reports and undated (Primer, where one shared
     country key lets two events in one place meet): 0.968 -> 0.952. See the README."""
     la, lb = a.lang, b.lang

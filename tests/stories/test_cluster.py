@@ -382,17 +382,17 @@ def test_short_texts_get_a_lower_threshold(words: int, joins: bool) -> None:
 
 
 def test_burst_of_one_event_never_swallows_unrelated_articles() -> None:
-    """3,000 reports of one event in one language, with unrelated articles in between: the
-    burst is one story (bounded memory: max_members), the others stay their own."""
+    """10,000 reports of one event in one language (the issue's burst), with unrelated articles
+    in between: the burst is one story (bounded memory: max_members), the others stay their own."""
     base = topics(40, seed=9)
     rng = np.random.default_rng(9)
     cl = StoryClusterer()
     burst_ids, other = set(), []
-    for i in range(3000):
+    for i in range(10_000):
         a = cl.add(ClusterItem(i + 1, near(base[0], rng, 0.08), lang="en", published=T0 + timedelta(seconds=20 * i),
                                names=frozenset({"flood"}), n_words=120))
         burst_ids.add(a.story_id)
-        if i % 100 == 50:
+        if i % 300 == 150:
             k = 1 + len(other)
             other.append(cl.add(ClusterItem(100_000 + k, near(base[k], rng, 0.02), lang="en",
                                             published=T0 + timedelta(seconds=20 * i), n_words=120)))
