@@ -35,8 +35,11 @@ def is_semeval_csv(path: Path) -> bool:
     """Whether ``path`` is a CSV file whose header has the SemEval pair columns."""
     if path.suffix.lower() != ".csv" or not path.is_file():
         return False
-    with path.open(encoding="utf-8", newline="") as fh:
-        header = next(csv.reader(fh), [])
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            header = next(csv.reader(fh), [])
+    except (UnicodeDecodeError, csv.Error):
+        return False
     return all(c in header for c in COLUMNS)
 
 
@@ -58,12 +61,15 @@ def split_title(text: str) -> tuple[str, str]:
 
 def read_semeval(path: Path) -> list[dict[str, Any]]:
     """The corpus rows (doc_id, story_id, lang, title, text) of a SemEval pairs CSV."""
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise BenchError(f"{path}: not a SemEval pairs file (missing column(s) {', '.join(missing)})")
-        pairs = list(reader)
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise BenchError(f"{path}: not a SemEval pairs file (missing column(s) {', '.join(missing)})")
+            pairs = list(reader)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise BenchError(f"{path}: not a readable UTF-8 CSV file ({exc})") from None
     docs: dict[str, dict[str, Any]] = {}
     parent: dict[str, str] = {}
 
@@ -81,7 +87,7 @@ def read_semeval(path: Path) -> list[dict[str, Any]]:
             if aid not in docs:
                 title, body = split_title(text or "")
                 docs[aid] = {"doc_id": f"semeval-{aid}", "lang": (lang or "").strip() or None,
-                             "title": title, "text": body, "date": None, "_line": line}
+                             "title": title, "text": body, "date": None}
                 parent[aid] = aid
         try:
             overall = float(row["Overall"])

@@ -136,7 +136,6 @@ def read_corpus(paths: Path | str | Sequence[Path | str], limit: int | None = No
                 if row["doc_id"] in seen:
                     continue
                 seen.add(row["doc_id"])
-                row.pop("_line", None)
                 row["_date"], row["_pos"] = None, (fi, li)
                 rows.append(((False, datetime.min.replace(tzinfo=UTC), fi, li), row))
             continue

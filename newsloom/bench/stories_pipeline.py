@@ -55,7 +55,6 @@ def _ingest_items(path: Path) -> list[Any]:
         jsonl = Path(tmp) / f"{path.stem}.jsonl"
         with jsonl.open("w", encoding="utf-8") as fh:
             for row in read_semeval(path):
-                row.pop("_line", None)
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         return list(iter_file(jsonl))
 

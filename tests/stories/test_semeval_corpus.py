@@ -73,3 +73,10 @@ def test_the_bench_streams_the_csv_through_ingest_as_jsonl(tmp_path: Path) -> No
     items = _ingest_items(f)
     got = [(it.article.doc_id, it.article.lang, it.article.title) for it in items]
     assert got == [("semeval-11", "en", "Flood closes bridge"), ("semeval-12", "de", "Hochwasser sperrt Brücke")]
+
+
+def test_a_csv_that_is_not_utf8_is_refused_with_its_name(tmp_path: Path) -> None:
+    f = tmp_path / "latin1.csv"
+    f.write_bytes(",".join(HEADER).encode() + b"\n11_12,en,en,Caf\xe9,Caf\xe9,1,1,1,1,1.0,1,1\n")
+    with pytest.raises(BenchError, match="latin1.csv: not a readable UTF-8 CSV"):
+        read_corpus(f)
