@@ -35,10 +35,11 @@ def is_semeval_csv(path: Path) -> bool:
     """Whether ``path`` is a CSV file whose header has the SemEval pair columns."""
     if path.suffix.lower() != ".csv" or not path.is_file():
         return False
+    with path.open("rb") as fh:
+        first = fh.readline(65536).decode("utf-8", errors="replace")
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            header = next(csv.reader(fh), [])
-    except (UnicodeDecodeError, csv.Error):
+        header = next(csv.reader([first]), [])
+    except csv.Error:
         return False
     return all(c in header for c in COLUMNS)
 

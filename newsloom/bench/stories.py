@@ -139,11 +139,15 @@ def read_corpus(paths: Path | str | Sequence[Path | str], limit: int | None = No
                 row["_date"], row["_pos"] = None, (fi, li)
                 rows.append(((False, datetime.min.replace(tzinfo=UTC), fi, li), row))
             continue
-        with path.open(encoding="utf-8") as fh:
-            for li, line in enumerate(fh, 1):
+        with path.open("rb") as fh:
+            for li, raw in enumerate(fh, 1):
+                where = f"{path}:{li}"
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise BenchError(f"{where}: not UTF-8 text (a JSONL corpus, or a SemEval pairs CSV, in UTF-8)") from None
                 if not line.strip():
                     continue
-                where = f"{path}:{li}"
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError as exc:

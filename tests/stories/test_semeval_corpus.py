@@ -80,3 +80,7 @@ def test_a_csv_that_is_not_utf8_is_refused_with_its_name(tmp_path: Path) -> None
     f.write_bytes(",".join(HEADER).encode() + b"\n11_12,en,en,Caf\xe9,Caf\xe9,1,1,1,1,1.0,1,1\n")
     with pytest.raises(BenchError, match="latin1.csv: not a readable UTF-8 CSV"):
         read_corpus(f)
+    g = tmp_path / "latin1.jsonl"
+    g.write_bytes(b'{"doc_id": "a", "story_id": "s", "lang": "fr", "title": "Caf\xe9", "text": "x"}\n')
+    with pytest.raises(BenchError, match="latin1.jsonl:1: not UTF-8"):
+        read_corpus(g)
