@@ -149,6 +149,15 @@ def _lang_key(lang: str | None) -> str:
     return code if code in SUPPORTED_LANGS else "*"
 
 
+def _known_from(toks: list[Any], idx: list[int], n: int, lang: str) -> int | None:
+    """The token index that ends the longest gazetteer name of two or more words starting at
+    ``idx[n]`` (the run's tokens in order), if any."""
+    for m in range(len(idx) - 1, n, -1):
+        if _lookup([toks[i].text for i in idx[n:m + 1]], lang) is not None:
+            return idx[m]
+    return None
+
+
 def _lookup(words: list[str], lang: str = "*") -> tuple[str, str] | None:
     """Gazetteer type and key of a whole word sequence, Russian and German case endings
     included."""
@@ -386,10 +395,21 @@ def _mentions(text: str, lk: str) -> tuple[Mention, ...]:
         # Titles split a run: "Northrop Grumman CEO Ron Sugar" -> ORG-ish part, then a person.
         parts: list[list[int]] = [[]]
         after_title: list[bool] = [person_hint]
-        for i in idx:
-            if toks[i].text.casefold() in lex.titles:
-                parts.append([])
-                after_title.append(True)
+        known_until = -1  # inside a known name that begins with a title word: no split there
+        for n, i in enumerate(idx):
+            if i <= known_until:
+                parts[-1].append(i)
+            elif toks[i].text.casefold() in lex.titles:
+                # "CEO of General Motors": a title word that begins a known name ("General
+                # Motors", "General Electric") is that name, not a title before a person
+                span = _known_from(toks, idx, n, lk)
+                parts.append([i] if span else [])
+                after_title.append(not span)
+                if span:
+                    known_until = span
+                    parts[-1].extend(idx[n + 1:idx.index(span) + 1])
+                    parts.append([])  # what follows the known name is a part of its own
+                    after_title.append(False)
             else:
                 parts[-1].append(i)
         for k, part in enumerate(parts):

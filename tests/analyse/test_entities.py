@@ -196,3 +196,23 @@ def test_german_inflected_names_meet_their_keys() -> None:
 def test_german_genitive_place_is_not_read_as_a_person() -> None:
     got = ents("Der Reporter sprach über Polens Präsidentschaftswahlen.", "de")
     assert all(e.type != "PER" for e in got.values()), got
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "Mary Barra named CEO of General Motors"),
+    ("nl", "Mary Barra benoemd tot CEO van General Motors"),
+    ("es", "Mary Barra nombrada directora de General Motors"),
+])
+def test_a_known_name_that_begins_with_a_title_word_is_that_name(lang: str, text: str) -> None:
+    """"General" is a title ("General Petraeus"), but "General Motors" is a known organisation:
+    the run is not split at the title word, so every language gives the one key (names are
+    compared by key across languages: a wrong "Motors" person disagreed with it)."""
+    got = {(e.text, e.type, e.key) for e in extract_entities(text, lang)}
+    assert ("General Motors", "ORG", "general motors") in got
+    assert ("Mary Barra", "PER", "bara") in got
+    assert not any(e.text == "Motors" for e in extract_entities(text, lang))
+
+
+def test_a_title_before_an_unknown_name_still_makes_a_person() -> None:
+    got = {(e.text, e.type) for e in extract_entities("General Petraeus met President Obama in Kabul.", "en")}
+    assert {("Petraeus", "PER"), ("Obama", "PER")} <= got
