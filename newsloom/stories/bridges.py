@@ -13,7 +13,7 @@ import numpy as np
 
 from newsloom.errors import StoryError
 from newsloom.stories.index import CentroidIndex
-from newsloom.stories.items import ClusterItem, StoryState, _gap_factor, _unit
+from newsloom.stories.items import ClusterItem, StoryState, _gap_factor, _unit, names_compared
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -92,7 +92,8 @@ class Bridges:
         p, score = best
         titles = [(m, mt, ms) for m, mt, ms in zip(p.member_ids, p.member_titles, p.member_sig) if mt is not None]
         _, _, msig = max(titles, key=lambda x: (float(x[1] @ tvec), -x[0]))
-        ranked = sorted(set(sig.names) & set(msig.names), key=lambda k: (-sig.names[k], k))
+        mine, theirs = names_compared(sig, msig)  # the names the score compared (keys across languages)
+        ranked = sorted(set(mine) & set(theirs), key=lambda k: (-mine[k], k))
         shared = list(dict.fromkeys(n.lstrip("@") for n in ranked))[:4]  # entity keys shown plain
         cos = max(float(mt @ tvec) for _, mt, _ in titles)
         why = (f"joined across embedding spaces ({item.space} -> {p.space}) by title: best title "

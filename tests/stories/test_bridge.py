@@ -18,7 +18,8 @@ T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
 
 class World(BaseWorld):
-    """Events, each with a direction per space and one in the title space."""
+    """Events, each with a direction per space and one in the title space; their names are
+    entity keys ("@..."), what is compared across languages (items.names_compared)."""
 
     def item(self, event: int, space: str, hours: float, title_event: int | None = None,
              own_noise: float = 0.03, title_noise: float = 0.05, names: frozenset[str] | None = None,
@@ -29,7 +30,7 @@ class World(BaseWorld):
         title = unit(self.title[te] + title_noise * self.rng.standard_normal(TITLE_DIM))
         return ClusterItem(article_id=self.n, vector=vec, lang="en" if space == "a" else "uk",
                            published=T0 + timedelta(hours=hours), space=space, title_vector=title,
-                           names=names if names is not None else frozenset({f"name{event}", f"place{event}"}),
+                           names=names if names is not None else frozenset({f"@name{event}", f"@place{event}"}),
                            numbers=frozenset({f"{100 + event}"}), n_words=200)
 
 
@@ -129,7 +130,7 @@ def test_merging_a_part_merges_whole_stories() -> None:
     assert bridged.bridged
     y_part = cl.article_story[2]
     # a second story in space b that started separately (say, another angle)
-    z = cl.add(w.item(0, "b", 2, own=unit(w.rng.standard_normal(DIMS["b"])), names=frozenset({"angle"})))
+    z = cl.add(w.item(0, "b", 2, own=unit(w.rng.standard_normal(DIMS["b"])), names=frozenset({"@angle"})))
     assert z.is_new_story and not z.bridged  # story x has a live part in b already
     merge_stories(cl, z.story_id, y_part)  # maintenance found the two b parts converged
     assert cl.resolve(z.story_id) == x and cl.story_of(3) == x
