@@ -13,7 +13,7 @@ from newsloom.app import search as search_uc
 from newsloom.app import sources as src_uc
 from newsloom.app import stories as uc
 from newsloom.errors import DuplicateSourceError
-from newsloom.web.codes import country_problem, lang_problem
+from newsloom.web.codes import source_codes_problem
 from newsloom.web.pages_stories import Country, Cursor, Lang, Range, SourceId, check_codes
 from newsloom.web.render import json_response, ui_lang
 from newsloom.web.security import require_writer
@@ -111,10 +111,8 @@ class Active(BaseModel):
              dependencies=[Depends(require_writer)])
 def add_source(request: Request, body: NewSource) -> dict[str, Any]:
     state = request.app.state
-    for why in (body.country and country_problem(body.country),
-                body.language and lang_problem(body.language, "language:")):
-        if why:  # named as this API names them, not as the CLI's --country / --language
-            raise uc.BadQuery(why)
+    if why := source_codes_problem(body.country, body.language):
+        raise uc.BadQuery(why)
     new = src_uc.check_new_feed(body.url.strip(), name=body.name, country=body.country,
                                 language=body.language, kind=body.kind)
     try:

@@ -41,6 +41,15 @@ def country_problem(value: str, name: str = "country:") -> str | None:
     return None
 
 
+def source_codes_problem(country: str | None, language: str | None) -> str | None:
+    """The first problem with a new source's country and language (either may be empty), named
+    as the web form and the API name them (``country:``, ``language:``), not as the CLI's flags."""
+    for why in (country and country_problem(country), language and lang_problem(language, "language:")):
+        if why:
+            return why
+    return None
+
+
 def _strip(why: str, name: str) -> str:
     return why[len(name):].lstrip() if why.startswith(name) else why
 

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from newsloom.app import sources as src_uc
 from newsloom.app.stories import snippet
 from newsloom.errors import NewsloomError
-from newsloom.web.codes import country_problem, lang_problem
+from newsloom.web.codes import source_codes_problem
 from newsloom.web.render import page
 from newsloom.web.security import ADMIN_COOKIE, is_admin, require_writer, token_ok
 
@@ -81,10 +81,8 @@ def add_feed(request: Request, url: Annotated[str, Form(max_length=2000)],
              language: Annotated[str, Form(max_length=8)] = "") -> Response:
     require_writer(request)
     state = request.app.state
-    for why in (country.strip() and country_problem(country.strip()),
-                language.strip() and lang_problem(language.strip(), "language:")):
-        if why:  # named as this form names them, not as the CLI's --country / --language
-            return _back(f"error: {why}")
+    if why := source_codes_problem(country.strip(), language.strip()):
+        return _back(f"error: {why}")
     try:
         new = src_uc.check_new_feed(url.strip(), name=name.strip() or None, country=country.strip() or None,
                                     language=language.strip() or None)
