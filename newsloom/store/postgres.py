@@ -102,7 +102,12 @@ class PostgresStore(SQLStore):
                 conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(name))
                 conn.execute(pgsql.SQL("SET search_path TO {}").format(name))
         except psycopg.Error as exc:
+            lost = isinstance(exc, psycopg.OperationalError | pgerrors.AdminShutdown) or conn.broken or conn.closed
             conn.close()
+            if lost:  # terminated again while the session was being prepared: still an outage
+                raise StoreUnavailable(
+                    f"{self.url}: connection lost while preparing the session ({_first_line(exc)})"
+                ) from None
             raise StoreError(
                 f"{self.url}: cannot prepare the session ({_first_line(exc)})"
             ) from None

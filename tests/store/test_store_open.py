@@ -187,6 +187,42 @@ def test_postgres_reconnects_after_the_connection_drops() -> None:
         drop_schema(schema)
 
 
+def test_postgres_connection_lost_while_preparing_the_session_is_an_outage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A connection terminated again while the reconnect sets up its session (time zone,
+    schema) is one more outage, which a daemon waits out, not a configuration error that stops
+    it (seen when ``pg_terminate_backend`` hit a worker twice a second apart)."""
+    require_pg()
+    import uuid
+
+    import psycopg
+
+    from newsloom.errors import StoreUnavailable
+    from newsloom.store import postgres
+
+    schema = f"newsloom_test_{uuid.uuid4().hex[:12]}"
+    try:
+        store = open_store(pg_schema_url(schema))
+        real = psycopg.connect
+
+        def connect_then_terminated(*args, **kwargs):  # type: ignore[no-untyped-def]
+            conn = real(*args, **kwargs)
+            with real(PG_URL, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", [conn.info.backend_pid])
+            return conn
+
+        monkeypatch.setattr(postgres.psycopg, "connect", connect_then_terminated)
+        with pytest.raises(StoreUnavailable, match="connection lost while preparing the session"):
+            store._connect()  # type: ignore[attr-defined]
+        monkeypatch.setattr(postgres.psycopg, "connect", real)
+        store.set_state("k", "v")
+        assert store.get_state("k") == "v"
+        store.close()
+    finally:
+        drop_schema(schema)
+
+
 def test_unreachable_postgres_skips_locally_but_fails_on_ci(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
