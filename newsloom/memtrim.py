@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import os
 import sys
 import time
 
@@ -19,21 +20,45 @@ log = logging.getLogger(__name__)
 
 _UNSET = object()
 _trim: object = _UNSET
+_M_ARENA_MAX = -8  # glibc's malloc.h
+DEFAULT_ARENAS = 2
+
+
+def _glibc_function(name: str, argtypes: list[object]) -> object:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        fn = getattr(libc, name)  # absent from musl
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes, fn.restype = argtypes, ctypes.c_int
+    return fn
 
 
 def _malloc_trim() -> object:
     global _trim
     if _trim is _UNSET:
-        _trim = None
-        if sys.platform.startswith("linux"):
-            try:
-                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-                fn = libc.malloc_trim  # absent from musl
-                fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
-                _trim = fn
-            except (OSError, AttributeError):
-                _trim = None
+        _trim = _glibc_function("malloc_trim", [ctypes.c_size_t])
     return _trim
+
+
+def limit_arenas(n: int = DEFAULT_ARENAS) -> int | None:
+    """Cap glibc's malloc arenas for a long-lived process; call it before threads start.
+
+    glibc gives every thread that meets a busy arena a new one, up to 8 per core, and each keeps
+    its own free pages: in a 75-minute soak of ``newsloom run`` RSS stepped up 75 MB at once and
+    the largest mapping afterwards was one thread's arena (64 MB heap, 62 MB resident). Python
+    threads take turns under the GIL, so a few arenas cost no speed. ``MALLOC_ARENA_MAX`` set by
+    the operator wins (glibc has read it already). Returns the cap applied, None when not
+    applied (not glibc, or the environment decides)."""
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return None
+    fn = _glibc_function("mallopt", [ctypes.c_int, ctypes.c_int])
+    if fn is None or not fn(_M_ARENA_MAX, n):  # type: ignore[operator]
+        return None
+    log.debug("malloc arenas capped at %d", n)
+    return n
 
 
 def release_free_heap() -> float | None:

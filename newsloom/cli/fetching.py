@@ -227,7 +227,9 @@ def run(once: bool, no_default_sources: bool, host: str, port: int, no_web: bool
     newsloom code on disk changes under it (an upgrade), it finishes the pass and exits 75 for
     the service manager to restart it on the new code."""
     from newsloom.app import daemon
+    from newsloom.memtrim import limit_arenas
 
+    limit_arenas()  # before the web server's and the processing thread's first allocation
     restore_logging = daemon.setup_logging(log_format, log_level)
     try:
         _run(once, no_default_sources, host, port, no_web, connect_timeout)

@@ -36,7 +36,9 @@ def worker(batch: int, lease_s: float, exit_when_idle: bool, no_schedule: bool, 
     the job in hand and exits 75 for the service manager to restart it on the new code."""
     from newsloom.app.daemon import setup_logging
     from newsloom.jobs.worker import Worker
+    from newsloom.memtrim import limit_arenas
 
+    limit_arenas()  # a worker runs for months: few malloc arenas, each trimmed (memtrim.py)
     setup_logging(log_format, log_level)
     from newsloom.priority import lower_this_process
 

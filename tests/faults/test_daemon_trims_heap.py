@@ -45,3 +45,62 @@ def test_a_worker_trims_the_heap_when_its_queue_runs_dry(tmp_path: Path, monkeyp
         stops = iter([False] * 6 + [True])
         worker.run(stop=lambda: next(stops), idle_s=0.0)
     assert len(calls) == 2  # once after each busy stretch, not on every idle step
+
+
+_COUNT_ARENAS = r"""
+import ctypes, sys, threading
+from newsloom.memtrim import limit_arenas
+applied = limit_arenas(2) if sys.argv[1] == "capped" else None
+barrier = threading.Barrier(7)
+held = []
+def work():
+    held.append(bytearray(4000))  # through malloc (Python's own allocator keeps only small objects)
+    barrier.wait()
+    barrier.wait()
+threads = [threading.Thread(target=work) for _ in range(6)]
+for t in threads:
+    t.start()
+barrier.wait()
+ctypes.CDLL("libc.so.6").malloc_stats()  # one "Arena N:" block per arena, on stderr
+barrier.wait()
+for t in threads:
+    t.join()
+print(applied)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's")
+@pytest.mark.parametrize("mode", ["capped", "free"])
+def test_limit_arenas_caps_the_arenas_threads_get(mode: str) -> None:
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    done = subprocess.run([sys.executable, "-c", _COUNT_ARENAS, mode], capture_output=True, text=True,
+                          env=env, timeout=60, check=True)
+    arenas = sum(1 for line in done.stderr.splitlines() if line.startswith("Arena "))
+    if mode == "capped":
+        assert done.stdout.strip() == "2" and 1 <= arenas <= 2
+    else:  # the control: without the cap six threads that allocate at once get arenas of their own
+        assert arenas > 2
+
+
+def test_the_operators_malloc_arena_max_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsloom.memtrim import limit_arenas
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_arenas() is None
+
+
+def test_run_and_worker_cap_the_arenas_before_they_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    import newsloom.memtrim as memtrim
+    from newsloom.cli.main import cli
+
+    calls: list[int] = []
+    monkeypatch.setattr(memtrim, "limit_arenas", lambda n=2: calls.append(n))
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    CliRunner().invoke(cli, ["--db", db, "run", "--once", "--no-web", "--no-default-sources"])
+    CliRunner().invoke(cli, ["--db", db, "worker", "--exit-when-idle", "--no-schedule"])
+    assert calls == [2, 2]
