@@ -197,10 +197,10 @@ def snapshot(db: str) -> dict[str, Any]:
     with open_store(db) as store:
         arts = list(store.iter_articles())
     url = {a.id: a.url for a in arts}
-    # duplicates as groups, named by their smallest URL: which member of a group is its original
-    # (``duplicate_of``) follows the order the pages were processed in, and two workers after a kill
-    # process them in another order than an uninterrupted run (a known limit: the lineage below,
-    # which the reader shows as "first report", follows dates and is compared exactly)
+    # duplicates as groups, named by their smallest URL: the original (``duplicate_of``) is the
+    # group's earliest report, but copies with the same time keep the one processed first, and two
+    # workers after a kill may process them in another order than an uninterrupted run (the
+    # lineage below, which the reader shows as "first report", is compared exactly)
     parent = {a.id: a.duplicate_of for a in arts}
 
     def root(aid: int) -> int:

@@ -21,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsloom.config import Settings
 from newsloom.dedupe.stored import Stored, skip_stored
@@ -30,7 +31,15 @@ from newsloom.models import Article, Feed, FetchLog, RawDocument, Revision, utcn
 from newsloom.priority import lower_this_thread
 from newsloom.store.base import Store
 
+if TYPE_CHECKING:
+    from newsloom.dedupe import DedupeResult
+
 log = logging.getLogger("newsloom.pipeline")
+
+
+def _original_of(verdict: "DedupeResult") -> int | None:
+    """The ``duplicate_of`` an article is stored with after dedupe's ``verdict``."""
+    return verdict.of if verdict.is_duplicate and not verdict.earlier else None
 
 
 @dataclass
@@ -230,21 +239,26 @@ class Pipeline:
             return Outcome(where, "unchanged", article_id=verdict.of)
         if verdict.kind == "revision":
             return self._store_revision(article, verdict.of, raw)
-        if verdict.kind in ("exact", "near"):
-            article.duplicate_of = verdict.of
+        article.duplicate_of = _original_of(verdict)
         stories = self.stories if self.with_stories else None
         # (built before storing: its start-up clusters whatever is stored without a story)
         with self.store.transaction():  # raw page and article land together or not at all
             if dd.shared:  # another worker may have stored its original since check(): look again
                 verdict = dd.confirm(article, verdict)
-                article.duplicate_of = verdict.of if verdict.kind in ("exact", "near") else None
+                article.duplicate_of = _original_of(verdict)
             if raw is not None:
                 article.raw_id = self.store.save_raw(raw)
             stored = self.store.add_article(article)
+            if verdict.earlier:  # reported before the group's original: the group moves under it
+                assert verdict.of is not None and stored.id is not None
+                self.store.reroot_duplicates(verdict.of, stored.id)
             if dd.shared:
                 dd.add(stored)  # its keys land with it, under the locks confirm() took
         if not dd.shared:
             dd.add(stored)
+        if verdict.earlier:
+            assert verdict.of is not None and stored.id is not None
+            dd.rerooted(verdict.of, stored.id)
         if clock is not None:
             clock.add("dedupe+store", time.perf_counter() - t0, time.thread_time() - c0)
             clock.stored(stored.id)
@@ -254,6 +268,9 @@ class Pipeline:
             if clock is not None:
                 clock.add("stories", time.perf_counter() - t1, time.thread_time() - c1)
                 clock.assigned(stored.id)
+        if verdict.earlier:
+            return Outcome(where, "new", article_id=stored.id, of=verdict.of,
+                           message=f"reported before article {verdict.of}: now the original of its duplicates")
         status = {"exact": "duplicate", "near": "near_duplicate"}.get(verdict.kind, "new")
         return Outcome(where, status, article_id=stored.id, of=verdict.of)
 

@@ -19,6 +19,13 @@ Rules, in order (the first that applies wins):
 
 A changed title alone therefore makes a revision when the URL matches, and an exact (or near)
 duplicate otherwise. ``of`` always names an original, never a duplicate of a duplicate.
+
+The original of a group is its earliest report, not the first one processed: an archive read out
+of date order, a feed polled late or two workers racing would otherwise name a later copy the
+original. An exact or near duplicate dated before its group's original (the time the story
+lineage orders by: published, else fetched) comes back with ``earlier=True``; the pipeline stores
+it as an original and moves the group under it (``Store.reroot_duplicates``). Equal times keep
+the first processed.
 """
 
 from __future__ import annotations
@@ -48,6 +55,8 @@ class DedupeResult:
     kind: Kind
     of: int | None = None  # the stored article it is the same page as / a duplicate of
     jaccard: float | None = None  # estimated for "near", 1.0 for "exact", None otherwise
+    #: a copy dated before ``of``, the group's original so far: it becomes the original
+    earlier: bool = False
 
     @property
     def is_duplicate(self) -> bool:
@@ -265,13 +274,37 @@ class Deduper:
             return DedupeResult("new")  # nothing to compare: empty pages are not copies
         twin = self.store.find_article_by_hash(article.content_hash or "")
         if twin is not None and twin.id is not None and twin.id != article.id:
-            return DedupeResult("exact", self._root(twin.id, twin.duplicate_of), 1.0)
+            return self._dated(article, DedupeResult("exact", self._root(twin.id, twin.duplicate_of), 1.0))
         sig = sig or self._stored_signature(article) or self._signature(article)
         hits = self._shared_query(sig, article.id) if self.shared else self.index.query(sig, exclude=article.id)
         if hits:
             best, jaccard = hits[0]
-            return DedupeResult("near", self.root(best), jaccard)
+            return self._dated(article, DedupeResult("near", self.root(best), jaccard))
         return DedupeResult("new")
+
+    def _dated(self, article: Article, verdict: DedupeResult) -> DedupeResult:
+        """``verdict`` with ``earlier`` set when ``article`` was reported before the original."""
+        from newsloom.stories.naming import effective_time  # the order lineage uses
+
+        mine = effective_time(article.published, article.fetched_at)
+        if mine is None or verdict.of is None:
+            return verdict
+        try:
+            original = self.store.get_article(verdict.of)
+        except NotFoundError:
+            return verdict
+        theirs = effective_time(original.published, original.fetched_at)
+        if theirs is None or mine >= theirs:
+            return verdict
+        return DedupeResult(verdict.kind, verdict.of, verdict.jaccard, earlier=True)
+
+    def rerooted(self, old_root: int, new_root: int) -> None:
+        """``old_root``'s group now hangs under ``new_root`` (stored before it was reported)."""
+        with self._lock:
+            self._parent[old_root] = new_root  # its duplicates resolve through it
+            self._parent.pop(new_root, None)
+            if old_root in self._known:
+                self._known[old_root] = new_root
 
     def _shared_query(self, sig: Sig, exclude: int | None) -> list[tuple[int, float]]:
         """``NearDupIndex.query`` over the store's keys: candidates sharing a key, kept when their

@@ -430,6 +430,15 @@ class SQLStore(JobQueries, BatchQueries, NearDupQueries, RightsQueries, ReaderQu
             out += self._articles(f"a.id IN ({', '.join('?' * len(chunk))})", chunk, "ORDER BY a.id")
         return out
 
+    def reroot_duplicates(self, old_root: int, new_root: int) -> int:
+        # one statement, both probes indexed (primary key, articles_duplicate_of)
+        with self._write(f"duplicates of article {old_root} moved under article {new_root}"):
+            cur = self._execute(
+                "UPDATE articles SET duplicate_of = ? WHERE (id = ? OR duplicate_of = ?) AND id <> ?",
+                [new_root, old_root, old_root, new_root],
+            )
+        return int(cur.rowcount or 0)
+
     def delete_story(self, story_id: int) -> None:
         with self._write(f"delete story {story_id}"):
             self._execute("UPDATE articles SET story_id = NULL WHERE story_id = ?", [story_id])

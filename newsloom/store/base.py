@@ -123,6 +123,11 @@ class Store(abc.ABC):
         """The earliest stored article with this normalised-text hash."""
 
     @abc.abstractmethod
+    def reroot_duplicates(self, old_root: int, new_root: int) -> int:
+        """Make ``new_root`` the original of ``old_root`` and of every duplicate of it (an
+        earlier report found after them); returns the rows changed."""
+
+    @abc.abstractmethod
     def has_url(self, url: str) -> bool:
         """Cheap check used to skip pages already stored (url or canonical_url)."""
 

@@ -52,6 +52,14 @@ class FakeStore:
                 return copy.deepcopy(art)
         return None
 
+    def reroot_duplicates(self, old_root: int, new_root: int) -> int:
+        moved = 0
+        for art in self.articles.values():
+            if art.id != new_root and (art.id == old_root or art.duplicate_of == old_root):
+                art.duplicate_of = new_root
+                moved += 1
+        return moved
+
     def iter_articles(self, batch: int = 500, after_id: int = 0) -> Iterator[Article]:
         for art_id in sorted(self.articles):
             if art_id > after_id:
