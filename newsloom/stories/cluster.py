@@ -536,34 +536,38 @@ class StoryClusterer(Bridges, Expiry):
             return 0.0
         cos = np.stack(s.member_vecs) @ vec if len(s.member_vecs) > 1 else np.array([float(s.member_vecs[0] @ vec)])
         threshold = self.threshold_for(s.space) if threshold is None else threshold
+        # in a space with a scale of its own (centred e5) only agreeing keys count across
+        # languages (items.names_compared says why)
+        agreement_only = s.space in self.space_thresholds
         if lang and self.cross_language_bonus and s.member_langs:
             # the allowance is only worth computing when it could lift a member over the bound
             w = self.name_weight + self.number_weight
             if (float(np.max(cos)) + self.cross_language_bonus + w) / (1.0 + w) < threshold:
                 return 0.0
             cos = cos + np.array([self._bonus(lang, m) for m in s.member_langs], dtype=cos.dtype)
-        return self._top_k_score(cos, s.member_sig, sig, threshold)
+        return self._top_k_score(cos, s.member_sig, sig, threshold, agreement_only)
 
-    def _top_k_score(self, cos: Any, member_sig: list[Any], sig: Any, threshold: float) -> float:
+    def _top_k_score(self, cos: Any, member_sig: list[Any], sig: Any, threshold: float,
+                     agreement_only: bool = False) -> float:
         # Cheap bound: even full name and number agreement cannot lift the best member over
         # the threshold, so skip the per-member signal work (most candidates at scale).
         w = self.name_weight + self.number_weight
         if (float(np.max(cos)) + w) / (1.0 + w) < threshold:
             return 0.0
         scores = sorted(
-            (self._pair_from_cos(float(c), sig, msig) for c, msig in zip(cos, member_sig)),
+            (self._pair_from_cos(float(c), sig, msig, agreement_only) for c, msig in zip(cos, member_sig)),
             reverse=True,
         )
         k = min(len(scores), self.top_k)
         return sum(scores[:k]) / k
 
-    def _pair_from_cos(self, cos: float, sig: Any, msig: Any) -> float:
+    def _pair_from_cos(self, cos: float, sig: Any, msig: Any, agreement_only: bool = False) -> float:
         # A signal counts only when both articles have it: no capitalised names (Chinese,
         # Thai...) or no numbers is absence of evidence, not disagreement. Across languages
         # only the entity keys are names (items.names_compared).
         num, den = cos, 1.0
         if sig and msig:
-            na, nb = names_compared(sig, msig)
+            na, nb = names_compared(sig, msig, agreement_only)
             if na and nb:
                 num += self.name_weight * _idf_cos(na, nb)
                 den += self.name_weight

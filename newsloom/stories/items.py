@@ -119,7 +119,7 @@ def _base_lang(lang: str | None) -> str | None:
     return lang.split("-")[0].lower() if lang else None
 
 
-def names_compared(a: Signals, b: Signals) -> tuple[dict[str, float], dict[str, float]]:
+def names_compared(a: Signals, b: Signals, agreement_only: bool = False) -> tuple[dict[str, float], dict[str, float]]:
     """The names two articles are compared by: all of them in one language, only the entity
     keys across two languages. A surface name is a word in its language's spelling (and in
     German every noun is capitalised): across languages it can only disagree, and in an item
@@ -127,9 +127,18 @@ def names_compared(a: Signals, b: Signals) -> tuple[dict[str, float], dict[str, 
     fitted; measured on title + first sentence (BCubed F1): MEANTIME 0.961 -> 0.973, with
     es/it/nl routed to e5-small 0.939 -> 0.962, SemEval-2022 dev cross-language 0.135 -> 0.294;
     its price, where stories are mostly single reports and undated (Primer, where one shared
-    country key lets two events in one place meet): 0.968 -> 0.952. See the README."""
+    country key lets two events in one place meet): 0.968 -> 0.952. See the README.
+
+    ``agreement_only``: across languages, keys that share nothing are no evidence either way
+    (nothing is compared). The clusterer asks it in the spaces with a scale of their own
+    (centred e5-small, for the languages USE-m3 lacks): there one-sentence translations meet at
+    cosines of 0.4-0.7, just around the threshold, and the tagger names one entity differently
+    per language ("@changi international airport" / "@aeropuerto internacional changi de
+    singapur", "@bernank" / "@us bank ben bernanke"), so a key disagreement sank true pairs."""
     la, lb = a.lang, b.lang
     if la and lb and la != lb:
+        if agreement_only and not a.keys.keys() & b.keys.keys():
+            return {}, {}
         return a.keys, b.keys
     return a.names, b.names
 

@@ -125,3 +125,38 @@ def test_a_different_entity_key_still_disagrees_across_languages() -> None:
     first = cl.add(_item(1, "de", de_vec, {"@angela merkel", "grenze"}))
     other = cl.add(_item(2, "en", en_vec, {"@boris johnson", "borders"}))
     assert other.story_id != first.story_id
+
+
+def _e5_item(aid: int, lang: str, vec: np.ndarray, names: set[str]) -> ClusterItem:
+    item = _item(aid, lang, vec, names)
+    item.space = "e5-small"
+    return item
+
+
+def test_in_a_space_of_its_own_scale_disjoint_keys_across_languages_are_no_evidence() -> None:
+    """In centred e5-small (languages USE-m3 lacks) one-sentence translations meet at cosines
+    around the threshold, and the tagger often names one entity differently per language
+    ("@changi international airport" / "@aeropuerto internacional changi de singapur"): there
+    keys that share nothing count neither way across languages, and the translation joins."""
+    es_vec, nl_vec = _at_cos(0.62)
+    cl = StoryClusterer(space_thresholds={"e5-small": 0.60})
+    first = cl.add(_e5_item(1, "es", es_vec, {"@aeropuerto internacional changi de singapur", "@a380"}))
+    joined = cl.add(_e5_item(2, "nl", nl_vec, {"@changi international airport", "@singapore"}))
+    assert joined.story_id == first.story_id and not joined.is_new_story
+
+
+def test_in_a_space_of_its_own_scale_keys_still_count_in_one_language_and_when_shared() -> None:
+    a_vec, b_vec = _at_cos(0.62)
+    cl = StoryClusterer(space_thresholds={"e5-small": 0.60})
+    first = cl.add(_e5_item(1, "es", a_vec, {"@angela merkel", "berlin"}))
+    other = cl.add(_e5_item(2, "es", b_vec, {"@boris johnson", "londres"}))  # one language: names decide
+    assert other.story_id != first.story_id
+    # across languages with one key in common, the keys are compared as before (scored, not skipped)
+    from newsloom.stories.items import Signals, names_compared
+
+    es = Signals({"@boris johnson": 1.0, "londres": 1.0}, {}, {"@boris johnson": 1.0}, "es")
+    nl = Signals({"@boris johnson": 1.0, "@london": 1.0}, {}, {"@boris johnson": 1.0, "@london": 1.0}, "nl")
+    assert names_compared(es, nl, agreement_only=True) == (es.keys, nl.keys)
+    nl_other = Signals({"@london": 1.0}, {}, {"@london": 1.0}, "nl")
+    assert names_compared(es, nl_other, agreement_only=True) == ({}, {})
+    assert names_compared(es, nl_other) == (es.keys, nl_other.keys)  # the default space: they disagree
