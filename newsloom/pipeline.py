@@ -246,6 +246,10 @@ class Pipeline:
             if dd.shared:  # another worker may have stored its original since check(): look again
                 verdict = dd.confirm(article, verdict)
                 article.duplicate_of = _original_of(verdict)
+            if verdict.earlier:
+                note = (f"dedupe: reported before article {verdict.of}, which was stored first: now the "
+                        "original of that group of copies")
+                article.notes = [*(n for n in article.notes or [] if n != note), note]
             if raw is not None:
                 article.raw_id = self.store.save_raw(raw)
             stored = self.store.add_article(article)

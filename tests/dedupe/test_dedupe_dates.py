@@ -79,6 +79,7 @@ def test_an_earlier_report_says_what_it_replaced(db: str) -> None:
         assert wire.message and f"article {first.article_id}" in wire.message
         assert store.get_article(first.article_id).duplicate_of == wire.article_id
         assert store.get_article(wire.article_id).duplicate_of is None
+        assert any(f"reported before article {first.article_id}" in n for n in store.get_article(wire.article_id).notes)
         # only the group's rows move, and moving them twice changes nothing more
         assert store.reroot_duplicates(first.article_id, wire.article_id) == 1
         assert store.get_article(wire.article_id).duplicate_of is None
