@@ -25,8 +25,10 @@ def serve(host: str, port: int, workers: int, no_semantic: bool, cache_seconds: 
     """Serve the reader at http://HOST:PORT (API docs at /docs). A database not reachable at
     start-up is tried again for --connect-timeout seconds, as `run` and `worker` do."""
     from newsloom.app.daemon import setup_logging
+    from newsloom.memtrim import limit_arenas
     from newsloom.web.server import serve as run
 
+    limit_arenas()  # before the server's thread pool: one malloc arena per thread otherwise
     # a missing or broken store fails here, in one line, before the server starts; one not
     # reachable yet (PostgreSQL starting with the machine) is waited for, a log line a try
     restore_logging = setup_logging("text", "info")
