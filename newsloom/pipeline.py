@@ -272,10 +272,10 @@ class Pipeline:
             if clock is not None:
                 clock.add("stories", time.perf_counter() - t1, time.thread_time() - c1)
                 clock.assigned(stored.id)
-        if verdict.earlier:
-            return Outcome(where, "new", article_id=stored.id, of=verdict.of,
-                           message=f"reported before article {verdict.of}: now the original of its duplicates")
         status = {"exact": "duplicate", "near": "near_duplicate"}.get(verdict.kind, "new")
+        if verdict.earlier:  # still a copy found (the counts stay those of the store's groups)
+            return Outcome(where, status, article_id=stored.id, of=verdict.of,
+                           message=f"reported before article {verdict.of}: now the original of its copies")
         return Outcome(where, status, article_id=stored.id, of=verdict.of)
 
     def _store_revision(self, article: Article, old_id: int | None, raw: RawDocument | None) -> Outcome:
