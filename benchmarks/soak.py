@@ -285,7 +285,9 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     subprocess.run([*py, "sources", "import-opml", str(opml), "--db", db], check=True, env=env, capture_output=True)
     port = _free_port()
     log = open(tmp / "run.log", "w")  # noqa: SIM115 - open for the life of the run
-    run_env = {**env, "PYTHONPATH": str(tmp / "trace")} if args.trace_memory else env
+    # the trace folder goes in front of the caller's path (a worktree run keeps its code)
+    path = os.pathsep.join(p for p in (str(tmp / "trace"), os.environ.get("PYTHONPATH", "")) if p)
+    run_env = {**env, "PYTHONPATH": path} if args.trace_memory else env
     proc = subprocess.Popen([*py, "run", "--no-default-sources", "--db", db, "--port", str(port),
                              "--log-format", "json", "--log-level", "warning"], stdout=log, stderr=log, env=run_env)
     site.t0 = time.monotonic()
