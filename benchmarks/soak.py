@@ -232,20 +232,24 @@ class Readers:
 
 
 TRACE_SITE = """
-import os, threading, time, tracemalloc
+import os, sys, threading, time, tracemalloc
 _out = os.environ.get("NEWSLOOM_SOAK_TRACE")
 if _out:
-    tracemalloc.start(8)
-    _me = os.getpid()
-    os.register_at_fork(after_in_child=tracemalloc.stop)  # the run process only: workers stay fast
-
     def _dump():
+        # Tracing from start-up made the run too slow to reach the interesting part (68
+        # articles in 10 minutes): wait for the soak to drop the start file, then trace with
+        # few frames and take a snapshot every 120 s. Threads do not survive fork, so worker
+        # processes never trace; the fork server (argv "-c") skips itself.
+        while not os.path.exists(f"{_out}/trace-start"):
+            time.sleep(5)
+        if sys.argv[:1] == ["-c"]:
+            return
+        tracemalloc.start(6)
         k = 0
         while True:
+            tracemalloc.take_snapshot().dump(f"{_out}/snap-{os.getpid()}-{k:03d}.tm")
+            k += 1
             time.sleep(120)
-            if os.getpid() == _me:
-                tracemalloc.take_snapshot().dump(f"{_out}/snap-{_me}-{k:03d}.tm")  # the fork server runs this too
-                k += 1
 
     threading.Thread(target=_dump, daemon=True).start()
 """
@@ -272,7 +276,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         # clusterer's arrivals bound, semantic search vectors
         for key in ("NEAR_DUPLICATE_WINDOW", "STORY_WINDOW_ITEMS", "SEARCH_SEMANTIC_ARTICLES"):
             env[f"NEWSLOOM_{key}"] = str(args.memory_window)
-    if args.trace_memory:
+    if args.trace_memory is not None:
         # a sitecustomize on the run's path: tracemalloc from start-up, a snapshot every 120 s
         (tmp / "trace").mkdir()
         (tmp / "trace" / "sitecustomize.py").write_text(TRACE_SITE)
@@ -287,7 +291,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     log = open(tmp / "run.log", "w")  # noqa: SIM115 - open for the life of the run
     # the trace folder goes in front of the caller's path (a worktree run keeps its code)
     path = os.pathsep.join(p for p in (str(tmp / "trace"), os.environ.get("PYTHONPATH", "")) if p)
-    run_env = {**env, "PYTHONPATH": path} if args.trace_memory else env
+    run_env = {**env, "PYTHONPATH": path} if args.trace_memory is not None else env
     proc = subprocess.Popen([*py, "run", "--no-default-sources", "--db", db, "--port", str(port),
                              "--log-format", "json", "--log-level", "warning"], stdout=log, stderr=log, env=run_env)
     site.t0 = time.monotonic()
@@ -309,6 +313,8 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
                             "stored": stored, "without_story": waiting,
                             **dict(zip(("rss_mb", "rss_mb_run_process"), rss_mb(proc.pid), strict=True))})
             print(json.dumps(samples[-1]), flush=True)
+            if args.trace_memory is not None and stored >= args.trace_memory:
+                (tmp / "trace-start").touch()
             if stored > last_stored:
                 last_stored, last_progress = stored, time.monotonic()
             if args.max_minutes and site.n == args.articles and time.monotonic() - t0 > args.max_minutes * 60:
@@ -378,8 +384,10 @@ def main() -> None:
                     help="near_duplicate_window, story_window_items and search_semantic_articles at once: "
                          "memory should be flat once this many articles (and story_window_days) have passed")
     ap.add_argument("--max-minutes", type=float, help="stop publishing after this long, then drain")
-    ap.add_argument("--trace-memory", action="store_true",
-                    help="tracemalloc in the run process, a snapshot every 120 s in the soak's folder (slow)")
+    ap.add_argument("--trace-memory", type=int, metavar="ARTICLES",
+                    help="tracemalloc in the run process once this many articles are stored, then a "
+                         "snapshot every 120 s in the soak's folder (compare them with tracemalloc's "
+                         "Snapshot.compare_to)")
     ap.add_argument("--warmup", type=float, default=0.2, help="share of the articles counted as warm-up")
     ap.add_argument("--json", default=str(REPO / "benchmarks/results/soak.json"))
     args = ap.parse_args()
