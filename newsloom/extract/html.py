@@ -26,6 +26,7 @@ from newsloom.extract.main_text import (
     extract_main_text,
     signals,
 )
+from newsloom.extract.lead import find_lead
 from newsloom.extract.meta import page_metadata
 from newsloom.extract.parse import parse_html
 from newsloom.models import Article, Image, RawDocument
@@ -202,6 +203,9 @@ def from_html(html: str, url: str) -> tuple[Article, PageLinks]:
     if body is None:
         raise ExtractionError(url, "no article: the extractor found no main text")
     text = body.text
+    if body.mode != "baseline" and (lead := find_lead(tree, text, doc.description)) is not None:
+        text = f"{lead}\n{text}"
+        body.notes.append(f"extraction: the standfirst set apart above the body added ({len(lead)} characters)")
     canonical = links.canonical or links.og_url
     if doc.image and not any(i.url == urljoin(url, doc.image) for i in images):
         images.insert(0, Image(url=urljoin(url, doc.image)))
