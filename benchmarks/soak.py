@@ -277,7 +277,8 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         for key in ("NEAR_DUPLICATE_WINDOW", "STORY_WINDOW_ITEMS", "SEARCH_SEMANTIC_ARTICLES"):
             env[f"NEWSLOOM_{key}"] = str(args.memory_window)
     if args.trace_memory is not None:
-        # a sitecustomize on the run's path: tracemalloc from start-up, a snapshot every 120 s
+        # a sitecustomize on the run's path: tracemalloc once the start file is there, a snapshot
+        # every 120 s
         (tmp / "trace").mkdir()
         (tmp / "trace" / "sitecustomize.py").write_text(TRACE_SITE)
         env["NEWSLOOM_SOAK_TRACE"] = str(tmp)
