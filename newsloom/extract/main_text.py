@@ -104,6 +104,7 @@ class Signals:
     mean_line: float
     link_share: float  # of the characters, in lines that are a link's text
     site_lines: int
+    prose: int = 0  # effective characters in lines that are not a link's text and read as prose
     short: bool = False
     nav: list[str] = field(default_factory=list)  # why it looks like navigation
 
@@ -127,12 +128,15 @@ def signals(text: str, anchors: set[str] | None) -> Signals:
         1 for line in lines if len(line) <= _SHORT_LINE and _SITE_WORDS.fullmatch(line.strip(_EDGE))
     )
     length = effective_length(text)
+    prose = sum(n for line in lines if (n := effective_length(line)) >= _SHORT_LINE
+                and not (anchors and line in anchors))
     sig = Signals(
         length=length,
         # ideographs counted twice here too: a 30-character Chinese paragraph is not a menu item
         mean_line=(total + length - len(text)) / max(1, len(lines)),
         link_share=linked / total,
         site_lines=site,
+        prose=prose,
     )
     sig.short = sig.length < SHORT_CHARS
     if sig.link_share >= NAV_LINK_SHARE:
@@ -189,11 +193,16 @@ def _choose(tree: HtmlElement, url: str, anchors: set[str]) -> MainText | None:
     if full:
         full_sig = signals(full, anchors)
         why = "; ".join(fast_sig.nav) or f"only {fast_sig.length} characters"
-        # full mode unless it is the one that looks like navigation, or holds much less content
+        # full mode unless it is the one that looks like navigation, or holds much less content;
+        # when the fast path's result looks like navigation, content is its prose lines only: a
+        # portal's menu is often unlinked labels, archive months and counts (a word or two a
+        # line), which would otherwise outweigh a short article that full mode found
+        navigation = bool(fast_sig.nav) and not full_sig.nav
         if (
             not fast
             or not (full_sig.nav and not fast_sig.nav)
-            and full_sig.content >= 0.5 * fast_sig.content
+            and (full_sig.prose >= 0.5 * fast_sig.prose if navigation
+                 else full_sig.content >= 0.5 * fast_sig.content)
         ):
             best = MainText(full, "full", [f"extraction: full mode (fast path gave {why})"])
             best_sig = full_sig

@@ -320,3 +320,50 @@ def test_a_full_html_article_is_not_replaced_by_json_ld() -> None:
     body = "<article>" + "".join(f"<p>{p}</p>" for p in PARAS * 3) + "</article>"
     got = mt.extract_main_text(parse_html(_script_rendered_page(body, "A teaser. " * 200)), "u", set())
     assert got is not None and got.mode == "fast" and PARAS[0] in got.text
+
+
+PORTAL_LABELS = ["TAXES AND INSPECTION", "CONSUMER OFFICE", "URBAN PLANNING", "BUSINESS PERMITS",
+                 "STREET FINDER", "OTHER SERVICES", "COUNCILS", "CONTACTS", "Categories", "Tags"]  # fmt: skip
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December"]  # fmt: skip
+
+
+def test_a_portal_menu_of_unlinked_labels_does_not_outweigh_a_short_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A city portal's fast-path result: its menu (links and site words under unlinked section
+    labels) and an archive of months with their counts, a word or two a line. Full mode finds the
+    short report. By characters that are not links the menu wins; by prose lines the report does."""
+    menu = []
+    for i in range(20):
+        menu += [PORTAL_LABELS[i % 10], *SITE_MENU[i % 5 * 5: i % 5 * 5 + 4]]
+    for i, month in enumerate(MONTHS * 2):
+        menu += [month, f"({100 + 7 * i})"]
+    fast, full = "\n".join(menu), "\n".join(PARAS[:2])
+    anchors = set(SITE_MENU)
+    fast_sig, full_sig = mt.signals(fast, anchors), mt.signals(full, anchors)
+    assert fast_sig.nav and not full_sig.nav
+    assert full_sig.content < 0.5 * fast_sig.content and full_sig.prose > fast_sig.prose == 0
+    _fake_runs(monkeypatch, {"fast": fast, "full": full, "recall": ""})
+    got = mt.extract_main_text(TREE, "u", anchors)
+    assert got is not None and (got.text, got.mode) == (full, "full"), got
+    # a fast-path result that is merely short (not navigation) is still compared by characters:
+    # full mode with much less of them does not replace it
+    _fake_runs(monkeypatch, {"fast": PARAS[0] + "\n" + "\n".join(MONTHS * 3), "full": PARAS[1][:60], "recall": ""})
+    got = mt.extract_main_text(TREE, "u", anchors)
+    assert got is not None and got.mode == "fast"
+
+
+def test_a_real_portal_page_gives_its_report_not_its_menu() -> None:
+    """The page of this class in AEB (a Brazilian city's news page): the fast path returns the
+    portal's menu, 8,700 characters; the report is 670."""
+    import gzip
+    import json
+
+    from ._pages import shared_dir
+
+    aeb = shared_dir() / "corpora" / "aeb"
+    page_id = "f6ac15a4d98511396da23e4428deb5605422b1c8bbc8284e771f6896bdccf57f"
+    gold = json.loads((aeb / "ground-truth.json").read_text())[page_id]
+    body = gzip.decompress((aeb / "html" / f"{page_id}.html.gz").read_bytes())
+    article = extract(raw_html(body, url=gold["url"]))
+    assert gold["articleBody"][:120] in article.text
+    assert len(article.text) < 2 * len(gold["articleBody"]), article.text[:500]
