@@ -11,7 +11,8 @@ A block is taken as the lead when it is
 - marked as one: a class, id or ``itemprop`` whose words name a lead in one of the CMS
   vocabularies below, or whose text is the page's own description (``<meta name=description>``
   and ``og:description`` are most often the lead itself: a general, language-free signal);
-- one paragraph long (40 to 1,200 characters, ideographs counted twice), not mostly link text,
+- not named for metadata as well (``article-meta-summary``, ``summary-byline``);
+- one paragraph long (40 to 1,200 characters, ideographs counted twice, no list in it), not mostly link text,
   not in navigation, an aside, a footer or a form, and not a link (a teaser of another page);
 - before the body's first line in the document, and near it: the two share an ancestor below
   ``<body>`` (a lead of the same article, not a block of the page's top bar);
@@ -38,6 +39,10 @@ _LEAD_WORDS = {
     "preface", "abstract", "deck", "dek", "subheadline", "subhead", "subtitle", "description",
     "bajada", "copete", "entradilla", "sumario", "sottotitolo", "catenaccio", "linha", "vorspann",
 }
+# ... unless another word of the same attributes names metadata ("article-meta-summary",
+# "summary-byline"). Kept to words that utility-CSS class names do not use ("caption-s5-fx" is a
+# type style on eurosport.de's lead)
+_META_WORDS = {"byline", "author", "authors", "meta", "metadata", "date", "dateline", "share", "tags"}
 _LEAD_SUBSTR = re.compile("|".join(sorted(_LEAD_WORDS)), re.IGNORECASE)
 _WORD_SPLIT = re.compile(r"[^A-Za-z]+|(?<=[a-z])(?=[A-Z])")
 _OUTSIDE = {"nav", "aside", "footer", "form", "a", "button", "select", "label", "figcaption"}
@@ -56,7 +61,10 @@ def _norm(text: str) -> str:
 def _marked(el: HtmlElement) -> bool:
     attrs = " ".join(el.get(a) or "" for a in ("class", "id", "itemprop"))
     # the substring test first: most blocks name no lead word at all
-    return bool(attrs) and bool(_LEAD_SUBSTR.search(attrs)) and not _LEAD_WORDS.isdisjoint(_words(attrs))
+    if not attrs or not _LEAD_SUBSTR.search(attrs):
+        return False
+    words = _words(attrs)
+    return not _LEAD_WORDS.isdisjoint(words) and _META_WORDS.isdisjoint(words)
 
 
 def _outside(el: HtmlElement) -> bool:
@@ -129,6 +137,8 @@ def find_lead(tree: HtmlElement, text: str, description: str | None = None) -> s
         if lead[:60] in body_text or el in start.iterancestors() or _outside(el):
             continue
         if el.find(".//h1") is not None:  # a header block holding the headline too
+            continue
+        if el.find(".//li") is not None:  # a list (byline and date, share links), not a paragraph
             continue
         if _link_share(el, len(lead)) >= 0.5 or not _same_article(el, start):
             continue

@@ -62,6 +62,7 @@ def test_an_unmarked_block_that_is_the_page_description_is_the_lead() -> None:
         "aside",  # a marked block in an aside
         "topbar",  # a marked block of the site's top bar, outside the article
         "short",  # a label, not a paragraph
+        "meta",  # a block named for metadata although one of its words says summary
     ],
 )
 def test_blocks_that_are_not_the_lead_are_left_out(where: str) -> None:
@@ -73,6 +74,7 @@ def test_blocks_that_are_not_the_lead_are_left_out(where: str) -> None:
         "aside": _page(f"<aside>{block}</aside>"),
         "topbar": _page("", before_title=block),
         "short": _page("<div class='teaser-text'>Straßenbahn</div>"),
+        "meta": _page(f"<div class='summary-meta'>{lead}</div>"),
     }
     art = extract(raw_html(pages[where]))
     assert not any("standfirst" in n for n in art.notes), where
@@ -91,3 +93,12 @@ def test_a_lead_the_extractor_kept_is_not_added_twice() -> None:
     tree = parse_html(_page(f"<div class='bajada'>{lead}</div>"))
     assert find_lead(tree, lead + "\n" + "\n".join(PARAS * 3)) is None
     assert find_lead(tree, "\n".join(PARAS * 3)) == lead
+
+
+@pytest.mark.parametrize("cls", ["summary_data", "summary"])
+def test_a_byline_and_date_list_is_not_the_lead(cls: str) -> None:
+    """A block named "summary" (or "summary_data") that holds the byline and the date as a list
+    (a Japanese blog's header in AEB): metadata, not a paragraph."""
+    block = (f"<div class='{cls}'><ul><li>von Redaktion Stadtnachrichten und Agenturen ／ 2016.12.01</li>"
+             "<li><a href='/share'>Teilen</a></li></ul></div>")
+    assert find_lead(parse_html(_page(block)), "\n".join(PARAS * 3)) is None
