@@ -175,7 +175,9 @@ NEWSLETTER_WORD_RE = re.compile(
     _I,
 )
 NEWSLETTER_ACTION_RE = re.compile(
-    r"^(?:sign ?up|subscribe|get (?:our|the)|join|register|enter your e-?mail|don'?t miss|"
+    # an imperative that begins the line or a sentence in it ("There's plenty more where that came
+    # from. Sign up for The Water Coolest today ..."), not a clause ("readers who sign up for ...")
+    r"(?:^|(?<=[.!?…])\s+)(?:sign ?up|subscribe|get (?:our|the)|join|register|enter your e-?mail|don'?t miss|"
     r"suscr[ií]bete|reg[ií]strate|recibe|"
     r"assine|inscreva-se|cadastre-se|receba|"
     r"inscrivez-vous|abonnez-vous|recevez|"

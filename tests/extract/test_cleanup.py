@@ -88,6 +88,10 @@ def test_single_pull_quote_repeated_far_apart_survives() -> None:
         "Share this article",
         "Follow us on Twitter",
         "Sign up for our newsletter to get the best stories in your inbox",
+        (
+            "There's plenty more where that came from. Sign up for The Water Coolest today to get the "
+            "free daily newsletter delivered to your inbox daily."
+        ),
         "We use cookies to improve your experience. By continuing you accept all cookies.",
         "Leer más",
         "Noticias relacionadas",
@@ -138,6 +142,7 @@ def test_boilerplate_lines_are_dropped(line: str) -> None:
         "More than 200 people attended the meeting.",
         "Related companies were also fined, the court said.",
         "She said she would subscribe to a newspaper again if it covered her district properly.",
+        "Residents who sign up for the council's newsletter will hear about the tram works first, she said.",
         "Click here to get more information or download this game.",
         "See more of the city's parks on the council's website, the mayor told residents.",
     ],
