@@ -199,7 +199,8 @@ def half_of(page_id: str) -> str:
     """``"fit"`` or ``"held-out"``: the split of a corpus that thresholds are fitted on or not.
 
     Pages whose id has an even SHA-1 are where newsloom's extraction thresholds and cleanup
-    patterns were fitted (trafilatura-eval); the others are reported as held out.
+    patterns were fitted or written from (trafilatura-eval; AEB since 2026-12-05); the others are
+    reported as held out.
     """
     return "fit" if int(hashlib.sha1(page_id.encode()).hexdigest(), 16) % 2 == 0 else "held-out"
 
@@ -236,11 +237,12 @@ def compare(
             "corpus": str(corpus_dir),
             "layout": layout,
             **_summary(layout, per_page),
-            # only trafilatura-eval was used for fitting; the split is reported for snippet corpora
+            # the split is reported for both layouts: rules were written from the fitting half of
+            # trafilatura-eval and, since 2026-12-05, of AEB too (half_of)
             "halves": {
                 half: {k: v for k, v in _summary(layout, part).items() if "ms_" not in k}
                 for half in ("fit", "held-out")
-                if layout == SNIPPETS and (part := [x for x in per_page if half_of(x["id"]) == half])
+                if (part := [x for x in per_page if half_of(x["id"]) == half])
             },
             "peak_rss_mb": _peak_rss_mb(),
             "per_page": per_page,

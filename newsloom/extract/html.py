@@ -29,6 +29,7 @@ from newsloom.extract.main_text import (
 from newsloom.extract.lead import find_lead
 from newsloom.extract.meta import page_metadata
 from newsloom.extract.parse import parse_html
+from newsloom.extract.popups import drop_hover_cards
 from newsloom.models import Article, Image, RawDocument
 
 MIN_DATE = datetime(1995, 1, 1, tzinfo=UTC)  # htmldate's own lower bound: the early web
@@ -188,6 +189,7 @@ def from_html(html: str, url: str) -> tuple[Article, PageLinks]:
         raise ExtractionError(url, "not parseable as HTML")
     links = links_from_tree(tree, url)
     images = figures(tree, url)
+    cards = drop_hover_cards(tree)  # after links and figures: the cards' links are still the page's
     now = datetime.now(UTC)
     date_params = {
         "original_date": True,
@@ -203,6 +205,8 @@ def from_html(html: str, url: str) -> tuple[Article, PageLinks]:
     if body is None:
         raise ExtractionError(url, "no article: the extractor found no main text")
     text = body.text
+    if cards:
+        body.notes.append(f"extraction: {cards} hover card(s) removed from the sentences")
     if body.mode != "baseline" and (lead := find_lead(tree, text, doc.description)) is not None:
         text = f"{lead}\n{text}"
         body.notes.append(f"extraction: the standfirst set apart above the body added ({len(lead)} characters)")

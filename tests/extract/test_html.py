@@ -141,3 +141,22 @@ def test_content_type_sniffed_when_missing() -> None:
 def test_final_url_is_used() -> None:
     raw = raw_html(page(), final_url="https://news.example.com/final")
     assert extract(raw).url == "https://news.example.com/final"
+
+
+def test_hover_cards_inside_sentences_are_removed_and_the_sentence_kept() -> None:
+    """A card shown on hover next to a name (photo, the name again, links to other stories) is
+    not text; the name and the rest of the sentence stay. A tooltip of plain text is kept."""
+    card = ("<span class='rollover-people'><a href='/people/kowalski'>Anna Kowalski</a>"
+            "<span class='rollover-people-block'><span class='rollover-block'><img src='/k.jpg' alt=''>"
+            "<a class='name' href='/people/kowalski'>Anna Kowalski</a>"
+            "<a href='/story/1'>Kowalski doubles down on tram plan</a> "
+            "<a href='/story/2'>Council delays budget vote again</a></span></span></span>")
+    paras = [f"Councillor {card} said the vote on the tram line was a victory for the northern districts.",
+             "She had campaigned for the line for <span class='tooltip'>ten years"
+             "<span class='tooltiptext'> (since 2014)</span></span>, she told reporters.", *PARAS]
+    article = extract(raw_html(page(paras=paras)))
+    assert ("Councillor Anna Kowalski said the vote on the tram line was a victory for the northern districts."
+            in article.text), article.text
+    assert "doubles down" not in article.text and "Council delays" not in article.text
+    assert "ten years (since 2014), she told reporters" in article.text
+    assert "extraction: 1 hover card(s) removed from the sentences" in article.notes
