@@ -46,6 +46,10 @@ NAV_MEAN_LINE = 40
 NAV_LINK_SHARE = 0.5
 # ... or this many lines that are site words (account, subscription, log-in prompts).
 NAV_SITE_LINES = 2
+# A result with less than this share of its characters in prose lines (40+ characters, not a
+# link's text) is a widget or a table (an availability calendar, a score table), checked against
+# full mode like a fragment; full mode must still hold half its content to replace it.
+LITTLE_PROSE = 0.2
 _SHORT_LINE = 40
 # Under this many characters after fast and full mode, recall mode is tried too (trafilatura's
 # own MIN_EXTRACTED_SIZE, not fitted): a page where both find only a caption or a teaser.
@@ -106,11 +110,12 @@ class Signals:
     site_lines: int
     prose: int = 0  # effective characters in lines that are not a link's text and read as prose
     short: bool = False
+    little_prose: bool = False
     nav: list[str] = field(default_factory=list)  # why it looks like navigation
 
     @property
     def suspicious(self) -> bool:
-        return self.short or bool(self.nav)
+        return self.short or self.little_prose or bool(self.nav)
 
     @property
     def content(self) -> float:
@@ -139,6 +144,7 @@ def signals(text: str, anchors: set[str] | None) -> Signals:
         prose=prose,
     )
     sig.short = sig.length < SHORT_CHARS
+    sig.little_prose = prose < LITTLE_PROSE * length
     if sig.link_share >= NAV_LINK_SHARE:
         sig.nav.append(f"{sig.link_share:.0%} link text")
     if site >= NAV_SITE_LINES:
@@ -192,7 +198,8 @@ def _choose(tree: HtmlElement, url: str, anchors: set[str]) -> MainText | None:
     full = _run(tree, url, fast=False)
     if full:
         full_sig = signals(full, anchors)
-        why = "; ".join(fast_sig.nav) or f"only {fast_sig.length} characters"
+        why = "; ".join(fast_sig.nav) or (f"only {fast_sig.length} characters" if fast_sig.short else
+                                          f"{fast_sig.prose / max(1, fast_sig.length):.0%} prose")
         # full mode unless it is the one that looks like navigation, or holds much less content;
         # when the fast path's result looks like navigation, content is its prose lines only: a
         # portal's menu is often unlinked labels, archive months and counts (a word or two a

@@ -367,3 +367,21 @@ def test_a_real_portal_page_gives_its_report_not_its_menu() -> None:
     article = extract(raw_html(body, url=gold["url"]))
     assert gold["articleBody"][:120] in article.text
     assert len(article.text) < 2 * len(gold["articleBody"]), article.text[:500]
+
+
+def test_a_calendar_or_table_without_prose_is_checked_against_full_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A holiday let's page: the fast path returns the availability calendars (thousands of
+    characters, no line of prose); full mode finds the description and the prices."""
+    weeks = ["| Su | Mo | Tu | We | Th | Fr | Sa |"] + [
+        "| " + " | ".join(str(d) for d in range(w * 7 + 1, w * 7 + 8)) + " |" for w in range(4)
+    ]
+    calendar = "\n".join(line for m in MONTHS for line in [f"| {m} 2020 | | | | | | |", *weeks])
+    sig = mt.signals(calendar, set())
+    assert not sig.short and not sig.nav and sig.little_prose
+    _fake_runs(monkeypatch, {"fast": calendar, "full": LONG + "\n" + calendar, "recall": ""})
+    got = mt.extract_main_text(TREE, "u", set())
+    assert got is not None and got.mode == "full" and "prose" in got.notes[0], got.notes
+    # an article with a list of short lines has prose enough: the fast path's result is kept
+    recipe = "\n".join([*PARAS * 2, *(["250 g Mehl", "1 TL Salz", "2 EL Olivenöl"] * 12)])
+    sig = mt.signals(recipe, set())
+    assert not sig.short and not sig.suspicious and sig.prose < 0.8 * sig.length
