@@ -263,7 +263,20 @@ def boilerplate_reason(p: str, title: str | None = None) -> str | None:
         return "cookie notice"
     if pt.aggregator_signal_count(s) >= 2:
         return "aggregator about-us blurb"
+    if _mixed_script_words(s) >= 3:
+        return "mixed-script words (text disguised with look-alike letters: an ad)"
     return None
+
+
+# a Latin letter touching a Cyrillic one inside a word; "IT-компании", "iPhone'ом" (Russian
+# inflecting a Latin name) have a hyphen or an apostrophe between the scripts
+_SCRIPTS_TOUCH = re.compile(r"[A-Za-z][\u0400-\u04ff]|[\u0400-\u04ff][A-Za-z]")
+
+
+def _mixed_script_words(s: str) -> int:
+    """Words where Latin and Cyrillic letters touch ("Аdvеrtіѕе" with a Cyrillic А, е, і, ѕ): text
+    disguised against filters, which a writer in either script does not produce."""
+    return sum(1 for w in s.split() if _SCRIPTS_TOUCH.search(w))
 
 
 def drop_boilerplate(paras: list[str], res: CleanResult) -> list[str]:

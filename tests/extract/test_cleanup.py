@@ -113,6 +113,8 @@ def test_single_pull_quote_repeated_far_apart_survives() -> None:
         "Don't miss",
         "SEE MORE: Hong Kong protests: 800 students under siege in university",
         "Click here to subscribe to The Paradigm Newsletter",
+        # an advertisement written with Cyrillic look-alike letters inside Latin words
+        "Аdvеrtіѕе wіth thе most visited news site ~ Wе оffеr fullу сuѕtоmіzаblе dіgіtаl расkаgеѕ.",
         "Поделиться",
         (
             "Fry is an automatic aggregator of the all world’s media. In each content, the hyperlink to the "
@@ -143,6 +145,7 @@ def test_boilerplate_lines_are_dropped(line: str) -> None:
         "Related companies were also fined, the court said.",
         "She said she would subscribe to a newspaper again if it covered her district properly.",
         "Residents who sign up for the council's newsletter will hear about the tram works first, she said.",
+        "Акции IT-компании выросли после презентации, сообщил PR-отдел в Twitter-аккаунте и iPhone-блоге.",
         "Click here to get more information or download this game.",
         "See more of the city's parks on the council's website, the mayor told residents.",
     ],
