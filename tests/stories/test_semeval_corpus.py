@@ -46,6 +46,20 @@ def test_pairs_become_documents_and_same_story_pairs_become_stories(tmp_path: Pa
     assert all(r["_date"] is None for r in rows)
 
 
+def test_an_article_and_its_translation_are_one_story(tmp_path: Path) -> None:
+    """The organisers translated some articles (id with a language code); when the file holds an
+    article and its translation in different pairs, they are one story although never paired."""
+    f = _write(tmp_path / "dev.csv", [
+        ["21_22", "en", "en", "Flood closes bridge\nThe river rose overnight.", "Museum reopens\nAfter works.", "4.0"],
+        ["21es_23", "es", "de", "Inundación cierra puente\nEl río subió de noche.",
+         "Neues Stadion\nEröffnung im Mai.", "4.0"],
+        ["24it_25", "it", "en", "Un museo riapre\nDopo i lavori.", "Tram strike\nNo trams today.", "4.0"],
+    ])
+    story = {r["doc_id"]: r["story_id"] for r in read_corpus(f)}
+    assert story["semeval-21"] == story["semeval-21es"]
+    assert len({story[d] for d in ("semeval-21", "semeval-22", "semeval-23", "semeval-24it", "semeval-25")}) == 5
+
+
 def test_title_and_body_run_together_get_a_headline_length_title() -> None:
     text = " ".join(f"word{i}" for i in range(40))  # no line break, double space or sentence end
     title, body = split_title(text)
