@@ -10,12 +10,13 @@ finished work and a re-run skips it (pages already stored are recognised by URL 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -177,6 +178,7 @@ class Pipeline:
         # optional stage timer (benchmarks): add(stage, wall s, CPU s), stored(id), assigned(id)
         self.clock = None
         self._robots: dict = {}
+        self._elsewhere: ProcessPoolExecutor | None = None  # see analysing_elsewhere
 
     # --- lazily built stage objects (start-up cost only when needed) --------------------------
     @property
@@ -206,7 +208,33 @@ class Pipeline:
     # --- one document -------------------------------------------------------------------------
     def process_raw(self, raw: RawDocument) -> Outcome:
         """Extract, analyse, dedupe and store one fetched or ingested page."""
+        if self._elsewhere is not None:
+            try:
+                done = self._elsewhere.submit(analyse, raw, self.settings, self.with_stories).result()
+            except BrokenProcessPool:
+                done = analyse(raw, self.settings)  # a worker died: this page is analysed here
+            return self.commit(done, raw)
         return self.commit(analyse(raw, self.settings), raw)
+
+    @contextlib.contextmanager
+    def analysing_elsewhere(self, pages: int) -> Iterator[None]:
+        """Pages processed inside the block (``process_raw``) have their stateless half analysed
+        in worker processes, as a fetch pass's pages are, when there are workers and pages.
+
+        For the work a long-running process does besides its passes (the recrawl of stored
+        articles): analysed here, the first such page loaded the language model into this
+        process for good (+77 MB resident, the one-time step the 75-minute soak showed at its
+        first recrawl); the workers have it already. Starting the workers costs ~2 s."""
+        pool = self._analysers(pages) if pages and self._elsewhere is None else None
+        if pool is None:
+            yield
+            return
+        self._elsewhere = pool
+        try:
+            yield
+        finally:
+            self._elsewhere = None
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def process_article(self, article: Article, raw: RawDocument | None = None) -> Outcome:
         """Analyse, dedupe and store an extracted article (JSONL corpora enter here directly)."""

@@ -13,6 +13,7 @@ fetch layer (robots.txt, per-host rate limit, private-network guard), then
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,17 +87,21 @@ def run_recrawl(store: Store, settings: Settings, pipeline: Any = None, services
     # article must leave the index that later pages are compared with
     services = services or Services(store, settings, pipeline._stories, pipeline.deduper)
     answers = (get or _fetch_all(settings, pipeline))(list(dict.fromkeys(url for _, url, _, _ in due)))
-    for aid, url, fetched_at, done in due:
-        rep.checked += 1
-        try:
-            _one(store, pipeline, services, aid, url, answers.get(url), rep)
-        except NotFoundError:
-            continue  # removed meanwhile (a takedown ran)
-        except NewsloomError as exc:
-            rep.errors += 1
-            rep.lines.append(f"article {aid} {url}: {exc}")
-        count, at = rule.next_due(fetched_at, done, now)
-        store.set_recrawl(aid, count, at)  # type: ignore[attr-defined]
+    pages = sum(1 for a in answers.values() if a is not None and not isinstance(a, BaseException))
+    elsewhere = getattr(pipeline, "analysing_elsewhere", None)
+    # the pages' extraction and language model in worker processes, not in this long-running one
+    with elsewhere(pages) if elsewhere is not None else contextlib.nullcontext():
+        for aid, url, fetched_at, done in due:
+            rep.checked += 1
+            try:
+                _one(store, pipeline, services, aid, url, answers.get(url), rep)
+            except NotFoundError:
+                continue  # removed meanwhile (a takedown ran)
+            except NewsloomError as exc:
+                rep.errors += 1
+                rep.lines.append(f"article {aid} {url}: {exc}")
+            count, at = rule.next_due(fetched_at, done, now)
+            store.set_recrawl(aid, count, at)  # type: ignore[attr-defined]
     return rep
 
 

@@ -170,3 +170,27 @@ def test_cli_recrawl_pass(tmp_path: Path, monkeypatch) -> None:  # type: ignore[
         assert "0 due" in again.output
     with open_store(db) as store:
         assert store.get_article(aid).status == "removed"  # type: ignore[arg-type]
+
+
+def test_recrawled_pages_are_analysed_in_worker_processes(store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The long-running process does not load the language model (or the extractor's state) for
+    the pages it recrawls: with workers, their stateless half runs there, as a fetch pass's pages'
+    does (analysed here, the first recrawl added ~77 MB to `newsloom run` for good)."""
+    from newsloom.analyse import language
+
+    with LocalServer() as srv:
+        settings, pipe, ids = _crawl(store, srv, ["/news/edit"])
+        settings.workers = 2
+        before = store.get_article(ids["edit"])
+        srv.route("/news/edit", _page("/news/edit", "Correction: the tariffs rise in May, not in March."),
+                  content_type="text/html")
+        # as in a process that never analysed a page; any load of the model here is recorded
+        monkeypatch.setattr(language, "_identifier", None)
+        monkeypatch.setattr(language, "_model_cache", None)
+        loads: list[int] = []
+        real = language._get_identifier
+        monkeypatch.setattr(language, "_get_identifier", lambda: loads.append(1) or real())
+        rep = run_recrawl(store, settings, pipe, now=before.fetched_at + timedelta(minutes=61))
+    assert (rep.revised, rep.errors) == (1, 0)
+    assert "Correction" in store.get_article(ids["edit"]).text
+    assert not loads, "the recrawled page was analysed in this process"
