@@ -179,6 +179,7 @@ class Pipeline:
         self.clock = None
         self._robots: dict = {}
         self._elsewhere: ProcessPoolExecutor | None = None  # see analysing_elsewhere
+        self._sharing = False  # see sharing_workers
 
     # --- lazily built stage objects (start-up cost only when needed) --------------------------
     @property
@@ -224,10 +225,14 @@ class Pipeline:
         For the work a long-running process does besides its passes (the recrawl of stored
         articles): analysed here, the first such page loaded the language model into this
         process for good (+77 MB resident, the one-time step the 75-minute soak showed at its
-        first recrawl); the workers have it already. Starting the workers costs ~2 s."""
-        pool = self._analysers(pages) if pages and self._elsewhere is None else None
-        if pool is None:
+        first recrawl); the workers have it already. Inside :meth:`sharing_workers` the pass's
+        own workers are used (started now if the pass had none), else new ones (~2 s to start)."""
+        if not pages or self._elsewhere is not None:
             yield
+            return
+        pool = self._workers_for(pages)
+        if pool is None or self._sharing:
+            yield  # none to be had, or the shared pool, which sharing_workers shuts down
             return
         self._elsewhere = pool
         try:
@@ -235,6 +240,30 @@ class Pipeline:
         finally:
             self._elsewhere = None
             pool.shutdown(wait=True, cancel_futures=True)
+
+    @contextlib.contextmanager
+    def sharing_workers(self) -> Iterator[None]:
+        """One set of worker processes for a pass and the work after it (``run_forever``'s
+        ``on_pass``: the recrawl), started when first needed and stopped at the end of the block,
+        instead of one set each (starting them, and their models, costs seconds)."""
+        self._sharing = True
+        try:
+            yield
+        finally:
+            self._sharing = False
+            pool, self._elsewhere = self._elsewhere, None
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _workers_for(self, pages: int) -> ProcessPoolExecutor | None:
+        """The worker processes for ``pages`` pages: the shared ones when sharing (started on
+        first need and kept in ``_elsewhere``), else new ones the caller shuts down."""
+        if self._elsewhere is not None:
+            return self._elsewhere
+        pool = self._analysers(pages)
+        if self._sharing and pool is not None:
+            self._elsewhere = pool
+        return pool
 
     def process_article(self, article: Article, raw: RawDocument | None = None) -> Outcome:
         """Analyse, dedupe and store an extracted article (JSONL corpora enter here directly)."""
@@ -442,7 +471,8 @@ class Pipeline:
         # with stories, its vectors too: ~30 ms more) runs in worker processes while this
         # process stores and clusters the pages before it; the stateful half stays in the one
         # processing thread.
-        analysers = self._analysers(len(due)) if worker is not None else None
+        analysers = self._workers_for(len(due)) if worker is not None else None
+        own_analysers = analysers is not None and analysers is not self._elsewhere
 
         async def run(fn: Callable[..., object], *args: object) -> object:
             loop = asyncio.get_running_loop()
@@ -470,8 +500,8 @@ class Pipeline:
         finally:
             if worker is not None:
                 worker.shutdown(wait=True)  # the page being stored finishes (one transaction)
-            if analysers is not None:
-                analysers.shutdown(wait=True, cancel_futures=True)
+            if own_analysers:
+                analysers.shutdown(wait=True, cancel_futures=True)  # type: ignore[union-attr]
             if holds is not None:
                 self._limiter.share(self.store.host_holds, self.store.hold_host)
                 holds.close()
@@ -522,10 +552,11 @@ class Pipeline:
         ``on_sleep`` hears how many seconds the pause before the next pass lasts."""
         passes = 0
         while not stop():
-            summary, crawl_summary = self.fetch_once()
-            passes += 1
-            if on_pass:
-                on_pass(summary, crawl_summary)
+            with self.sharing_workers():  # the recrawl after a pass uses the pass's workers
+                summary, crawl_summary = self.fetch_once()
+                passes += 1
+                if on_pass:
+                    on_pass(summary, crawl_summary)
             if max_passes is not None and passes >= max_passes:
                 return
             feeds = [f for f in self.store.list_feeds() if f.active and f.next_due is not None]
