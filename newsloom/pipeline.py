@@ -211,7 +211,9 @@ class Pipeline:
         """Extract, analyse, dedupe and store one fetched or ingested page."""
         if self._elsewhere is not None:
             try:
-                done = self._elsewhere.submit(analyse, raw, self.settings, self.with_stories).result()
+                # no vectors there (as here): an unchanged recrawled page needs none, and a
+                # worker would load the embedders for it
+                done = self._elsewhere.submit(analyse, raw, self.settings).result()
             except BrokenProcessPool:
                 done = analyse(raw, self.settings)  # a worker died: this page is analysed here
             return self.commit(done, raw)
