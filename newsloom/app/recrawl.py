@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -91,10 +93,10 @@ def run_recrawl(store: Store, settings: Settings, pipeline: Any = None, services
     elsewhere = getattr(pipeline, "analysing_elsewhere", None)
     # the pages' extraction and language model in worker processes, not in this long-running one
     with elsewhere(pages) if elsewhere is not None else contextlib.nullcontext():
-        for aid, url, fetched_at, done in due:
+        for (aid, url, fetched_at, done), ahead in _analysed_ahead(store, pipeline, due, answers):
             rep.checked += 1
             try:
-                _one(store, pipeline, services, aid, url, answers.get(url), rep)
+                _one(store, pipeline, services, aid, url, answers.get(url), rep, ahead)
             except NotFoundError:
                 continue  # removed meanwhile (a takedown ran)
             except NewsloomError as exc:
@@ -105,8 +107,54 @@ def run_recrawl(store: Store, settings: Settings, pipeline: Any = None, services
     return rep
 
 
+# Pages whose analysis is submitted to the worker processes ahead of the one being committed:
+# enough to keep every worker busy, few enough that the bodies held stay a handful of pages
+AHEAD = 16
+
+
+def _analysed_ahead(store: Store, pipeline: Any, due: list[tuple[int, str, datetime, int]],
+                    answers: dict[str, Any]) -> Iterator[tuple[tuple[int, str, datetime, int], Any]]:
+    """``(due item, its page's analysis in flight or None)`` in the order of ``due``. With worker
+    processes (``Pipeline.analysing_elsewhere``), up to :data:`AHEAD` pages are analysed in
+    parallel while this process commits the earlier ones in order; without, None each."""
+    pool = getattr(pipeline, "_elsewhere", None)
+    if pool is None:
+        for item in due:
+            yield item, None
+        return
+    from newsloom.pipeline import analyse
+
+    window: deque[tuple[tuple[int, str, datetime, int], Any]] = deque()
+    for item in due:
+        answer = answers.get(item[1])
+        ahead = None
+        if answer is not None and not isinstance(answer, BaseException):
+            try:
+                old, raw = _page_again(store, item[0], answer)
+                ahead = (old, raw, pool.submit(analyse, raw, pipeline.settings))
+            except (NotFoundError, BrokenProcessPool):
+                ahead = None  # removed meanwhile, or no workers left: done in order, as without
+        window.append((item, ahead))
+        if len(window) > AHEAD:
+            yield window.popleft()
+    yield from window
+
+
+def _page_again(store: Store, aid: int, result: Any) -> tuple[Article, Any]:
+    """The stored article and its re-fetched page as the pipeline takes it."""
+    from newsloom.fetch.crawler import to_raw
+
+    old = store.get_article(aid)
+    raw = to_raw(result)
+    raw.url, raw.source_id, raw.feed_id = old.url, old.source_id, old.feed_id
+    # what the feed said first (headline, date) fills what the page itself does not carry, as
+    # at the first fetch, so a page without a <title> is not taken for a changed headline
+    raw.feed_item = FeedItem(url=old.url, title=old.title, published=old.published)
+    return old, raw
+
+
 def _one(store: Store, pipeline: Any, services: Any, aid: int, url: str, answer: Any,
-         rep: RecrawlReport) -> None:
+         rep: RecrawlReport, ahead: Any = None) -> None:
     if answer is None or isinstance(answer, BaseException):
         code = answer.code if isinstance(answer, HTTPStatusError) else None
         verdict = rule.judge_status(code, str(answer) if answer is not None else "no answer")
@@ -121,21 +169,23 @@ def _one(store: Store, pipeline: Any, services: Any, aid: int, url: str, answer:
         rep.errors += 1
         rep.lines.append(f"article {aid} {url}: kept, recrawl failed ({verdict.reason})")
         return
-    _compare(store, pipeline, services, aid, url, answer, rep)
+    _compare(store, pipeline, services, aid, url, answer, rep, ahead)
 
 
 def _compare(store: Store, pipeline: Any, services: Any, aid: int, url: str, result: Any,
-             rep: RecrawlReport) -> None:
-    """The page again, through the pipeline: a changed headline or body is a revision."""
-    from newsloom.fetch.crawler import to_raw
-
-    old = store.get_article(aid)
-    raw = to_raw(result)
-    raw.url, raw.source_id, raw.feed_id = old.url, old.source_id, old.feed_id
-    # what the feed said first (headline, date) fills what the page itself does not carry, as
-    # at the first fetch, so a page without a <title> is not taken for a changed headline
-    raw.feed_item = FeedItem(url=old.url, title=old.title, published=old.published)
-    outcome = pipeline.process_raw(raw)
+             rep: RecrawlReport, ahead: Any = None) -> None:
+    """The page again, through the pipeline: a changed headline or body is a revision.
+    ``ahead``: (stored article, page, its analysis in flight) from :func:`_analysed_ahead`."""
+    analysed = None
+    if ahead is not None:
+        old, raw, future = ahead
+        try:
+            analysed = future.result()
+        except BrokenProcessPool:
+            analysed = None  # a worker died: analysed below
+    else:
+        old, raw = _page_again(store, aid, result)
+    outcome = pipeline.commit(analysed, raw) if analysed is not None else pipeline.process_raw(raw)
     if outcome.status == "revision":
         a = store.get_article(aid)
         seen = utcnow()
