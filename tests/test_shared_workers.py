@@ -70,3 +70,35 @@ def test_a_recrawl_after_a_pass_without_pages_starts_workers_once(tmp_path: Path
         assert pipeline._elsewhere is None
     store.close()
     assert log == ["start", "inner", "stop", "start", "stop"]
+
+
+def test_recrawl_analyses_a_bounded_window_ahead_in_order(tmp_path: Path, monkeypatch: Any) -> None:
+    """With workers, the recrawl submits the pages' analyses ahead of the one it commits, at most
+    ``AHEAD`` more than the one in hand, and hands them back in the order the articles are due."""
+    from concurrent.futures import Future
+
+    from newsloom.app import recrawl as rc
+
+    class Pool:
+        def __init__(self) -> None:
+            self.submitted: list[str] = []
+
+        def submit(self, fn: Any, raw: Any, settings: Any) -> Future:
+            self.submitted.append(raw.url)
+            f: Future = Future()
+            f.set_result(raw.url)
+            return f
+
+    pool = Pool()
+    pipeline = type("P", (), {"_elsewhere": pool, "settings": None})()
+    monkeypatch.setattr(rc, "_page_again", lambda store, aid, result: (aid, type("R", (), {"url": f"u{aid}"})()))
+    monkeypatch.setattr(rc, "AHEAD", 3)
+    due = [(i, f"u{i}", None, 0) for i in range(10)]
+    answers: dict[str, Any] = {f"u{i}": object() for i in range(10)}
+    answers["u4"] = OSError("refused")  # a page not had: nothing to analyse
+    out = []
+    for item, ahead in rc._analysed_ahead(None, pipeline, due, answers):  # type: ignore[arg-type]
+        out.append((item[0], None if ahead is None else ahead[2].result()))
+        assert len(pool.submitted) - len([x for x in out if x[1]]) <= 3  # never more than AHEAD in flight
+    assert [i for i, _ in out] == list(range(10))
+    assert [r for _, r in out] == [f"u{i}" if i != 4 else None for i in range(10)]
