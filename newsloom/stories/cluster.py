@@ -13,20 +13,9 @@ a date-ordered stream gives. The candidate indexes filter by that span inside th
 part is closed is forgotten altogether (its record and its articles' ids) once its articles are
 two ``window_items`` old, so a daemon's memory stays flat (``_forget_closed``).
 
-Score of an article against a story: for each kept member, a pair score
-
-    (cos + w_names * idf_cos(names) + w_numbers * idf_cos(numbers)) / (1 + w_names + w_numbers)
-
-and the story score is the mean of the best ``min(n, top_k)`` pair scores. Two reasons for
-this shape:
-
-- names and numbers survive translation almost unchanged, so they separate "same event" from
-  "same topic" where the multilingual embedding blurs the two; weighting them by inverse
-  document frequency (counted online over the stream) makes "Boeing" in an aviation week
-  worth less than "Sjölander";
-- averaging the top few member scores (not the max) means a growing story must agree with
-  *several* of its members, which stops chaining (A~B, B~C, C~D: single-link drift) and stops
-  a big story from swallowing its neighbours through its centroid.
+Score of an article against a story: the mean of its best few pair scores against the story's
+kept members (cosine plus IDF-weighted name and number overlaps); ``newsloom.stories.scoring``
+says why that shape.
 
 Candidates come from an HNSW index (hnswlib, inner product) over live story centroids, then are
 rescored exactly against members. Story id = the id of its first article: stable as it grows,
@@ -55,12 +44,9 @@ their members' titles agree (``newsloom.stories.maintenance.merge_across_spaces`
 from __future__ import annotations
 
 import heapq
-import math
-import pickle
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -68,7 +54,7 @@ import numpy as np
 from newsloom.blas import one_blas_thread
 from newsloom.errors import StoryError
 from newsloom.stories.bridges import Bridges
-from newsloom.stories.expiry import Expiry, _forget_singletons
+from newsloom.stories.expiry import Expiry
 from newsloom.stories.index import CentroidIndex
 from newsloom.stories.items import (  # noqa: F401 - the item types stay importable from here
     DEFAULT_SPACE,
@@ -77,23 +63,26 @@ from newsloom.stories.items import (  # noqa: F401 - the item types stay importa
     Signals,
     StoryState,
     _gap_factor,
-    _idf_cos,
     _power_of_four,
     _unit,
     _utc,
     _why,
     make_item,
-    make_signals,
-    names_compared,
 )
 from newsloom.stories.items import span as _span
 from newsloom.stories.maintenance import merge_converging
 from newsloom.stories.naming import EARLIEST_PLAUSIBLE
+from newsloom.stories.persist import Persistence
+from newsloom.stories.scoring import (  # noqa: F401 - the defaults stay importable from here
+    CROSS_LANGUAGE_BONUS,
+    SHORT_ALLOWANCE,
+    SHORT_WORDS,
+    Scoring,
+)
 
 if TYPE_CHECKING:
     from newsloom.models import Article
 
-_STATE_VERSION = 6  # 6: members' signals carry entity keys and language (items.Signals)
 # Body characters embedded after the title (newsloom.analyse.embed.article_text). Measured on
 # MEANTIME + Primer (BCubed F1): 800 chars 0.995 / 0.983, 2,000 chars 0.997 / 0.981 at 2.5x the
 # embedding time; the lead carries the event, the tail drifts into background.
@@ -106,40 +95,12 @@ DEFAULT_LEAD_CHARS = 800
 # the next 0.60 and 0.58. MEANTIME nl forced, BCubed F1 (recall): 0.70 0.920 (0.857), 0.65
 # 0.953, 0.60 0.977 (0.963), 0.55 0.982; precision 0.9925 throughout.
 BRIDGE_THRESHOLD = 0.60
-# Added to the cosine of a member in another language. A multilingual embedding places a report
-# and its counterpart in another language further apart than two reports in one language (the
-# language itself is part of the vector), so one threshold for both is stricter across
-# languages. Measured on MEANTIME + Primer (BCubed F1 overall / cross-language, cross-language
-# precision): 0 0.983 / 0.930 (1.000); 0.04 0.984 / 0.936; 0.06 0.985 / 0.942 (1.000); 0.08
-# 0.985 / 0.940 (0.993); 0.10 0.984 / 0.934 (0.982). MEANTIME alone 0.998 -> 1.000 from 0.06.
-# Checked on another corpus, SemEval-2022 dev (USE-m3 cosine of title + lead): same-story pairs
-# across languages sit 0.02 (mean) to 0.05 (median) below same-story pairs in one language, and
-# different-story pairs show no gap (0.316 vs 0.317), so the allowance also lifts unrelated
-# cross-language pairs: pooled ROC-AUC of the raw cosine 0.918 at 0, 0.918 at 0.04, 0.917 at
-# 0.06. It is the top of the safe range, kept for the stories' measured gain; the clusterer
-# applies it only where it can lift a candidate over the bound (see _story_score).
-CROSS_LANGUAGE_BONUS = 0.06
-# A short text (a feed item's title and summary, a brief) gets a lower join threshold. The cosine
-# of two short texts is noisier, and a threshold fitted on title + 800 characters turns most
-# same-event pairs of one-sentence items away (SemEval-2022 dev, title + first sentence: the
-# median USE-m3 cosine of same-story pairs is 0.54). The allowance keeps the rate at which
-# *unrelated* pairs pass the same for short texts as for full ones: on Wikinews Primer (no
-# story labels used, only which pairs are different stories), 0.034% of different-story pairs
-# of full texts (median 135 words) reach cosine 0.70; of title + first sentence (median 34
-# words) the same share reaches 0.645. Reported on other corpora (title + first sentence, BCubed
-# F1 / recall, allowance 0 -> 0.055): MEANTIME 0.946 / 0.920 -> 0.959 / 0.954 (cross-language
-# recall 0.893 -> 0.939); SemEval-2022 dev titles (1,053 documents, stories from the pairs'
-# labels, undated) 0.931 / 0.897 -> 0.928 / 0.902 (cross-language recall 0.079 -> 0.113). On
-# Primer itself (undated: every story is a candidate for every item) 0.971 -> 0.956, precision
-# 0.959 -> 0.927: the price, paid where stories are mostly single reports.
-SHORT_ALLOWANCE = 0.055
-SHORT_WORDS = (35, 120)  # full allowance at or below, none at or above (words of title + text)
 # An article that arrives this long after its published date (an archive page in a feed, a
 # back-fill, or a wrong date) is noted: it joins the stories of its own date, not today's.
 _OLD_ON_ARRIVAL = timedelta(days=365)
 
 
-class StoryClusterer(Bridges, Expiry):
+class StoryClusterer(Scoring, Bridges, Expiry, Persistence):
     """Online clusterer. ``add`` items in arrival order; see the module doc for the rules.
 
     ``threshold`` is the join threshold of every space not named in ``space_thresholds`` (a
@@ -230,18 +191,6 @@ class StoryClusterer(Bridges, Expiry):
         if DEFAULT_SPACE in self._indexes:
             return self._indexes[DEFAULT_SPACE]
         return next(iter(self._indexes.values())) if len(self._indexes) == 1 else None
-
-    def threshold_for(self, space: str) -> float:
-        return self.space_thresholds.get(space, self.threshold)
-
-    def short_allowance(self, n_words: int | None) -> float:
-        """How much lower the join threshold is for a short text (see SHORT_ALLOWANCE): the
-        full allowance at ``SHORT_WORDS[0]`` words or fewer, none from ``SHORT_WORDS[1]``,
-        linear in between; none when the length is unknown."""
-        if n_words is None or not self.short_text_allowance:
-            return 0.0
-        lo, hi = SHORT_WORDS
-        return self.short_text_allowance * min(1.0, max(0.0, (hi - n_words) / (hi - lo)))
 
     def resolve(self, story_id: int) -> int:
         """The story id for a story or part id, following merges and bridges (ids stay
@@ -422,30 +371,6 @@ class StoryClusterer(Bridges, Expiry):
     def add_many(self, items: Iterable[ClusterItem]) -> list[Assignment]:
         return [self.add(it) for it in items]
 
-    def pair_score(self, vec_a: np.ndarray, sig_a: Any, vec_b: np.ndarray, sig_b: Any) -> float:
-        """Article-vs-article score on the threshold's scale (see module doc); ``sig_*`` are
-        the (names, numbers) IDF weight dicts the clusterer keeps per member."""
-        return self._pair_from_cos(float(vec_a @ vec_b), sig_a, sig_b)
-
-    # --- persistence -------------------------------------------------------------------------
-    def save(self, path: str | Path) -> None:
-        """Write the whole state (index included) so a restart continues exactly."""
-        Path(path).write_bytes(pickle.dumps((_STATE_VERSION, self), protocol=pickle.HIGHEST_PROTOCOL))
-
-    @classmethod
-    def load(cls, path: str | Path) -> StoryClusterer:
-        # pickle: the state file is written by this process for itself, never fetched input.
-        try:
-            version, obj = pickle.loads(Path(path).read_bytes())
-        except FileNotFoundError:
-            raise StoryError(f"{path}: clusterer state file not found") from None
-        except Exception as exc:  # noqa: BLE001 - any unpickling failure means the same thing
-            raise StoryError(f"{path}: not a clusterer state file ({type(exc).__name__})") from None
-        if version != _STATE_VERSION or not isinstance(obj, cls):
-            raise StoryError(f"{path}: clusterer state version {version!r}, expected {_STATE_VERSION}")
-        obj.__dict__.setdefault("df_keys", 4 * obj.window_items)  # saved before the bound existed
-        return obj
-
     # --- internals ---------------------------------------------------------------------------
     def _effective_time(self, item: ClusterItem) -> tuple[datetime | None, str | None]:
         pub, arr = _utc(item.published), _utc(item.arrival)
@@ -472,22 +397,6 @@ class StoryClusterer(Bridges, Expiry):
             raise StoryError(f"article {item.article_id}: vector has {v.shape[0]} dims, "
                              f"the clusterer holds {index.dim}-d vectors in space {item.space!r}")
         return v
-
-    def _signals(self, item: ClusterItem) -> Signals:
-        # Document frequencies are counted online (including this article), so the weights a
-        # replay computes are exactly the ones the live stream computed.
-        self._n_docs += 1
-        self._df_names.update(item.names)
-        self._df_numbers.update(item.numbers)
-        for df in (self._df_names, self._df_numbers):
-            if len(df) > self.df_keys:
-                _forget_singletons(df)
-        n = self._n_docs + 1
-        # sorted: float sums then run in the same order in every process (set order follows
-        # the per-process string hash seed)
-        names = {k: math.log(n / (self._df_names[k] + 0.5)) for k in sorted(item.names)}
-        numbers = {k: math.log(n / (self._df_numbers[k] + 0.5)) for k in sorted(item.numbers)}
-        return make_signals(names, numbers, item.lang)
 
     def _candidates(self, space: str, vec: np.ndarray, t: datetime | None,
                     lang: str | None = None, threshold: float | None = None) -> list[StoryState]:
@@ -524,57 +433,6 @@ class StoryClusterer(Bridges, Expiry):
         if t is None or s.first_time is None or s.last_time is None:
             return True
         return s.first_time - self.window <= t <= s.last_time + self.window
-
-    def _bonus(self, a: str | None, b: str | None) -> float:
-        """The cross-language allowance (CROSS_LANGUAGE_BONUS) when both languages are known
-        and differ."""
-        return self.cross_language_bonus if a and b and a != b else 0.0
-
-    def _story_score(self, s: StoryState, vec: np.ndarray, sig: Any, lang: str | None = None,
-                     threshold: float | None = None) -> float:
-        if not s.member_vecs:
-            return 0.0
-        cos = np.stack(s.member_vecs) @ vec if len(s.member_vecs) > 1 else np.array([float(s.member_vecs[0] @ vec)])
-        threshold = self.threshold_for(s.space) if threshold is None else threshold
-        # in a space with a scale of its own (centred e5) only agreeing keys count across
-        # languages (items.names_compared says why)
-        agreement_only = s.space in self.space_thresholds
-        if lang and self.cross_language_bonus and s.member_langs:
-            # the allowance is only worth computing when it could lift a member over the bound
-            w = self.name_weight + self.number_weight
-            if (float(np.max(cos)) + self.cross_language_bonus + w) / (1.0 + w) < threshold:
-                return 0.0
-            cos = cos + np.array([self._bonus(lang, m) for m in s.member_langs], dtype=cos.dtype)
-        return self._top_k_score(cos, s.member_sig, sig, threshold, agreement_only)
-
-    def _top_k_score(self, cos: Any, member_sig: list[Any], sig: Any, threshold: float,
-                     agreement_only: bool = False) -> float:
-        # Cheap bound: even full name and number agreement cannot lift the best member over
-        # the threshold, so skip the per-member signal work (most candidates at scale).
-        w = self.name_weight + self.number_weight
-        if (float(np.max(cos)) + w) / (1.0 + w) < threshold:
-            return 0.0
-        scores = sorted(
-            (self._pair_from_cos(float(c), sig, msig, agreement_only) for c, msig in zip(cos, member_sig)),
-            reverse=True,
-        )
-        k = min(len(scores), self.top_k)
-        return sum(scores[:k]) / k
-
-    def _pair_from_cos(self, cos: float, sig: Any, msig: Any, agreement_only: bool = False) -> float:
-        # A signal counts only when both articles have it: no capitalised names (Chinese,
-        # Thai...) or no numbers is absence of evidence, not disagreement. Across languages
-        # only the entity keys are names (items.names_compared).
-        num, den = cos, 1.0
-        if sig and msig:
-            na, nb = names_compared(sig, msig, agreement_only)
-            if na and nb:
-                num += self.name_weight * _idf_cos(na, nb)
-                den += self.name_weight
-            if sig.numbers and msig.numbers:
-                num += self.number_weight * _idf_cos(sig.numbers, msig.numbers)
-                den += self.number_weight
-        return num / den
 
     # --- parts ---------------------------------------------------------------------------------
     def _new_story(self, item: ClusterItem, t: datetime | None, vec: np.ndarray | None,
