@@ -259,6 +259,8 @@ def boilerplate_reason(p: str, title: str | None = None) -> str | None:
             and pt.NEWSLETTER_ACTION_RE.search(s)
         ):
             return "newsletter prompt"
+    if len(s) <= 220 and pt.PLATFORM_RE.search(s) and pt.CHANNEL_INVITE_RE.search(s):
+        return "app or channel promo"
     if len(s) <= 400 and "cookie" in s.lower() and pt.COOKIE_RE.search(s):
         return "cookie notice"
     if pt.aggregator_signal_count(s) >= 2:

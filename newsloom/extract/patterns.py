@@ -200,6 +200,32 @@ SIGNUP_PROMPT_RE = re.compile(
     r"assine (?:já|agora|a)|inscreva-se)\b.{0,200}",
     _I,
 )
+# The outlet's own app or channel advertised in a line ("For the latest stories download the X apps
+# for iOS and Android", "Únete a nuestro canal de Telegram", "¡Mira lo que tiene nuestro canal de
+# YouTube!"): a platform named together with an invitation that opens a sentence, or with "our
+# channel/app". A report about an app ("Users can download the app for iOS and Android from
+# Monday") has the platform but neither: the verb does not open its sentence, nothing is "ours".
+PLATFORM_RE = re.compile(
+    r"\b(?:ios|android|app ?store|google play|telegram|whatsapp|youtube|instagram|facebook|twitter|"
+    r"tiktok|spotify|apple podcasts|linkedin|телеграм\w*|вконтакте|ютуб\w*)\b",
+    _I,
+)
+CHANNEL_INVITE_RE = re.compile(
+    # not "get", "watch", "look" ("Get ready for iOS 18", "Watch out for fake WhatsApp messages"),
+    # nor "follow": the AEB gold keeps "Follow NBC Latino on Facebook, Twitter and Instagram." as
+    # the article's own last line ("follow us" labels are navigation/share labels)
+    r"(?:^|(?<=[.!?…¡¿])\s*)(?:[¡¿]\s*)?(?:download|install|join|subscribe|"
+    r"descarga|descargue|instala|únete|únase|suscríbete|"
+    r"baixe|instale|junte-se|inscreva-se|"
+    r"téléchargez|installez|rejoignez|abonnez-vous|"
+    r"laden sie|abonnieren sie|"
+    r"scarica|installa|unisciti|iscriviti|"
+    r"скачайте|установите|подпишитесь|присоединяйтесь)\b"
+    r"|^for (?:the latest|more|all the latest|breaking)\b.{0,100}?\b(?:download|subscribe|join)\b"
+    r"|\b(?:our|nuestr[oa]s?|unser\w*|notre|nos|noss[oa]s?|nostr[oa]|наш\w*)\s+(?:[\w.]+\s+){0,2}?"
+    r"(?:apps?|application|aplicación|aplicativo|applicazione|canal|channel|kanal|chaîne|canale|канал\w*)\b",
+    _I,
+)
 COOKIE_RE = re.compile(
     r"(?:we|this (?:web)?site|our (?:web)?site) uses? cookies|accept (?:all )?cookies|"
     r"cookie (?:policy|settings|preferences|consent)|(?:utilizamos|usamos) cookies|"

@@ -432,3 +432,37 @@ def test_sign_up_prompts_are_dropped(line: str) -> None:
 )
 def test_sentences_about_subscribing_survive(line: str) -> None:
     assert boilerplate_reason(line) is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "For the latest stories and breaking news updates download the Daily Star apps for iOS and Android.",
+        "¿Ya sabías que tenemos canal de Telegram? Únete desde tu celular en este enlace.",
+        "¡Mira lo que tiene nuestro canal de YouTube!",
+        "Laden Sie jetzt unsere App für iOS und Android herunter.",
+        "Rejoignez notre chaîne WhatsApp pour recevoir l'essentiel de l'actualité.",
+        "Подпишитесь на наш канал в Telegram.",
+    ],
+)
+def test_the_outlets_own_app_or_channel_promo_is_dropped(line: str) -> None:
+    """A platform named with an invitation that opens a sentence, or with "our app/channel"
+    (trafilatura-eval's gold lists such lines as boilerplate)."""
+    assert boilerplate_reason(line) == "app or channel promo"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Users can download the app for iOS and Android from Monday.",
+        "The ministry said the Telegram channel had 2 million subscribers before it was blocked.",
+        "Telegram founder Pavel Durov was detained in France on Saturday.",
+        "Get ready for iOS 18: the update reaches phones on Monday.",
+        "Watch out for fake WhatsApp messages, police warn.",
+        "Follow NBC Latino on Facebook, Twitter and Instagram.",  # the AEB gold keeps it as text
+        "Our correspondent watched the video that circulated on YouTube on Monday.",
+        "The company said it would join the lawsuit against Google Play over fees.",
+    ],
+)
+def test_reports_about_apps_and_platforms_survive(line: str) -> None:
+    assert boilerplate_reason(line) is None
