@@ -261,6 +261,8 @@ def boilerplate_reason(p: str, title: str | None = None) -> str | None:
             return "newsletter prompt"
     if len(s) <= 220 and pt.PLATFORM_RE.search(s) and pt.CHANNEL_INVITE_RE.search(s):
         return "app or channel promo"
+    if len(s) <= 300 and pt.DISCLOSURE_RE.search(s):
+        return "advertising disclosure"
     if len(s) <= 400 and "cookie" in s.lower() and pt.COOKIE_RE.search(s):
         return "cookie notice"
     if pt.aggregator_signal_count(s) >= 2:

@@ -226,6 +226,31 @@ CHANNEL_INVITE_RE = re.compile(
     r"(?:apps?|application|aplicación|aplicativo|applicazione|canal|channel|kanal|chaîne|canale|канал\w*)\b",
     _I,
 )
+# A site's advertising or affiliate disclosure ("This post contains references to products from
+# one or more of our advertisers", "advertisers do not influence our picks", "Dieser Beitrag enthält
+# Werbung", "we may earn a commission"): said of the page itself or by the site in the first person,
+# never a report about advertising ("Amazon cut its affiliate commission rates").
+DISCLOSURE_RE = re.compile(
+    r"\b(?:this|the) (?:post|article|page|story|site|review|guide|content)\b[^.!?]{0,40}?"
+    r"\b(?:contains?|includes?|may contain)\b[^.!?]{0,30}?"
+    r"\b(?:affiliate links?|references to products|sponsored (?:links|content)|paid (?:links|advertising))"
+    r"|\b(?:we|i)\b(?: (?:may|might|could))? (?:earn|receive|get) (?:a )?(?:small )?"
+    r"(?:commission|compensation|affiliate commission|share of (?:the )?(?:sales|revenue))"
+    r"|\badvertisers? (?:do(?:es)? not|don'?t) influence"
+    r"|\b(?:dieser|der) (?:beitrag|artikel|post|text)\b[^.!?]{0,30}?\benthält\b[^.!?]{0,20}?"
+    r"\b(?:werbung|affiliate|anzeigen|provisions)"
+    r"|\b(?:est[ea]|el|la) (?:artículo|página|post|nota)\b[^.!?]{0,30}?\bcontiene\b[^.!?]{0,20}?"
+    r"\benlaces (?:de )?afiliad"
+    r"|\b(?:cet|cette|l') ?(?:article|page)\b[^.!?]{0,30}?\bcontient\b[^.!?]{0,20}?"
+    r"\bliens (?:affiliés|d'affiliation|sponsorisés)"
+    r"|\b(?:questo|quest'|l') ?(?:articolo|post|pagina)\b[^.!?]{0,30}?\bcontiene\b[^.!?]{0,20}?"
+    r"\blink (?:di )?affilia"
+    r"|\b(?:est[ea]|o|a) (?:artigo|página|post)\b[^.!?]{0,30}?\bcontém\b[^.!?]{0,20}?\blinks (?:de )?afiliad"
+    r"|\b(?:podemos|pode(?:mos)?) (?:receber|recibir|obtener|ganar) (?:una |uma )?comis(?:ión|ion|são)"
+    r"|\bnous (?:pouvons )?(?:percevoir|percevons|touchons|toucher) une commission"
+    r"|\b(?:possiamo )?(?:ricevere|riceviamo|guadagnare|guadagniamo) una commissione",
+    _I,
+)
 COOKIE_RE = re.compile(
     r"(?:we|this (?:web)?site|our (?:web)?site) uses? cookies|accept (?:all )?cookies|"
     r"cookie (?:policy|settings|preferences|consent)|(?:utilizamos|usamos) cookies|"

@@ -466,3 +466,32 @@ def test_the_outlets_own_app_or_channel_promo_is_dropped(line: str) -> None:
 )
 def test_reports_about_apps_and_platforms_survive(line: str) -> None:
     assert boilerplate_reason(line) is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "This post contains references to products from one or more of our advertisers.",
+        "We recommend the best products through an independent review process, and advertisers do not influence our picks.",
+        "We may earn a commission when you buy through links on our site.",
+        "*Werbung. Dieser Beitrag enthält Werbung für eine Modemarke.",
+        "Este artículo contiene enlaces de afiliados.",
+        "Cet article contient des liens affiliés.",
+    ],
+)
+def test_advertising_disclosures_are_dropped(line: str) -> None:
+    """Said of the page itself or by the site in the first person."""
+    assert boilerplate_reason(line) == "advertising disclosure"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Amazon cut its affiliate commission rates for several categories on Tuesday.",
+        "The article contains references to documents the court sealed in 2019.",
+        "We earn a living from farming, she said.",
+        "Werbung für Zigaretten wird ab 2026 verboten.",
+    ],
+)
+def test_reports_about_advertising_survive(line: str) -> None:
+    assert boilerplate_reason(line) is None
