@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -147,11 +148,12 @@ def run(backend: str, articles: int, probe: int, backlog: int) -> dict[str, Any]
 
     out: dict[str, Any] = {"backend": backend, "articles": articles}
     for size in ("empty", "full"):
-        schema = None
+        schema = folder = None
         if backend == "postgres":
             schema, url = _schema_url()
         else:
-            url = f"sqlite:///{tempfile.mkdtemp()}/scale.db"
+            folder = tempfile.mkdtemp()
+            url = f"sqlite:///{folder}/scale.db"
         try:
             open_store(url).close()  # create and migrate
             if size == "full":
@@ -165,6 +167,8 @@ def run(backend: str, articles: int, probe: int, backlog: int) -> dict[str, Any]
         finally:
             if schema:
                 _drop(schema)
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
     return out
 
 
