@@ -63,6 +63,10 @@ class DedupeResult:
         return self.kind in ("exact", "near")
 
 
+#: how far past the window's size the duplicate -> original map may grow before it is trimmed
+_PARENT_SLACK = 10_000
+
+
 class Deduper:
     """Dedupe decisions against a :class:`~newsloom.store.base.Store`.
 
@@ -97,8 +101,10 @@ class Deduper:
             settings.near_duplicate_threshold, settings.minhash_perms, max_items=window
         )
         # duplicate id -> the article it duplicates, so roots resolve without a store round-trip;
-        # originals are not listed (an indexed id missing here is an original)
+        # originals are not listed (an indexed id missing here is an original). Bounded: entries
+        # of articles the window has dropped are forgotten past _parent_room (see _trim_parents)
         self._parent: dict[int, int] = {}
+        self._parent_room = (window or 0) + _PARENT_SLACK if window else None
         self._lock = threading.Lock()
         #: ids whose stored signature was missing or unreadable and was recomputed from the text
         #: at start-up; the pipeline may write ``Article.minhash`` back for them.
@@ -129,7 +135,7 @@ class Deduper:
             if art.id is None or art.status == "removed":
                 continue
             if art.duplicate_of is not None:
-                self._parent[art.id] = art.duplicate_of
+                self._remember_parent(art.id, art.duplicate_of)
             sig = self._stored_signature(art)
             if sig is None:
                 sig = self._signature(art)
@@ -184,7 +190,7 @@ class Deduper:
         sig = self._stored_signature(article) or self._signature(article)
         with self._lock:
             if article.duplicate_of is not None:
-                self._parent[article.id] = article.duplicate_of
+                self._remember_parent(article.id, article.duplicate_of)
             else:
                 self._parent.pop(article.id, None)
         if self.shared:  # inside the storing transaction (see confirm)
@@ -367,8 +373,27 @@ class Deduper:
             return None
         if parent is not None:
             with self._lock:
-                self._parent[article_id] = parent
+                self._remember_parent(article_id, parent)
         return parent
+
+    def _remember_parent(self, article_id: int, parent: int) -> None:
+        """Under ``_lock``: note ``article_id``'s original, keeping ``_parent`` bounded. A
+        daemon stores duplicates every day, and an entry nobody dropped would stay for good."""
+        self._parent[article_id] = parent
+        if self._parent_room is not None and len(self._parent) > self._parent_room:
+            self._trim_parents()
+
+    def _trim_parents(self) -> None:
+        """Forget the oldest entries (insertion order) of articles the index no longer holds:
+        asked about again, their original is read back from the store (``_parent_of``). Entries
+        of indexed duplicates stay, since an indexed article missing here counts as an original.
+        If too few can go, the bound moves up by the slack so the scan is not repeated at once."""
+        assert self._parent_room is not None
+        target = self._parent_room - _PARENT_SLACK // 2
+        for aid in [a for a in self._parent if a not in self.index][: max(0, len(self._parent) - target)]:
+            del self._parent[aid]
+        if len(self._parent) > target:
+            self._parent_room = len(self._parent) + _PARENT_SLACK
 
 
 def _prepare(index: NearDupIndex, article: Article) -> Article:

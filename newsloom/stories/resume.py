@@ -89,7 +89,8 @@ class StoryResume:
             if len(batch) >= 500:
                 n += flush()
         n += flush()
-        self._merges_seen = len(self.clusterer.merges)
+        self.clusterer.merges.clear()  # placed as stored: nothing to apply
+        self._merges_seen = 0
         # the stored stories were checked for convergence when they grew; placing them again
         # is not growth (maintenance would otherwise re-decide every replayed story)
         self.clusterer._dirty.clear()

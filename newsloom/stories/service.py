@@ -290,6 +290,9 @@ class StoryService(StoryRecords, StoryResume):
                 story = self.store.get_story(young)
                 story.merged_into = into
                 self.store.save_story(story)
-        self._merges_seen = len(merges)
+        # applied: forgotten, so a daemon's list of merges does not grow for ever (one entry a
+        # merge, months of them)
+        del merges[:]
+        self._merges_seen = 0
 
     # --- start-up and rebuild -------------------------------------------------------------------

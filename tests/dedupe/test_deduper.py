@@ -291,3 +291,26 @@ def test_windowed_rebuild_reads_only_the_newest_articles() -> None:
     assert sorted(Deduper(store, Settings(near_duplicate_window=2)).index._sigs) == [5, 6]
     assert seen == [4]
     assert len(Deduper(store, Settings(near_duplicate_window=0)).index) == 6 and seen[-1] == 0
+
+
+def test_the_duplicate_map_stays_bounded_and_old_roots_still_resolve(store: Any,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daemon stores duplicates every day: the in-memory duplicate -> original map forgets the
+    entries of articles the window has dropped (the store answers for them), never those of
+    indexed duplicates (an indexed article missing from it would count as an original)."""
+    import newsloom.dedupe as dedupe_mod
+
+    monkeypatch.setattr(dedupe_mod, "_PARENT_SLACK", 4)
+    d = Deduper(store, Settings(near_duplicate_window=3))
+    pairs = []
+    for i in range(12):
+        text = text_of(words(100 + i))
+        _, original = ingest(d, store, art(f"https://a.example/{i}", text=text))
+        result, copy = ingest(d, store, art(f"https://b.example/{i}", text=text))
+        assert result.kind == "exact" and copy.duplicate_of == original.id
+        pairs.append((original.id, copy.id))
+        assert len(d._parent) <= 3 + 4  # the window and the slack
+    for original_id, copy_id in pairs:  # the oldest read back from the store
+        assert d.root(copy_id) == original_id
+    newest_copy = pairs[-1][1]
+    assert newest_copy in d._parent  # indexed: kept
