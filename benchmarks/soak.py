@@ -183,6 +183,23 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return round(total / 1024, 1), round(main / 1024, 1)
 
 
+def run_memory(base: str) -> dict[str, float]:
+    """The run process's own account of its memory (``/metrics``, memtrim.memory_breakdown), MB
+    (blocks for CPython's allocator): which kind grows tells a leak from free heap kept."""
+    out: dict[str, float] = {}
+    try:
+        text = urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode()
+    except OSError:
+        return out
+    for line in text.splitlines():
+        if line.startswith('newsloom_process_memory_bytes{kind="'):
+            kind, value = line[len('newsloom_process_memory_bytes{kind="'):].split('"} ')
+            out[f"{kind}_mb"] = round(float(value) / 2**20, 1)
+        elif line.startswith("newsloom_python_allocated_blocks "):
+            out["python_blocks"] = float(line.split()[1])
+    return out
+
+
 class Readers:
     """Person-like readers: front page, a story page, a search, 0.1 s apart, latencies kept."""
 
@@ -312,7 +329,8 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
                 readers = Readers(f"http://127.0.0.1:{port}", db_path, args.readers, site)
             samples.append({"t_s": round(time.monotonic() - t0, 1), "published": site.published(),
                             "stored": stored, "without_story": waiting,
-                            **dict(zip(("rss_mb", "rss_mb_run_process"), rss_mb(proc.pid), strict=True))})
+                            **dict(zip(("rss_mb", "rss_mb_run_process"), rss_mb(proc.pid), strict=True)),
+                            **(run_memory(f"http://127.0.0.1:{port}") if stored else {})})
             print(json.dumps(samples[-1]), flush=True)
             if args.trace_memory is not None and stored >= args.trace_memory:
                 (tmp / "trace-start").touch()
@@ -347,6 +365,9 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         after = [s for s in samples if warm and s["stored"] >= warm["stored"]]
         if len(after) < 3 or after[-1]["stored"] == after[0]["stored"]:
             return None
+        after = [s for s in after if key in s]
+        if len(after) < 3 or after[-1]["stored"] == after[0]["stored"]:
+            return None
         xs, ys = [s["stored"] for s in after], [s[key] for s in after]
         mx, my = statistics.fmean(xs), statistics.fmean(ys)
         sxx = sum((x - mx) ** 2 for x in xs)
@@ -362,6 +383,10 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         "run_process_rss_mb_after_warmup": warm["rss_mb_run_process"] if warm else None,
         "run_process_rss_mb_end": end["rss_mb_run_process"] if end else None,
         "run_process_rss_mb_per_10k_articles_after_warmup": slope("rss_mb_run_process"), "rss_mb_peak": max((s["rss_mb"] for s in samples), default=None),
+        # the run process's memory by kind (its /metrics), per 10,000 articles after warm-up:
+        # which of these follows RSS says what grows
+        "run_process_memory_per_10k_articles_after_warmup": {
+            k: slope(k) for k in ("rss_anon_mb", "rss_file_mb", "malloc_in_use_mb", "malloc_free_mb", "python_blocks")},
         "web_while_ingesting": web, "per_day": args.per_day,
         "near_duplicate_window": args.window or "default",
         "memory_window": args.memory_window or "default", "run_exit_code": proc.returncode, "samples": samples, "cpus": os.cpu_count(),

@@ -108,3 +108,28 @@ def test_run_and_worker_cap_the_arenas_before_they_start(tmp_path: Path, monkeyp
     monkeypatch.setattr(server, "serve", lambda *a, **k: None)  # the reader's replicas run for months too
     CliRunner().invoke(cli, ["--db", db, "serve"])
     assert calls == [2, 2, 2]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallinfo2 and /proc are glibc's and Linux's")
+def test_memory_breakdown_tells_live_heap_from_resident_memory() -> None:
+    from newsloom.memtrim import memory_breakdown
+
+    before = memory_breakdown()
+    assert {"rss_anon", "rss_file", "malloc_in_use", "malloc_free", "python_blocks"} <= set(before)
+    buf = bytearray(b"x" * (64 << 20))  # written, so resident as well as allocated
+    during = memory_breakdown()
+    assert during["malloc_in_use"] - before["malloc_in_use"] >= 60 << 20
+    assert during["rss_anon"] - before["rss_anon"] >= 60 << 20
+    del buf
+    assert before["malloc_in_use"] + (8 << 20) > memory_breakdown()["malloc_in_use"]
+
+
+def test_metrics_show_the_serving_process_memory(tmp_path: Path) -> None:
+    from newsloom.web.metrics import exposition
+
+    with open_store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        text = exposition(store).decode()
+    assert "newsloom_python_allocated_blocks" in text
+    if sys.platform.startswith("linux"):
+        for kind in ("rss_anon", "rss_file", "malloc_in_use", "malloc_free"):
+            assert f'newsloom_process_memory_bytes{{kind="{kind}"}}' in text, kind
