@@ -36,3 +36,25 @@ def test_micro_cache(app_store) -> None:
         assert "Blindspots" in c.get("/", headers={"Accept-Language": "en"}).text
         assert c.get("/admin").headers["cache-control"] == "no-store"
         assert app.state is not None
+
+
+def test_formatting_caches_hold_the_pages_being_read_not_the_archive() -> None:
+    """Every article shown adds its time and URL to the formatting caches of the serving process;
+    bounded by the archive they grew for good in a months-long `newsloom run` (~1 kB an article
+    in a soak). Times of one day share one `day` entry; `when` and the URL caches stay small."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from newsloom.web import render
+
+    i18n._day.cache_clear()
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    texts = {i18n.day(start + timedelta(seconds=37 * k), "en") for k in range(2000)}  # all on 1 March
+    assert texts == {i18n.day(date(2026, 3, 1), "en")} == {"Mar 1, 2026"}
+    assert i18n._day.cache_info().currsize == 1
+    assert i18n.day(None, "en") == ""
+    for cached in (i18n.when, render._safe_url, render._host):
+        assert cached.cache_info().maxsize <= 16_384, cached
+    i18n.when.cache_clear()
+    for k in range(20_000):
+        i18n.when(start + timedelta(minutes=k), "en")
+    assert i18n.when.cache_info().currsize == i18n.when.cache_info().maxsize
