@@ -24,6 +24,8 @@ def _nice() -> int:
 @linux
 def test_lowering_a_thread_leaves_the_other_threads_alone() -> None:
     before = current_nice()
+    if before + 3 > 19:  # the suite itself run at nice 17-19: there is no lower priority to go to
+        pytest.skip(f"the tests run at nice {before}; lowering a thread by 3 needs nice 16 or less")
     seen: dict[str, int] = {}
 
     def body() -> None:
