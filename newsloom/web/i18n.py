@@ -178,8 +178,8 @@ def country_name(code: str | None, ui: str) -> str:
 # values recur from page to page. A time is one article's, so a cache of every time shown grows
 # with the archive: ~350 bytes an entry, kept in the serving process for good. Sized for the pages
 # being read (a front page, the story pages in demand), not the archive: full after ~16,000
-# articles' times, ~6 MB (at 100,000 entries a soak of `newsloom run` grew ~1 kB an article for
-# 100,000 articles; README, memory).
+# articles' times, ~6 MB (at 100,000 entries the run process gained ~8 small objects an article
+# in soaks until ~100,000 articles had been shown; README, memory).
 _TIMES_CACHED = 16_384
 
 
