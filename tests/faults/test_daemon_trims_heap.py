@@ -115,10 +115,11 @@ def test_memory_breakdown_tells_live_heap_from_resident_memory() -> None:
     from newsloom.memtrim import memory_breakdown
 
     before = memory_breakdown()
-    assert {"rss_anon", "rss_file", "malloc_in_use", "malloc_free", "python_blocks"} <= set(before)
+    assert {"rss_anon", "rss_file", "malloc_in_use", "malloc_mmapped", "malloc_free", "python_blocks"} <= set(before)
     buf = bytearray(b"x" * (64 << 20))  # written, so resident as well as allocated
     during = memory_breakdown()
     assert during["malloc_in_use"] - before["malloc_in_use"] >= 60 << 20
+    assert during["malloc_mmapped"] - before["malloc_mmapped"] >= 60 << 20  # one block that size: mmap
     assert during["rss_anon"] - before["rss_anon"] >= 60 << 20
     del buf
     assert before["malloc_in_use"] + (8 << 20) > memory_breakdown()["malloc_in_use"]
@@ -131,5 +132,5 @@ def test_metrics_show_the_serving_process_memory(tmp_path: Path) -> None:
         text = exposition(store).decode()
     assert "newsloom_python_allocated_blocks" in text
     if sys.platform.startswith("linux"):
-        for kind in ("rss_anon", "rss_file", "malloc_in_use", "malloc_free"):
+        for kind in ("rss_anon", "rss_file", "malloc_in_use", "malloc_mmapped", "malloc_free"):
             assert f'newsloom_process_memory_bytes{{kind="{kind}"}}' in text, kind
