@@ -362,10 +362,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     def slope(key: str) -> float | None:
         # least squares over every sample after warm-up, not two end points: worker processes
         # come and go (their RSS jumps), one sample must not decide
-        after = [s for s in samples if warm and s["stored"] >= warm["stored"]]
-        if len(after) < 3 or after[-1]["stored"] == after[0]["stored"]:
-            return None
-        after = [s for s in after if key in s]
+        after = [s for s in samples if warm and s["stored"] >= warm["stored"] and key in s]
         if len(after) < 3 or after[-1]["stored"] == after[0]["stored"]:
             return None
         xs, ys = [s["stored"] for s in after], [s[key] for s in after]

@@ -89,8 +89,7 @@ def memory_breakdown() -> dict[str, int]:
     ``rss_anon`` / ``rss_file``: resident anonymous and file-backed memory (Linux /proc);
     ``malloc_in_use`` / ``malloc_free``: glibc's heap, allocated vs held free (``mallinfo2``,
     summed over every arena; large blocks served by mmap count as in use, and also apart as
-    ``malloc_mmapped``); ``python_blocks``:
-    objects' blocks CPython's own allocator holds. RSS growing with ``malloc_in_use`` flat is free
+    ``malloc_mmapped``); ``python_blocks``: objects' blocks CPython's own allocator holds. RSS growing with ``malloc_in_use`` flat is free
     memory not returned; ``malloc_in_use`` growing is live allocations (Python's large objects,
     numpy buffers, SQLite, the embedders' runtimes); anonymous RSS outside both is CPython's own
     1 MiB arenas, thread stacks and other mmaps. Keys are absent where the platform lacks them."""
@@ -115,4 +114,3 @@ def memory_breakdown() -> dict[str, int]:
         out["malloc_mmapped"] = int(info.hblkhd)  # of which large blocks mmap serves (numpy arrays, big dicts)
         out["malloc_free"] = int(info.fordblks)
     return out
-

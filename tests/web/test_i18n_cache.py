@@ -40,8 +40,8 @@ def test_micro_cache(app_store) -> None:
 
 def test_formatting_caches_hold_the_pages_being_read_not_the_archive() -> None:
     """Every article shown adds its time and URL to the formatting caches of the serving process;
-    bounded by the archive they grew for good in a months-long `newsloom run` (~1 kB an article
-    in a soak). Times of one day share one `day` entry; `when` and the URL caches stay small."""
+    bounded by the archive they grew for good in a months-long `newsloom run` (~8 small objects
+    an article in a soak). Times of one day share one `day` entry; `when` and the URL caches stay small."""
     from datetime import UTC, date, datetime, timedelta
 
     from newsloom.web import render
