@@ -113,6 +113,7 @@ class Signals:
     numbers: dict[str, float]
     keys: dict[str, float]
     lang: str | None
+    words: int | None = None  # words of title + text (the short-text allowance); None: unknown
 
 
 def _base_lang(lang: str | None) -> str | None:
@@ -143,9 +144,10 @@ def names_compared(a: Signals, b: Signals, agreement_only: bool = False) -> tupl
     return a.names, b.names
 
 
-def make_signals(names: dict[str, float], numbers: dict[str, float], lang: str | None) -> Signals:
+def make_signals(names: dict[str, float], numbers: dict[str, float], lang: str | None,
+                 words: int | None = None) -> Signals:
     keys = {k: w for k, w in names.items() if k.startswith(KEY_PREFIX)}
-    return Signals(names, numbers, keys, _base_lang(lang))
+    return Signals(names, numbers, keys, _base_lang(lang), words)
 
 
 def _idf_cos(a: dict[str, float], b: dict[str, float]) -> float:

@@ -11,7 +11,7 @@ from typing import Self
 
 from newsloom.errors import StoryError
 
-_STATE_VERSION = 6  # 6: members' signals carry entity keys and language (items.Signals)
+_STATE_VERSION = 7  # 6: members' signals carry entity keys and language; 7: and their length (items.Signals)
 
 
 class Persistence:

@@ -33,8 +33,8 @@ log = logging.getLogger("newsloom.stories")
 
 class StoryResume:
     """What the stories service does at start-up and on ``stories rebuild`` (needs ``store``,
-    ``settings``, ``model``, ``bridging``, ``clusterer``, ``_new_clusterer``, ``_merges_seen``
-    and ``add`` from the class it is mixed into)."""
+    ``settings``, ``model``, ``bridging``, ``clusterer``, ``_new_clusterer``, ``_merges_seen``,
+    ``add`` and ``_apply_merges`` from the class it is mixed into)."""
 
     store: "Store"
     settings: "Settings"
@@ -42,6 +42,7 @@ class StoryResume:
     bridging: bool
     clusterer: "StoryClusterer"
     _merges_seen: int
+    _apply_merges: Callable[[], None]
 
     def _stored_vectors(self, model: str) -> dict[int, np.ndarray]:
         return {aid: np.frombuffer(blob, dtype=np.float32) for aid, blob in self.store.iter_embeddings(model)}
@@ -123,7 +124,19 @@ class StoryResume:
                     progress(n)
         if n:
             log.info("stories: caught up with %d stored articles that had no story", n)
+        self.settle()
         return n
+
+    def settle(self) -> int:
+        """One maintenance pass now, its merges written to the store; returns how many. What
+        every pass of the pipeline ends with (``catch_up``) and a rebuild too: two stories that
+        converged are made one at the end of the pass that made them converge, not after the
+        next ``maintain_every`` articles, which a quiet stream may take hours to bring (and the
+        state a pass leaves no longer depends on where in that count it stopped). Cheap when
+        nothing changed: a pass looks only at the parts that grew since the last one."""
+        done = self.clusterer.maintain()
+        self._apply_merges()
+        return len(done)
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Forget all stories and re-cluster the whole archive in effective-date order (what a
@@ -149,6 +162,7 @@ class StoryResume:
                 n += 1
                 if progress:
                     progress(n)
+        self.settle()
         return n
 
 

@@ -112,7 +112,7 @@ class Scoring:
         # the per-process string hash seed)
         names = {k: math.log(n / (self._df_names[k] + 0.5)) for k in sorted(item.names)}
         numbers = {k: math.log(n / (self._df_numbers[k] + 0.5)) for k in sorted(item.numbers)}
-        return make_signals(names, numbers, item.lang)
+        return make_signals(names, numbers, item.lang, item.n_words)
 
     def _bonus(self, a: str | None, b: str | None) -> float:
         """The cross-language allowance (CROSS_LANGUAGE_BONUS) when both languages are known

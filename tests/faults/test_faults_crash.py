@@ -7,13 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from store_backends import require_pg
 
 import crash_script  # noqa: E402
-
-
 
 _crash = crash_script.load
 
@@ -31,10 +27,6 @@ def test_kill_9_of_newsloom_run_then_restart_equals_an_uninterrupted_run(tmp_pat
     _check(crash.run_mode(tmp_path, kills=4, seed=12, log=lambda _m: None), crash)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known bug, open (issue 12): about 1 run in 3, after the kills one event's German reports form a "
-    "story of their own; the order in which articles reach the story consumer after a kill differs "
-    "from the uninterrupted run. Passes otherwise; must be fixed, not kept"))
 def test_kill_9_of_a_worker_then_restart_equals_an_uninterrupted_run(tmp_path: Path) -> None:
     require_pg()
     crash = _crash()

@@ -465,3 +465,56 @@ def test_closed_stories_are_forgotten_two_windows_later() -> None:
         if i % 3 == 0:
             assert cl2.add(ClusterItem(500 + i, near(base[0], rng), published=T0 + timedelta(hours=i))).story_id == sid
     assert cl2.article_story[1] == sid and sid in cl2.stories
+
+
+def _part(cl: StoryClusterer, ids: list[int], vecs: list[np.ndarray], lang: str, words: int,
+          when: datetime, names: frozenset[str] = frozenset()) -> int:
+    """A story part built by hand from ``vecs`` (as if arrival order had kept it apart)."""
+    first = ClusterItem(ids[0], vecs[0], lang=lang, published=when, n_words=words, names=names)
+    sid = cl._new_story(first, when, cl._vec(first), None, 0.0, None).story_id
+    for i, v in zip(ids[1:], vecs[1:]):
+        item = ClusterItem(i, v, lang=lang, published=when + timedelta(hours=i), n_words=words, names=names)
+        cl.seq += 1
+        cl._join(cl.stories[sid], item, item.published, v, None)
+    return sid
+
+
+@pytest.mark.parametrize("other_lang, words, merges", [
+    ("de", 30, True),    # another language and short texts: the join's two allowances
+    ("en", 30, False),   # one language: no cross-language allowance
+    ("de", 200, False),  # full texts: no short-text allowance
+])
+def test_a_merge_is_judged_on_the_join_scale(other_lang: str, words: int, merges: bool) -> None:
+    """Two parts of one event kept apart by arrival order merge when the join would have put
+    their reports together: with the allowances the join grants (another language, short
+    texts). Cosine 0.82 between the parts, entity keys that share nothing: pair 0.631 bare,
+    0.677 with the cross-language allowance, 0.732 with the short-text one too."""
+    base = unit(np.random.default_rng(21).normal(size=DIM))
+    other = with_cosine(base, 0.82, seed=22)
+    cl = StoryClusterer(threshold=0.70, maintain_every=0)
+    a = _part(cl, [1, 2], [base, base], "en", words, T0, frozenset({"@alpha"}))
+    b = _part(cl, [3, 4], [other, other], other_lang, words, T0 + timedelta(hours=5), frozenset({"@beta"}))
+    assert (merge_converging(cl) == [(b, a)]) is merges
+    assert (cl.story_of(3) == a) is merges
+
+
+@pytest.mark.parametrize("later_is_the_small_part, merges", [(True, True), (False, False)])
+def test_a_merge_takes_the_later_part_in_when_each_of_its_reports_would_join(
+        later_is_the_small_part: bool, merges: bool) -> None:
+    """The mean of every cross pair can stay below the threshold when a story's early reports
+    tell the event from an angle its later ones do not; the reports of a part that started
+    later (by date) are then judged as joins, each by its best few pairs, as a date-ordered
+    stream would have judged them. The other way round (the small part is the earlier one, so
+    the big part's reports would have had to join it) they are not merged."""
+    u = unit(np.random.default_rng(31).normal(size=DIM))
+    big_vecs = [with_cosine(u, 0.70, seed=40 + i) for i in range(3)] + \
+        [with_cosine(u, 0.55, seed=50 + i) for i in range(3)]
+    cl = StoryClusterer(threshold=0.70, maintain_every=0)
+    small_when, big_when = (T0 + timedelta(days=1), T0) if later_is_the_small_part else (T0, T0 + timedelta(days=1))
+    big = _part(cl, [1, 2, 3, 4, 5, 6], big_vecs, "en", 200, big_when)
+    small = _part(cl, [7, 8], [u, u], "de", 200, small_when)
+    cross = np.array([[cl.pair_score(x, None, y, None) + 0.06 for y in (u, u)] for x in big_vecs])
+    assert cross.mean() < 0.70 <= np.sort(cross[:, 0])[-3:].mean() and cross.min() >= 0.60  # the case meant
+    assert float(cl.stories[big].centroid() @ cl.stories[small].centroid()) >= 0.8
+    assert (merge_converging(cl) != []) is merges
+    assert (cl.story_of(7) == cl.story_of(1)) is merges
