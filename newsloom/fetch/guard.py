@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 from typing import Any
 
@@ -121,9 +122,10 @@ async def _resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def guarded_transport(*, http2: bool, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+def guarded_transport(*, http2: bool, limits: httpx.Limits,
+                      verify: ssl.SSLContext | bool = True) -> httpx.AsyncHTTPTransport:
     """An httpx transport whose every connection goes through GuardedBackend."""
-    transport = httpx.AsyncHTTPTransport(http2=http2, limits=limits)
+    transport = httpx.AsyncHTTPTransport(http2=http2, limits=limits, verify=verify)
     pool = getattr(transport, "_pool", None)
     # httpx offers no public hook for the network backend; its pool is a plain httpcore pool
     # whose documented ``network_backend`` is kept here. Fail loudly if a future httpx differs

@@ -245,3 +245,26 @@ def test_brotli_body_is_decoded(server: LocalServer, settings: Settings) -> None
 def test_unknown_kind_is_a_programming_error(settings: Settings) -> None:
     with pytest.raises(ValueError, match="kind='video'"):
         fetch(settings, "http://127.0.0.1/", kind="video")
+
+
+@pytest.mark.parametrize("guarded", [True, False])
+def test_every_fetcher_shares_one_tls_context_that_verifies(guarded: bool) -> None:
+    """One TLS context per process (the CA certificates read once, not at every pass), still
+    verifying certificates and host names; the private-network guard's transport uses it too."""
+    import ssl
+
+    from newsloom.fetch.http import tls_context
+
+    settings = Settings(allow_private_networks=not guarded)
+
+    async def contexts() -> list[object]:
+        out = []
+        for _ in range(2):
+            async with Fetcher(settings) as f:
+                # httpx keeps the context on its connection pool (no public accessor)
+                out.append(f.client._transport._pool._ssl_context)  # type: ignore[attr-defined]
+        return out
+
+    first, second = run(contexts())
+    assert first is second is tls_context()
+    assert tls_context().verify_mode == ssl.CERT_REQUIRED and tls_context().check_hostname
