@@ -8,8 +8,8 @@ that later fill in towards each other. ``merge_converging`` merges such a pair o
 - their members agree across the pair: no cross pair falls more than ``margin`` below the
   clusterer's join threshold, and either the mean cross-pair score reaches it or every member
   of the part whose first report is later would join the other by the join's own rule (the
-  mean of its best ``top_k`` cross scores), which is what a date-ordered stream would have done
-  with them. Pairs are scored on the join's scale, its cross-language and short-text allowances
+  mean of its best ``top_k`` cross scores; first reports of the same date: either part), which
+  is what a date-ordered stream would have done with them. Pairs are scored on the join's scale, its cross-language and short-text allowances
   included (``_cross_scores``): a merge is the join that arrival order prevented, so it is
   judged as the join would be. Before 2026-12-05 the allowances were left out and the mean of
   every cross pair was required: one event's German reports that arrived before any other
@@ -113,15 +113,20 @@ def _later_would_join(cl: StoryClusterer, a: StoryState, b: StoryState, cross: n
     """Whether every member of the part whose first report is later (by date; undated: by
     arrival) would join the other part by the join's own rule: the mean of its best ``top_k``
     cross scores reaches the threshold. That is what a date-ordered stream would have done with
-    them; ``cross`` has ``a``'s members as rows."""
-    if a.first_time is not None and b.first_time is not None:
-        a_later = (a.first_time, a.first_seq) > (b.first_time, b.first_seq)
+    them. Two parts whose first reports have the same date could have come in either order in
+    such a stream, so either direction will do. ``cross`` has ``a``'s members as rows."""
+    if a.first_time is not None and b.first_time is not None and a.first_time != b.first_time:
+        directions = [cross if a.first_time > b.first_time else cross.T]
+    elif a.first_time is not None and b.first_time is not None:
+        directions = [cross, cross.T]
     else:
-        a_later = a.first_seq > b.first_seq
-    later = cross if a_later else cross.T  # rows: the later part's members
-    k = min(cl.top_k, later.shape[1])
-    best = -np.sort(-later, axis=1)[:, :k]
-    return bool((best.mean(axis=1) >= threshold).all())
+        directions = [cross if a.first_seq > b.first_seq else cross.T]
+    for later in directions:  # rows: the later part's members
+        k = min(cl.top_k, later.shape[1])
+        best = -np.sort(-later, axis=1)[:, :k]
+        if bool((best.mean(axis=1) >= threshold).all()):
+            return True
+    return False
 
 
 def _spans_meet(cl: StoryClusterer, a: StoryState, b: StoryState) -> bool:

@@ -518,3 +518,18 @@ def test_a_merge_takes_the_later_part_in_when_each_of_its_reports_would_join(
     assert float(cl.stories[big].centroid() @ cl.stories[small].centroid()) >= 0.8
     assert (merge_converging(cl) != []) is merges
     assert (cl.story_of(7) == cl.story_of(1)) is merges
+
+
+def test_parts_of_the_same_date_merge_whichever_arrived_first() -> None:
+    """First reports of the same date: a date-ordered stream could have brought either first,
+    so the small part is taken in even when it arrived before the big one (the kill -9 resume
+    test's German report that came back alone after a restart)."""
+    u = unit(np.random.default_rng(31).normal(size=DIM))
+    big_vecs = [with_cosine(u, 0.70, seed=40 + i) for i in range(3)] + \
+        [with_cosine(u, 0.55, seed=50 + i) for i in range(3)]
+    cl = StoryClusterer(threshold=0.70, maintain_every=0)
+    small = _part(cl, [1, 2], [u, u], "de", 200, T0)  # arrived first
+    cl.seq += 10
+    big = _part(cl, [11, 12, 13, 14, 15, 16], big_vecs, "en", 200, T0)
+    assert cl.stories[small].first_seq < cl.stories[big].first_seq
+    assert merge_converging(cl) != [] and cl.story_of(1) == cl.story_of(11)
