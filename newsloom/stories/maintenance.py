@@ -9,12 +9,13 @@ that later fill in towards each other. ``merge_converging`` merges such a pair o
   clusterer's join threshold, and either the mean cross-pair score reaches it or every member
   of the part whose first report is later would join the other by the join's own rule (the
   mean of its best ``top_k`` cross scores; first reports of the same date: either part), which
-  is what a date-ordered stream would have done with them. Pairs are scored on the join's scale, its cross-language and short-text allowances
-  included (``_cross_scores``): a merge is the join that arrival order prevented, so it is
-  judged as the join would be. Before 2026-12-05 the allowances were left out and the mean of
-  every cross pair was required: one event's German reports that arrived before any other
-  language stayed a story of their own in 12 of 30 shuffled orders of the crash tests' 65-page
-  corpus (0 of 40 since; ``tests/stories/test_arrival_order.py``).
+  is what a date-ordered stream would have done with them. Pairs are scored on the join's
+  scale, its cross-language and short-text allowances included (``_cross_scores``): a merge is
+  the join that arrival order prevented, so it is judged as the join would be. Before
+  2026-12-05 the allowances were left out and the mean of every cross pair was required: one
+  event's German reports that arrived before any other language stayed a story of their own in
+  12 of 30 shuffled orders of the crash tests' 65-page corpus (0 of 40 since;
+  ``tests/stories/test_arrival_order.py``).
 
 The second condition is what keeps a merge from mixing two events of the same kind (two
 football matches of one round have close centroids but disagree on names and numbers).
@@ -99,12 +100,13 @@ def _cross_scores(cl: StoryClusterer, a: StoryState, b: StoryState) -> np.ndarra
     own_scale = a.space in cl.space_thresholds
     la = a.member_langs or [None] * len(a.member_sig)
     lb = b.member_langs or [None] * len(b.member_sig)
+    # each member's short-text allowance, once (none in a space with a scale of its own)
+    wa = [0.0 if own_scale else cl.short_allowance(sig.words) for sig in a.member_sig]
+    wb = [0.0 if own_scale else cl.short_allowance(sig.words) for sig in b.member_sig]
     for i, sa in enumerate(a.member_sig):
         for j, sb in enumerate(b.member_sig):
             score = cl._pair_from_cos(float(cos[i, j]) + cl._bonus(la[i], lb[j]), sa, sb, own_scale)
-            if not own_scale:
-                score += (cl.short_allowance(sa.words) + cl.short_allowance(sb.words)) / 2
-            out[i, j] = score
+            out[i, j] = score + (wa[i] + wb[j]) / 2
     return out
 
 
@@ -115,12 +117,13 @@ def _later_would_join(cl: StoryClusterer, a: StoryState, b: StoryState, cross: n
     cross scores reaches the threshold. That is what a date-ordered stream would have done with
     them. Two parts whose first reports have the same date could have come in either order in
     such a stream, so either direction will do. ``cross`` has ``a``'s members as rows."""
-    if a.first_time is not None and b.first_time is not None and a.first_time != b.first_time:
-        directions = [cross if a.first_time > b.first_time else cross.T]
-    elif a.first_time is not None and b.first_time is not None:
+    ta, tb = a.first_time, b.first_time
+    if ta is None or tb is None:
+        directions = [cross if a.first_seq > b.first_seq else cross.T]
+    elif ta == tb:
         directions = [cross, cross.T]
     else:
-        directions = [cross if a.first_seq > b.first_seq else cross.T]
+        directions = [cross if ta > tb else cross.T]
     for later in directions:  # rows: the later part's members
         k = min(cl.top_k, later.shape[1])
         best = -np.sort(-later, axis=1)[:, :k]
