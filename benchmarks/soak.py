@@ -384,7 +384,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         # which of these follows RSS says what grows
         "run_process_memory_per_10k_articles_after_warmup": {
             k: slope(k) for k in ("rss_anon_mb", "rss_file_mb", "malloc_in_use_mb", "malloc_mmapped_mb", "malloc_free_mb",
-                                  "python_blocks")},
+                                  "sqlite_mb", "python_blocks")},
         "web_while_ingesting": web, "per_day": args.per_day,
         "near_duplicate_window": args.window or "default",
         "memory_window": args.memory_window or "default", "run_exit_code": proc.returncode, "samples": samples, "cpus": os.cpu_count(),

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 _UNSET = object()
 _trim: object = _UNSET
 _mallinfo2: object = _UNSET
+_sqlite_used: object = _UNSET
 _M_ARENA_MAX = -8  # glibc's malloc.h
 DEFAULT_ARENAS = 2
 
@@ -89,7 +90,8 @@ def memory_breakdown() -> dict[str, int]:
     ``rss_anon`` / ``rss_file``: resident anonymous and file-backed memory (Linux /proc);
     ``malloc_in_use`` / ``malloc_free``: glibc's heap, allocated vs held free (``mallinfo2``,
     summed over every arena; large blocks served by mmap count as in use, and also apart as
-    ``malloc_mmapped``); ``python_blocks``: objects' blocks CPython's own allocator holds. RSS growing with ``malloc_in_use`` flat is free
+    ``malloc_mmapped``); ``sqlite``: what SQLite has allocated (page caches of every connection,
+    statements; part of ``malloc_in_use``); ``python_blocks``: objects' blocks CPython's own allocator holds. RSS growing with ``malloc_in_use`` flat is free
     memory not returned; ``malloc_in_use`` growing is live allocations (Python's large objects,
     numpy buffers, SQLite, the embedders' runtimes); anonymous RSS outside both is CPython's own
     1 MiB arenas, thread stacks and other mmaps. Keys are absent where the platform lacks them."""
@@ -113,4 +115,24 @@ def memory_breakdown() -> dict[str, int]:
         out["malloc_in_use"] = int(info.uordblks + info.hblkhd)
         out["malloc_mmapped"] = int(info.hblkhd)  # of which large blocks mmap serves (numpy arrays, big dicts)
         out["malloc_free"] = int(info.fordblks)
+    used = _sqlite_memory_used()
+    if used is not None:
+        out["sqlite"] = used
     return out
+
+
+def _sqlite_memory_used() -> int | None:
+    """SQLite's ``sqlite3_memory_used()``: the sqlite3 module does not expose it, so it is read from
+    the library the module links (``libsqlite3.so.0`` on Linux); None where that is not loadable."""
+    global _sqlite_used
+    if _sqlite_used is _UNSET:
+        _sqlite_used = None
+        name = ctypes.util.find_library("sqlite3")
+        if name and sys.platform.startswith("linux"):
+            try:
+                fn = ctypes.CDLL(name).sqlite3_memory_used
+                fn.argtypes, fn.restype = [], ctypes.c_int64
+                _sqlite_used = fn
+            except (OSError, AttributeError):
+                pass
+    return None if _sqlite_used is None else int(_sqlite_used())  # type: ignore[operator]

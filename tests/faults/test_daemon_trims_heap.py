@@ -125,6 +125,22 @@ def test_memory_breakdown_tells_live_heap_from_resident_memory() -> None:
     assert before["malloc_in_use"] + (8 << 20) > memory_breakdown()["malloc_in_use"]
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="read from the libsqlite3 the module links")
+def test_memory_breakdown_counts_sqlite_page_caches() -> None:
+    import sqlite3
+
+    from newsloom.memtrim import memory_breakdown
+
+    before = memory_breakdown()["sqlite"]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("PRAGMA cache_size = -8192")  # KiB
+    conn.execute("CREATE TABLE t (x)")
+    conn.executemany("INSERT INTO t VALUES (?)", [("x" * 400,)] * 10_000)  # ~4 MB of pages in the cache
+    assert memory_breakdown()["sqlite"] - before >= 3 << 20
+    conn.close()
+    assert memory_breakdown()["sqlite"] - before < 1 << 20
+
+
 def test_metrics_show_the_serving_process_memory(tmp_path: Path) -> None:
     from newsloom.web.metrics import exposition
 
