@@ -197,6 +197,10 @@ def run_memory(base: str) -> dict[str, float]:
             out[f"{kind}_mb"] = round(float(value) / 2**20, 1)
         elif line.startswith("newsloom_python_allocated_blocks "):
             out["python_blocks"] = float(line.split()[1])
+        elif line.startswith('newsloom_cache_entries{cache="'):
+            # a bounded cache's fill (memtrim.cache_fill): still filling = memory still rising
+            name, value = line[len('newsloom_cache_entries{cache="'):].split('"} ')
+            out[f"cache:{name.rsplit('.', 2)[-2]}.{name.rsplit('.', 1)[-1]}"] = float(value)
     return out
 
 
@@ -385,6 +389,11 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         "run_process_memory_per_10k_articles_after_warmup": {
             k: slope(k) for k in ("rss_anon_mb", "rss_file_mb", "malloc_in_use_mb", "malloc_mmapped_mb", "malloc_free_mb",
                                   "sqlite_mb", "python_blocks")},
+        # each bounded cache of the run process at the end (entries) and per 10,000 articles
+        # after warm-up: one still filling explains part of a rising RSS, and stops when full
+        "run_process_caches_at_end": {k[len("cache:"):]: v for k, v in (end or {}).items() if k.startswith("cache:")},
+        "run_process_cache_entries_per_10k_articles_after_warmup": {
+            k[len("cache:"):]: slope(k) for k in (end or {}) if k.startswith("cache:")},
         "web_while_ingesting": web, "per_day": args.per_day,
         "near_duplicate_window": args.window or "default",
         "memory_window": args.memory_window or "default", "run_exit_code": proc.returncode, "samples": samples, "cpus": os.cpu_count(),

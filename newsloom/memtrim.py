@@ -136,3 +136,26 @@ def _sqlite_memory_used() -> int | None:
             except (OSError, AttributeError):
                 pass
     return None if _sqlite_used is None else int(_sqlite_used())  # type: ignore[operator]
+
+
+def cache_fill(min_capacity: int = 1024) -> dict[str, tuple[int, int]]:
+    """Entries held and capacity of every ``functools.lru_cache`` of the loaded newsloom modules
+    with room for at least ``min_capacity`` entries, by ``module.function``: a long-lived
+    process's memory rises while its bounded caches fill (names, URLs, times seen for the first
+    time), and stops when they are full; which are still filling says whether a rising RSS is
+    that. Found by looking, not registered, so a cache added later is counted too."""
+    out: dict[str, tuple[int, int]] = {}
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("newsloom.") or module is None:
+            continue
+        for attr, value in list(vars(module).items()):
+            info = getattr(value, "cache_info", None)
+            if info is None or getattr(value, "__module__", None) != name:
+                continue  # imported from elsewhere: counted under its own module
+            try:
+                stats = info()
+            except TypeError:
+                continue
+            if stats.maxsize is not None and stats.maxsize >= min_capacity:
+                out[f"{name}.{attr}"] = (stats.currsize, stats.maxsize)
+    return out

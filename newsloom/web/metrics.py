@@ -61,6 +61,17 @@ class _MemoryCollector:
         yield family
         yield GaugeMetricFamily("newsloom_python_allocated_blocks", "Blocks CPython's allocator holds for objects",
                                 value=blocks)
+        from newsloom.memtrim import cache_fill
+
+        entries = GaugeMetricFamily("newsloom_cache_entries", "Entries held by a bounded in-memory cache",
+                                    labels=["cache"])
+        capacity = GaugeMetricFamily("newsloom_cache_capacity", "Entries a bounded in-memory cache holds at most",
+                                     labels=["cache"])
+        for name, (size, cap) in sorted(cache_fill().items()):
+            entries.add_metric([name], size)
+            capacity.add_metric([name], cap)
+        yield entries
+        yield capacity
 
 
 def exposition(store: Store) -> bytes:

@@ -150,3 +150,21 @@ def test_metrics_show_the_serving_process_memory(tmp_path: Path) -> None:
     if sys.platform.startswith("linux"):
         for kind in ("rss_anon", "rss_file", "malloc_in_use", "malloc_mmapped", "malloc_free"):
             assert f'newsloom_process_memory_bytes{{kind="{kind}"}}' in text, kind
+    assert 'newsloom_process_memory_bytes{kind="sqlite"}' in text or not sys.platform.startswith("linux")
+
+
+def test_metrics_show_how_full_each_bounded_cache_is(tmp_path: Path) -> None:
+    """A daemon's memory rises while its bounded caches fill: /metrics says which are filling."""
+    from newsloom.analyse.translit import to_latin
+    from newsloom.memtrim import cache_fill
+    from newsloom.web.metrics import exposition
+
+    before = cache_fill()["newsloom.analyse.translit._latin_run"]
+    to_latin("Зеленский Жмеринка Чернигов")
+    size, cap = cache_fill()["newsloom.analyse.translit._latin_run"]
+    assert cap == before[1] >= 1024 and size > before[0]
+    with open_store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        text = exposition(store).decode()
+    assert f'newsloom_cache_entries{{cache="newsloom.analyse.translit._latin_run"}} {float(size)}' in text
+    assert 'newsloom_cache_capacity{cache="newsloom.analyse.translit._latin_run"} 131072.0' in text
+    assert all(not name.startswith("functools") for name in cache_fill())
