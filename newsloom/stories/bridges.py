@@ -13,10 +13,15 @@ import numpy as np
 
 from newsloom.errors import StoryError
 from newsloom.stories.index import CentroidIndex
+from newsloom.stories.langmean import LanguageMeans
 from newsloom.stories.items import ClusterItem, StoryState, _gap_factor, _unit, names_compared
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+
+# the key of the title vectors' language means (every space's titles share one space)
+TITLE_SPACE = "title"
 
 
 class Bridges:
@@ -33,6 +38,8 @@ class Bridges:
     name_weight: float
     number_weight: float
     exact_search_limit: int
+    centre_titles: bool
+    _lang_means: LanguageMeans
 
     if TYPE_CHECKING:
         def resolve(self, story_id: int) -> int: ...
@@ -47,6 +54,10 @@ class Bridges:
         v = _unit(item.title_vector)
         if v is None:
             return None
+        if self.centre_titles and not item.title_centred:
+            # once per item (a bridge and a join may both ask): counted once in its language's mean
+            v = self._lang_means.centre(TITLE_SPACE, item.lang, v)
+            item.title_vector, item.title_centred = v, True
         dims = {ix.dim for ix in self._titles.values()}
         if dims and v.shape[0] not in dims:
             raise StoryError(f"article {item.article_id}: title vector has {v.shape[0]} dims, "

@@ -56,6 +56,7 @@ from newsloom.errors import StoryError
 from newsloom.stories.bridges import Bridges
 from newsloom.stories.expiry import Expiry
 from newsloom.stories.index import CentroidIndex
+from newsloom.stories.langmean import LanguageMeans
 from newsloom.stories.items import (  # noqa: F401 - the item types stay importable from here
     DEFAULT_SPACE,
     Assignment,
@@ -137,6 +138,8 @@ class StoryClusterer(Scoring, Bridges, Expiry, Persistence):
         cross_language_bonus: float = CROSS_LANGUAGE_BONUS,
         cross_space_merge: bool = True,
         short_text_allowance: float = SHORT_ALLOWANCE,
+        language_centred: Iterable[str] = (),
+        centre_titles: bool = False,
     ) -> None:
         for thr in [threshold, *(space_thresholds or {}).values()] + \
                 ([] if bridge_threshold is None else [bridge_threshold]):
@@ -154,6 +157,11 @@ class StoryClusterer(Scoring, Bridges, Expiry, Persistence):
         # maintenance also joins two stories of different spaces whose titles agree (see
         # newsloom.stories.maintenance); needs bridge_threshold
         self.cross_space_merge = cross_space_merge
+        # spaces whose vectors lose their language's mean before they are compared, and the
+        # title vectors too (both e5-small; newsloom.stories.langmean says why)
+        self.language_centred = frozenset(language_centred)
+        self.centre_titles = centre_titles
+        self._lang_means = LanguageMeans()
         self.window = window
         self.window_items = window_items
         self.name_weight = name_weight
@@ -308,7 +316,7 @@ class StoryClusterer(Scoring, Bridges, Expiry, Persistence):
             self._join(part, item, t, None if short else vec, sig)
             return Assignment(self.resolve(part.id), part.count == 1, 1.0, reason, t)
 
-    def remove(self, article_id: int, vector: np.ndarray | None = None) -> int | None:
+    def remove(self, article_id: int, vector: np.ndarray | None = None, lang: str | None = None) -> int | None:
         """Take an article out of its story (a publisher's removal request, a retracted page):
         it is no longer a member, its vector leaves the part's centroid (``vector``: the
         article's stored vector, needed when the part no longer keeps it among its members)
@@ -332,6 +340,9 @@ class StoryClusterer(Scoring, Bridges, Expiry, Persistence):
                     del lst[i]
         if vec is None:
             vec = _unit(vector)
+            if vec is not None and s.space in self.language_centred:
+                # as it was when it joined, near enough: its language's mean now (not learned again)
+                vec = self._lang_means.centre(s.space, lang, vec, learn=False)
         if vec is not None and s.centroid_sum is not None:
             s.centroid_sum = s.centroid_sum - vec
         if not s.member_vecs or s.count == 0:
@@ -390,9 +401,14 @@ class StoryClusterer(Scoring, Bridges, Expiry, Persistence):
         return (pub if pub is not None else arr), None
 
     def _vec(self, item: ClusterItem) -> np.ndarray | None:
+        """The item's vector as the clusterer compares it (unit length; in a language-centred
+        space, without its language's mean): called once per item, which counts it in that
+        mean."""
         v = _unit(item.vector)
         if v is None:
             return None
+        if item.space in self.language_centred:
+            v = self._lang_means.centre(item.space, item.lang, v)
         index = self._indexes.get(item.space)
         if index is None:
             self._indexes[item.space] = CentroidIndex(v.shape[0], self.exact_search_limit)

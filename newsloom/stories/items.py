@@ -39,6 +39,7 @@ class ClusterItem:
     # only when the clusterer needs it (see StoryClusterer: title_members), which spares the
     # embedding for most articles that join a story in their own space.
     title_vector: np.ndarray | Callable[[], np.ndarray | None] | None = None
+    title_centred: bool = False  # title_vector has lost its language's mean (the clusterer's own mark)
 
 
 @dataclass

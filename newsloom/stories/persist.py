@@ -11,7 +11,9 @@ from typing import Self
 
 from newsloom.errors import StoryError
 
-_STATE_VERSION = 7  # 6: members' signals carry entity keys and language; 7: and their length (items.Signals)
+# 6: members' signals carry entity keys and language; 7: and their length (items.Signals); 8: the
+# language means of e5 vectors (stories.langmean)
+_STATE_VERSION = 8
 
 
 class Persistence:

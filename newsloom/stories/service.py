@@ -104,7 +104,8 @@ class StoryService(StoryRecords, StoryResume):
         # one clusterer, one candidate index per space (spaces are not comparable); articles
         # meet across spaces through their title vectors (bridges)
         return StoryClusterer(window=window, window_items=items,
-                              space_thresholds=thresholds)
+                              space_thresholds=thresholds, language_centred={FALLBACK_MODEL},
+                              centre_titles=True)
 
     def _fallback_embedder(self) -> "Embedder":
         from newsloom.analyse.embed import get_embedder
@@ -212,7 +213,7 @@ class StoryService(StoryRecords, StoryResume):
         except NotFoundError:
             return None
         vectors, _ = self._vectors([article_id])
-        in_memory = self.clusterer.remove(article_id, vectors.get(article_id))
+        in_memory = self.clusterer.remove(article_id, vectors.get(article_id), article.lang)
         sid = article.story_id if article.story_id is not None else in_memory
         if sid is None:
             return None
