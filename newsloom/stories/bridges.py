@@ -54,10 +54,12 @@ class Bridges:
         v = _unit(item.title_vector)
         if v is None:
             return None
-        if self.centre_titles and not item.title_centred:
-            # once per item (a bridge and a join may both ask): counted once in its language's mean
+        if self.centre_titles and item.title_raw is None:
+            # once per item (a bridge and a join may both ask); the vector as it came is kept
+            # for its language's mean, should the item start a part
+            item.title_raw = v
             v = self._lang_means.centre(TITLE_SPACE, item.lang, v)
-            item.title_vector, item.title_centred = v, True
+            item.title_vector = v
         dims = {ix.dim for ix in self._titles.values()}
         if dims and v.shape[0] not in dims:
             raise StoryError(f"article {item.article_id}: title vector has {v.shape[0]} dims, "

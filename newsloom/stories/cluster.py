@@ -53,7 +53,7 @@ import numpy as np
 
 from newsloom.blas import one_blas_thread
 from newsloom.errors import StoryError
-from newsloom.stories.bridges import Bridges
+from newsloom.stories.bridges import TITLE_SPACE, Bridges
 from newsloom.stories.expiry import Expiry
 from newsloom.stories.index import CentroidIndex
 from newsloom.stories.langmean import LanguageMeans
@@ -342,7 +342,7 @@ class StoryClusterer(Scoring, Bridges, Expiry, Persistence):
             vec = _unit(vector)
             if vec is not None and s.space in self.language_centred:
                 # as it was when it joined, near enough: its language's mean now (not learned again)
-                vec = self._lang_means.centre(s.space, lang, vec, learn=False)
+                vec = self._lang_means.centre(s.space, lang, vec)
         if vec is not None and s.centroid_sum is not None:
             s.centroid_sum = s.centroid_sum - vec
         if not s.member_vecs or s.count == 0:
@@ -402,13 +402,12 @@ class StoryClusterer(Scoring, Bridges, Expiry, Persistence):
 
     def _vec(self, item: ClusterItem) -> np.ndarray | None:
         """The item's vector as the clusterer compares it (unit length; in a language-centred
-        space, without its language's mean): called once per item, which counts it in that
-        mean."""
+        space, without its language's mean)."""
         v = _unit(item.vector)
         if v is None:
             return None
         if item.space in self.language_centred:
-            v = self._lang_means.centre(item.space, item.lang, v)
+            v = self._lang_means.centre(item.space, item.lang, v)  # learned when it starts a part
         index = self._indexes.get(item.space)
         if index is None:
             self._indexes[item.space] = CentroidIndex(v.shape[0], self.exact_search_limit)
@@ -462,6 +461,15 @@ class StoryClusterer(Scoring, Bridges, Expiry, Persistence):
         self._join(s, item, t, vec, sig)
         return Assignment(s.id, True, score, reason, t)
 
+    def _learn_language(self, item: ClusterItem, vec: np.ndarray | None) -> None:
+        """An article among the first ``title_members`` of its part counts in its language's
+        means (a few votes per part, whatever its size: newsloom.stories.langmean), with its
+        vectors as they came, not centred."""
+        if vec is not None and item.space in self.language_centred:
+            self._lang_means.learn(item.space, item.lang, _unit(item.vector))
+        if item.title_raw is not None:
+            self._lang_means.learn(TITLE_SPACE, item.lang, item.title_raw)
+
     def _join(self, s: StoryState, item: ClusterItem, t: datetime | None,
               vec: np.ndarray | None, sig: Any) -> None:
         if item.article_id not in self.article_story:
@@ -493,6 +501,8 @@ class StoryClusterer(Scoring, Bridges, Expiry, Persistence):
             s.title_sum = tvec if s.title_sum is None else s.title_sum + tvec
             s.title_count += 1
         self._keep(s, item.article_id, vec, sig, tvec, item.lang)
+        if s.count <= self.title_members and item.duplicate_of is None:
+            self._learn_language(item, vec)
         c = s.centroid()
         span = _span(s)
         if c is not None:

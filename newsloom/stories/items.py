@@ -39,7 +39,9 @@ class ClusterItem:
     # only when the clusterer needs it (see StoryClusterer: title_members), which spares the
     # embedding for most articles that join a story in their own space.
     title_vector: np.ndarray | Callable[[], np.ndarray | None] | None = None
-    title_centred: bool = False  # title_vector has lost its language's mean (the clusterer's own mark)
+    # the title vector as it came, once the clusterer has taken its language's mean out of
+    # title_vector (its own mark; see newsloom.stories.langmean)
+    title_raw: np.ndarray | None = None
 
 
 @dataclass
