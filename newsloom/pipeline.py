@@ -406,7 +406,9 @@ class Pipeline:
         if not self.with_stories:
             return 0
         if self._stories is None:
-            if not self.store.articles_without_story(limit=1):
+            from newsloom.stories.resume import owes_settling
+
+            if not self.store.articles_without_story(limit=1) and not owes_settling(self.store):
                 return 0  # nothing owed: the models load when the first article needs them
             return self.stories.caught_up  # built now: its start-up caught up already
         return self.stories.catch_up()

@@ -38,7 +38,9 @@ with it on the stronger evidence and did not match. Part-to-story links form a u
 (``StoryState.story``): a bridged part points to the story it joined, a merged part to the
 part it was merged into, and a story id is the root of its chain (the oldest part's id).
 Two stories that started separately in different spaces are joined later by maintenance when
-their members' titles agree (``newsloom.stories.maintenance.merge_across_spaces``).
+their members' titles agree (``newsloom.stories.maintenance.merge_across_spaces``). Vectors of
+the e5 space and title vectors lose their language's mean, learned from the stream, before they
+are compared (``language_centred``, ``centre_titles``; ``newsloom.stories.langmean``).
 """
 
 from __future__ import annotations

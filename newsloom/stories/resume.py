@@ -12,6 +12,7 @@ in effective-date order, which is what a date-ordered stream gives.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -43,6 +44,7 @@ class StoryResume:
     clusterer: "StoryClusterer"
     _merges_seen: int
     _apply_merges: Callable[[], None]
+    _assigned_max: int  # the newest article id the clusterer holds (placed or added)
 
     def _stored_vectors(self, model: str) -> dict[int, np.ndarray]:
         return {aid: np.frombuffer(blob, dtype=np.float32) for aid, blob in self.store.iter_embeddings(model)}
@@ -64,6 +66,11 @@ class StoryResume:
         n = 0
         batch: list[Article] = []
 
+        settled = settled_through(self.store)
+        # placed articles whose stories may owe a merge (see below); with no mark (a store from
+        # before it), the newest of them, as many as two maintenance intervals
+        newest_ids: deque[int] = deque(maxlen=None if settled is not None else 2 * max(1, self.clusterer.maintain_every))
+
         def flush() -> int:
             # one query per 500 articles for their vectors (and one for titles), not one each:
             # on PostgreSQL the round trips were most of the start-up time
@@ -79,6 +86,9 @@ class StoryResume:
                 self.clusterer.place(_item(a, np.frombuffer(blob, dtype=np.float32), model,
                                            None if title is None else np.frombuffer(title[1], dtype=np.float32)),
                                      a.story_id)
+                if settled is None or a.id > settled:
+                    newest_ids.append(a.id)
+                self._assigned_max = max(self._assigned_max, a.id)
                 done += 1
             batch.clear()
             return done
@@ -92,9 +102,16 @@ class StoryResume:
         n += flush()
         self.clusterer.merges.clear()  # placed as stored: nothing to apply
         self._merges_seen = 0
-        # the stored stories were checked for convergence when they grew; placing them again
-        # is not growth (maintenance would otherwise re-decide every replayed story)
-        self.clusterer._dirty.clear()
+        # The stored stories were checked for convergence when they grew; placing them again
+        # is not growth (maintenance would otherwise re-decide every replayed story). Except
+        # the parts joined by articles after the last completed maintenance pass (the store's
+        # mark, SETTLED): a process stopped after an article's story was written but before
+        # the merges its maintenance pass found were (or before that pass came) would lose
+        # those merges for good. Those parts stay to be looked at, as they would have been had
+        # the process gone on; the start-up's catch-up ends with that pass.
+        cl = self.clusterer
+        recent = {cl.article_story[aid] for aid in newest_ids if aid in cl.article_story}
+        cl._dirty = {pid for pid in recent if cl.stories[pid].count > 1}
         if n:
             log.info("stories: replayed %d articles", n)
 
@@ -136,6 +153,9 @@ class StoryResume:
         nothing changed: a pass looks only at the parts that grew since the last one."""
         done = self.clusterer.maintain()
         self._apply_merges()
+        if self._assigned_max and self._assigned_max != settled_through(self.store):
+            # every merge up to here is written: a restart need not look at these again
+            self.store.set_state(SETTLED, str(self._assigned_max))
         return len(done)
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
@@ -164,6 +184,29 @@ class StoryResume:
                     progress(n)
         self.settle()
         return n
+
+
+# The store's mark of the newest article whose story, and every merge found after it, is
+# written (StoryService.settle); articles after it may owe a merge after a crash.
+SETTLED = "stories.settled_through"
+
+
+def settled_through(store: Store) -> int | None:
+    """The newest article id up to which stories and merges are written (None: no mark)."""
+    value = store.get_state(SETTLED)
+    return int(value) if value and value.isdigit() else None
+
+
+def owes_settling(store: Store) -> bool:
+    """Whether the newest article with a story came after the last completed maintenance pass
+    (a process stopped between writing a story and the merges that followed): a start-up must
+    then build the stories stage, whose catch-up ends with that pass, even with nothing owed
+    a story."""
+    newest = store.list_articles(limit=1)
+    if not newest or newest[0].id is None or newest[0].story_id is None:
+        return False
+    settled = settled_through(store)
+    return settled is None or newest[0].id > settled
 
 
 def _date_ordered(store: Store, chunk: int = 500) -> Iterable[list[int]]:

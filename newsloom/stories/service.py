@@ -76,6 +76,7 @@ class StoryService(StoryRecords, StoryResume):
             bool(self.force_fallback) or not self.embedder.covers(_NO_LANGUAGE))
         self.clusterer = self._new_clusterer()
         self._merges_seen = 0
+        self._assigned_max = 0  # the newest article given a story here (resume.settle's mark)
         # names, numbers and shingles of recently marked articles (lineage compares a story's
         # members again at each new article): ~1.7x the text, so 50-100 MB; never more than the
         # clusterer's own window, so a small machine's windows bound it too
@@ -192,6 +193,7 @@ class StoryService(StoryRecords, StoryResume):
             article.entities = [e.to_dict() for e in extract_entities(body, article.lang)]
             article.quotes = [q.to_dict() for q in extract_quotes(body, article.lang)]
         sid = self._assign(article, vector, model, title)
+        self._assigned_max = max(self._assigned_max, article.id)
         article.story_id = sid
         self._refresh(sid, new=article)
         self._apply_merges()
