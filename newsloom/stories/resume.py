@@ -69,7 +69,8 @@ class StoryResume:
         settled = settled_through(self.store)
         # placed articles whose stories may owe a merge (see below); with no mark (a store from
         # before it), the newest of them, as many as two maintenance intervals
-        newest_ids: deque[int] = deque(maxlen=None if settled is not None else 2 * max(1, self.clusterer.maintain_every))
+        newest_ids: deque[int] = deque(
+            maxlen=None if settled is not None else 2 * max(1, self.clusterer.maintain_every))
 
         def flush() -> int:
             # one query per 500 articles for their vectors (and one for titles), not one each:

@@ -55,7 +55,8 @@ class _MemoryCollector:
         blocks = parts.pop("python_blocks")
         family = GaugeMetricFamily("newsloom_process_memory_bytes",
                                    "This process's memory: resident anonymous and file-backed, malloc heap in use "
-                                   "(of which mmapped) and held free, SQLite's own (page caches, statements)", labels=["kind"])
+                                   "(of which mmapped) and held free, SQLite's own (page caches, statements)",
+                                   labels=["kind"])
         for kind, value in sorted(parts.items()):
             family.add_metric([kind], value)
         yield family

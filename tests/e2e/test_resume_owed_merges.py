@@ -85,7 +85,8 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tupl
 
 @pytest.mark.parametrize("kill, at", [("merges", 1), ("record", 9), ("record", 27)])
 def test_a_run_stopped_before_its_merges_were_written_resumes_to_the_same_store(
-        reference: tuple[Path, list[tuple]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kill: str, at: int) -> None:
+        reference: tuple[Path, list[tuple]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kill: str, at: int
+) -> None:
     path, whole = reference
     db = f"sqlite:///{tmp_path / 'killed.db'}"
     assert not _ingest(db, path, monkeypatch, kill, at), "the run was meant to be stopped"
