@@ -45,6 +45,7 @@ class StoryResume:
     _merges_seen: int
     _apply_merges: Callable[[], None]
     _assigned_max: int  # the newest article id the clusterer holds (placed or added)
+    _settled_mark: int | None  # the store's SETTLED mark as this service last read or wrote it
 
     def _stored_vectors(self, model: str) -> dict[int, np.ndarray]:
         return {aid: np.frombuffer(blob, dtype=np.float32) for aid, blob in self.store.iter_embeddings(model)}
@@ -66,7 +67,7 @@ class StoryResume:
         n = 0
         batch: list[Article] = []
 
-        settled = settled_through(self.store)
+        settled = self._settled_mark = settled_through(self.store)
         # placed articles whose stories may owe a merge (see below); with no mark (a store from
         # before it), the newest of them, as many as two maintenance intervals
         newest_ids: deque[int] = deque(
@@ -154,9 +155,10 @@ class StoryResume:
         nothing changed: a pass looks only at the parts that grew since the last one."""
         done = self.clusterer.maintain()
         self._apply_merges()
-        if self._assigned_max and self._assigned_max != settled_through(self.store):
+        if self._assigned_max and self._assigned_max != self._settled_mark:
             # every merge up to here is written: a restart need not look at these again
             self.store.set_state(SETTLED, str(self._assigned_max))
+            self._settled_mark = self._assigned_max
         return len(done)
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:

@@ -77,6 +77,7 @@ class StoryService(StoryRecords, StoryResume):
         self.clusterer = self._new_clusterer()
         self._merges_seen = 0
         self._assigned_max = 0  # the newest article given a story here (resume.settle's mark)
+        self._settled_mark: int | None = None  # that mark as last read or written here (not read per pass)
         # names, numbers and shingles of recently marked articles (lineage compares a story's
         # members again at each new article): ~1.7x the text, so 50-100 MB; never more than the
         # clusterer's own window, so a small machine's windows bound it too
