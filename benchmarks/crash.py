@@ -321,16 +321,22 @@ def _wait_stored(db: str, target: int, procs: list[subprocess.Popen[bytes]], tim
 
 
 # `newsloom run` on SQLite ----------------------------------------------------------------------------
+def uninterrupted(tmp: Path, site: Site) -> dict[str, Any]:
+    """The snapshot of one uninterrupted `newsloom run --once` of ``site`` into a new SQLite store
+    (``tmp``/reference.db): what a store that lived through a fault must equal."""
+    ref_db = f"sqlite:///{tmp / 'reference.db'}"
+    setup(ref_db, site)
+    done = newsloom("run", "--once", "--no-default-sources", "--db", ref_db, log=tmp / "reference.log")
+    if done.wait(600) != 0:
+        raise RuntimeError(f"uninterrupted run failed: {(tmp / 'reference.log').read_text()[-2000:]}")
+    return snapshot(ref_db)
+
+
 def run_mode(tmp: Path, kills: int, seed: int, log: Callable[[str], None] = print) -> Result:
     site = Site()
     try:
         start = time.monotonic()
-        ref_db = f"sqlite:///{tmp / 'reference.db'}"
-        setup(ref_db, site)
-        done = newsloom("run", "--once", "--no-default-sources", "--db", ref_db, log=tmp / "reference.log")
-        if done.wait(600) != 0:
-            raise RuntimeError(f"uninterrupted run failed: {(tmp / 'reference.log').read_text()[-2000:]}")
-        reference = snapshot(ref_db)
+        reference = uninterrupted(tmp, site)
         log(f"run: reference {reference['articles']} articles, {reference['stories']} stories")
 
         db = f"sqlite:///{tmp / 'killed.db'}"
