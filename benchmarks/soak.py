@@ -205,10 +205,11 @@ def run_memory(base: str) -> dict[str, float]:
 
 
 class Readers:
-    """Person-like readers: front page, a story page, a search, 0.1 s apart, latencies kept."""
+    """Person-like readers: front page, a story page, a search, ``pause`` s apart, latencies kept."""
 
-    def __init__(self, base: str, db_path: Path, n: int, site: "Site") -> None:
+    def __init__(self, base: str, db_path: Path, n: int, site: "Site", pause: float = 0.1) -> None:
         self.base, self.db_path, self.site, self.stop = base, db_path, site, threading.Event()
+        self.pause = pause
         self.lat: dict[str, list[float]] = {"front": [], "story": [], "search": []}
         self.errors = 0
         self.threads = [threading.Thread(target=self._loop, args=(k,), daemon=True) for k in range(n)]
@@ -234,7 +235,7 @@ class Readers:
 
     def _loop(self, k: int) -> None:
         r = random.Random(k)
-        while not self.stop.wait(0.1):
+        while not self.stop.wait(self.pause):
             self._get("front", "/")
             sid = self._story_id()
             if sid is not None:
@@ -330,7 +331,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
                 stored = c.execute("SELECT count(*) FROM articles").fetchone()[0]
                 waiting = c.execute("SELECT count(*) FROM articles WHERE story_id IS NULL").fetchone()[0]
             if readers is None and stored > 0:
-                readers = Readers(f"http://127.0.0.1:{port}", db_path, args.readers, site)
+                readers = Readers(f"http://127.0.0.1:{port}", db_path, args.readers, site, args.reader_pause)
             samples.append({"t_s": round(time.monotonic() - t0, 1), "published": site.published(),
                             "stored": stored, "without_story": waiting,
                             **dict(zip(("rss_mb", "rss_mb_run_process"), rss_mb(proc.pid), strict=True)),
@@ -394,7 +395,9 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         "run_process_caches_at_end": {k[len("cache:"):]: v for k, v in (end or {}).items() if k.startswith("cache:")},
         "run_process_cache_entries_per_10k_articles_after_warmup": {
             k[len("cache:"):]: slope(k) for k in (end or {}) if k.startswith("cache:")},
-        "web_while_ingesting": web, "per_day": args.per_day,
+        "web_while_ingesting": web, "reader_pause_s": args.reader_pause, "per_day": args.per_day,
+        # settings the caller gave the run through the environment (e.g. NEWSLOOM_STORY_BRIDGES)
+        "settings_from_environment": {k: v for k, v in os.environ.items() if k.startswith("NEWSLOOM_")},
         "near_duplicate_window": args.window or "default",
         "memory_window": args.memory_window or "default", "run_exit_code": proc.returncode, "samples": samples, "cpus": os.cpu_count(),
         "store": str(db_path),
@@ -409,6 +412,10 @@ def main() -> None:
     ap.add_argument("--db", help="default: a new SQLite store in a temporary folder")
     ap.add_argument("--sample-s", type=float, default=30.0)
     ap.add_argument("--readers", type=int, default=2)
+    ap.add_argument("--reader-pause", type=float, default=0.1,
+                    help="seconds each reader waits between its rounds (front page, story, search); at "
+                         "0.1 two readers ask ~40 pages a second, which costs the run ~30 ms of CPU an "
+                         "article at 15 articles/s")
     ap.add_argument("--per-day", type=int, default=20_000,
                     help="articles per simulated day: article i is dated i/per-day days after the first, so "
                          "stories close (story_window_days) as they would in a daemon running for days")
