@@ -18,7 +18,9 @@ At the end (every article published and stored, or no progress for 10 minutes): 
 checks: every published URL stored exactly once (none lost; the store's URL key makes a second
 copy impossible, so "processed twice" is counted from the fetch log: article pages fetched more
 than once), every article has a story. Reported: articles/s, RSS after warm-up (first 20 % of
-articles) and at the end and its slope per 10,000 articles, web p50/p95/p99 while ingesting.
+articles) and at the end and its slope per 10,000 articles, web p50/p95/p99 while ingesting,
+and the recrawl: article pages asked again, 304s, articles by recrawl steps done, how late the
+recrawl was (``--pages`` says what a page looks like when asked again).
 """
 
 from __future__ import annotations
@@ -94,8 +96,9 @@ def article(i: int) -> tuple[str, str]:
 class Site:
     """The loopback publisher: pages and feeds computed on request from the clock."""
 
-    def __init__(self, n: int, rate: float, feeds: int, per_day: int) -> None:
-        self.n, self.rate, self.feeds, self.per_day = n, rate, feeds, per_day
+    def __init__(self, n: int, rate: float, feeds: int, per_day: int, pages: str = "static") -> None:
+        self.n, self.rate, self.feeds, self.per_day, self.pages = n, rate, feeds, per_day, pages
+        self.page_requests = self.not_modified = 0  # article pages asked for / answered 304
         self.day0 = datetime.now(UTC) - timedelta(seconds=n / per_day * 86400)
         self.t0 = time.monotonic()
         site = self
@@ -104,9 +107,22 @@ class Site:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                status, ctype, body = site.answer(self.path.split("?")[0])
+                path = self.path.split("?")[0]
+                status, ctype, body = site.answer(path)
+                extra: dict[str, str] = {}
+                if status == 200 and path.startswith("/a/"):
+                    site.page_requests += 1
+                    if site.pages == "validators":  # ETag + Last-Modified; a matching ask gets a 304
+                        extra = {"ETag": f'"{path[3:]}-1"', "Last-Modified": "Sun, 06 Dec 2026 00:00:00 GMT"}
+                        if self.headers.get("If-None-Match") == extra["ETag"]:
+                            status, body = 304, b""
+                            site.not_modified += 1
+                    elif site.pages == "stamped":  # bytes that differ on every request, as many CMSs'
+                        body = body.replace(b"</footer>", f" served {time.time_ns()}</footer>".encode())
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
+                for k, v in extra.items():
+                    self.send_header(k, v)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -195,6 +211,9 @@ def run_memory(base: str) -> dict[str, float]:
         if line.startswith('newsloom_process_memory_bytes{kind="'):
             kind, value = line[len('newsloom_process_memory_bytes{kind="'):].split('"} ')
             out[f"{kind}_mb"] = round(float(value) / 2**20, 1)
+        elif line.startswith(("newsloom_recrawl_due ", "newsloom_recrawl_lag_seconds ")):
+            # how far the recrawl is behind its schedule (app/recrawl.backlog)
+            out[line.split()[0][len("newsloom_"):]] = float(line.split()[1])
         elif line.startswith("newsloom_python_allocated_blocks "):
             out["python_blocks"] = float(line.split()[1])
         elif line.startswith('newsloom_cache_entries{cache="'):
@@ -287,7 +306,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="newsloom-soak-"))
     db_path = Path(args.db.removeprefix("sqlite:///")) if args.db else tmp / "soak.db"
     db = f"sqlite:///{db_path}"
-    site = Site(args.articles, args.rate, args.feeds, args.per_day)
+    site = Site(args.articles, args.rate, args.feeds, args.per_day, args.pages)
     env = {**os.environ, "NEWSLOOM_ALLOW_PRIVATE_NETWORKS": "true", "NEWSLOOM_REQUESTS_PER_SECOND_PER_HOST": "1000",
            "NEWSLOOM_CONCURRENCY": "16", "NEWSLOOM_MIN_FEED_INTERVAL_S": "10", "NEWSLOOM_DEFAULT_FEED_INTERVAL_S": "20",
            "NEWSLOOM_MAX_FEED_INTERVAL_S": "60", "NEWSLOOM_MAX_ARTICLES_PER_FEED": "100", "NEWSLOOM_POLL_JITTER": "0.5"}
@@ -361,6 +380,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         twice = c.execute("SELECT count(*) FROM (SELECT url FROM fetch_log WHERE url LIKE '%/a/%' "
                           "AND http_status = 200 GROUP BY url HAVING count(*) > 1)").fetchone()[0]
         stories = c.execute("SELECT count(*) FROM stories").fetchone()[0]
+        steps_done = dict(c.execute("SELECT recrawl_count, count(*) FROM articles GROUP BY recrawl_count").fetchall())
     expected = {f"{site.base}/a/{i}" for i in range(site.n)}
     warm = next((s for s in samples if s["stored"] >= args.warmup * max(1, stored)), samples[0] if samples else None)
     end = samples[-1] if samples else None
@@ -396,6 +416,12 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         "run_process_cache_entries_per_10k_articles_after_warmup": {
             k[len("cache:"):]: slope(k) for k in (end or {}) if k.startswith("cache:")},
         "web_while_ingesting": web, "reader_pause_s": args.reader_pause, "per_day": args.per_day,
+        # the recrawl: article pages the site served beyond each article's first fetch (304s
+        # included), articles by recrawl steps done, and how late it was at the end
+        "pages": args.pages, "recrawl_requests": max(0, site.page_requests - len(urls)),
+        "recrawl_not_modified_304": site.not_modified, "articles_by_recrawl_steps_done": steps_done,
+        "recrawl_lag_s_end": max((s.get("recrawl_lag_seconds", 0.0) for s in samples[-3:]), default=None),
+        "recrawl_lag_s_max": max((s.get("recrawl_lag_seconds", 0.0) for s in samples), default=None),
         # settings the caller gave the run through the environment (e.g. NEWSLOOM_STORY_BRIDGES)
         "settings_from_environment": {k: v for k, v in os.environ.items() if k.startswith("NEWSLOOM_")},
         "near_duplicate_window": args.window or "default",
@@ -428,6 +454,11 @@ def main() -> None:
                     help="tracemalloc in the run process once this many articles are stored, then a "
                          "snapshot every 120 s in the soak's folder (compare them with tracemalloc's "
                          "Snapshot.compare_to)")
+    ap.add_argument("--pages", choices=("static", "stamped", "validators"), default="static",
+                    help="article pages on a recrawl: the same bytes (static), bytes that differ on every "
+                         "request (stamped: each recrawl is analysed again, the worst case), or ETag and "
+                         "Last-Modified with 304 answers (validators). The schedule is the setting "
+                         "NEWSLOOM_RECRAWL_STEPS (e.g. 5m,20m,40m to see the 3 recrawls an article in a soak)")
     ap.add_argument("--warmup", type=float, default=0.2, help="share of the articles counted as warm-up")
     ap.add_argument("--json", default=str(REPO / "benchmarks/results/soak.json"))
     args = ap.parse_args()

@@ -104,6 +104,11 @@ class Settings:
     snippet_chars_by_source: dict = field(default_factory=dict)
     takedown_deadline_hours: float = 24.0
     takedown_recheck_s: int = 300
+    # each crawled article is fetched again this long after its first fetch (s, m, h, d; comma
+    # separated, each later than the one before): a 404/410 retracts it, a changed page is a
+    # revision. "" switches recrawling off. An unchanged page costs a conditional GET (ETag /
+    # Last-Modified of the stored page) or a hash of its bytes, not an analysis
+    recrawl_steps: str = "1h,24h,7d"
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, **overrides: Any) -> "Settings":
@@ -155,6 +160,12 @@ class Settings:
         for name in ("timeout_s", "max_body_bytes"):
             if getattr(out, name) <= 0:
                 raise ConfigError(f"setting {name}={getattr(out, name)!r}: expected more than 0")
+        from newsloom.rights.recrawl import parse_steps
+
+        try:
+            parse_steps(out.recrawl_steps)
+        except ValueError as exc:
+            raise ConfigError(f"setting recrawl_steps={out.recrawl_steps!r}: {exc}") from None
         if out.workers < 0:
             raise ConfigError(f"setting workers={out.workers!r}: expected 0 (one per core) or more")
         return out

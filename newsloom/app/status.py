@@ -140,6 +140,8 @@ class Snapshot:
     jobs: dict[str, int]  # state -> count
     oldest_queued_s: float | None  # queue lag: how long the oldest runnable job has waited
     processes: list[Process]
+    recrawl_due: int = 0  # articles due for a recrawl now (app/recrawl.py)
+    recrawl_late_s: float | None = None  # how late the most overdue of them is
     articles_per_s: float | None = None  # filled in by ``rate`` from two snapshots
 
     def to_json(self) -> dict[str, Any]:
@@ -180,8 +182,9 @@ def processes(store: Any, now: datetime | None = None) -> list[Process]:
     return found
 
 
-def snapshot(store: Any, now: datetime | None = None) -> Snapshot:
-    """One look at the store (a handful of counting queries)."""
+def snapshot(store: Any, now: datetime | None = None, settings: Any = None) -> Snapshot:
+    """One look at the store (a handful of counting queries); with ``settings``, the recrawl's
+    backlog by its schedule too."""
     now = now or utcnow()
     outlook = poll_outlook(store.list_feeds(), now)
     jobs: dict[str, int] = {}
@@ -194,12 +197,17 @@ def snapshot(store: Any, now: datetime | None = None) -> Snapshot:
         if runnable:
             oldest = max(0.0, (now - min(j.created_at for j in runnable)).total_seconds())  # type: ignore[type-var]
     waiting = store.articles_without_story(limit=100_000) if hasattr(store, "articles_without_story") else []
+    recrawl: tuple[int, float | None] = (0, None)
+    if settings is not None:
+        from newsloom.app.recrawl import backlog
+
+        recrawl = backlog(store, settings, now)
     return Snapshot(at=now, feeds_active=outlook.active, feeds_due_now=outlook.due_now,
                     feeds_backing_off=outlook.backing_off, feeds_switched_off=outlook.switched_off,
                     next_due=outlook.next_due, articles=store.count_articles(),
                     stories=store.count_stories() if hasattr(store, "count_stories") else 0,
                     without_story=len(waiting), jobs=jobs, oldest_queued_s=oldest,
-                    processes=processes(store, now))
+                    processes=processes(store, now), recrawl_due=recrawl[0], recrawl_late_s=recrawl[1])
 
 
 def rate(before: Snapshot | None, now: Snapshot) -> Snapshot:

@@ -151,3 +151,14 @@ def fit_table(headers: list[str], rows: list[list[str]], width: int, elastic: di
         return text if cell_len(text) <= n else set_cell_size(text, max(0, n - 1)).rstrip() + "…"
 
     return [[crop(c, limits[i]) if i in limits else c for i, c in enumerate(r)] for r in rows]
+
+
+def duration(seconds: float) -> str:
+    """12s, 4m 05s, 2h 07m."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    return f"{minutes // 60}h {minutes % 60:02d}m"

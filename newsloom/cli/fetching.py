@@ -14,6 +14,7 @@ from newsloom.app.sources import PollOutlook, ensure_default_sources, poll_outlo
 from newsloom.cli.common import (
     connect_timeout_option,
     db_option,
+    duration,
     err,
     open_db,
     open_db_waiting,
@@ -269,7 +270,7 @@ def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: boo
         def on_sleep(seconds: float) -> None:
             at = utcnow() + timedelta(seconds=seconds)
             outlook = poll_outlook(store.list_feeds(), utcnow())
-            out.print(f"next pass at {at:%H:%M:%S} UTC (in {_duration(seconds)}); {_outlook_line(outlook)}",
+            out.print(f"next pass at {at:%H:%M:%S} UTC (in {duration(seconds)}); {_outlook_line(outlook)}",
                       markup=False)
 
         runner = daemon.Daemon(pipeline, on_pass=on_pass, max_passes=1 if once else None, on_sleep=on_sleep)
@@ -379,13 +380,3 @@ def _outlook_line(o: PollOutlook, start: bool = False) -> str:
     if not start and o.next_due is not None:
         parts.append(f"next feed due {o.next_due:%H:%M} UTC")
     return f"{plural(o.feeds, 'feed')}: " + ", ".join(parts)
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    return f"{minutes // 60}h {minutes % 60:02d}m"

@@ -15,7 +15,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from newsloom.cli.common import db_option, dump, json_option, open_db, out
+from newsloom.cli.common import db_option, dump, json_option, open_db, out, settings
 
 
 def _ago(then: datetime | None, now: datetime) -> str:
@@ -36,6 +36,13 @@ def _lag(seconds: float | None) -> str:
     return "none" if seconds is None else f"{seconds:.0f}s"
 
 
+def _late(seconds: float | None) -> str:
+    if seconds is None:
+        return "none late"
+    s = int(seconds)
+    return f"oldest {s}s late" if s < 120 else f"oldest {s // 60}m late" if s < 7200 else f"oldest {s // 3600}h late"
+
+
 def render(snap: Any) -> Group:
     now = snap.at
     in_flight = sum(int(p.fields.get("feeds_in_flight") or 0) for p in snap.processes if not p.silent)
@@ -47,7 +54,8 @@ def render(snap: Any) -> Group:
         f"articles: {snap.articles:,} ({rate}/s), stories: {snap.stories:,}, "
         f"waiting for a story: {snap.without_story:,}\n"
         f"jobs: {snap.jobs.get('queued', 0):,} queued, {snap.jobs.get('running', 0):,} running, "
-        f"{snap.jobs.get('dead', 0):,} dead; queue lag {_lag(snap.oldest_queued_s)}")
+        f"{snap.jobs.get('dead', 0):,} dead; queue lag {_lag(snap.oldest_queued_s)}\n"
+        f"recrawl: {snap.recrawl_due:,} due, {_late(snap.recrawl_late_s)}")
     table = Table(title=None, show_edge=False, pad_edge=False, box=None)
     for col in ("process", "role", "state", "in flight", "stored", "up", "last beat"):
         table.add_column(col)
@@ -69,28 +77,29 @@ def render(snap: Any) -> Group:
 @db_option
 def status(watch: bool, interval: float, as_json: bool) -> None:
     """What the installation is doing: feeds due, in flight and backing off; articles/s; queue and
-    story lag; the running `newsloom run` and `newsloom worker` processes (their heartbeats)."""
+    story lag; the recrawl's backlog; the running `newsloom run` and `newsloom worker` processes (their heartbeats)."""
     from newsloom.app.status import rate, snapshot
 
+    conf = settings()  # the recrawl's backlog is counted by its schedule
     with open_db() as store:
         if as_json and not watch:
-            dump(snapshot(store).to_json())
+            dump(snapshot(store, settings=conf).to_json())
             return
         before = None
         if not watch:  # one look; a rate needs two, a second apart
-            before = snapshot(store)
+            before = snapshot(store, settings=conf)
             time.sleep(1.0)
-            out.print(render(rate(before, snapshot(store))))
+            out.print(render(rate(before, snapshot(store, settings=conf))))
             return
         try:
             if as_json:  # one JSON document a line, for a log shipper or `jq`
                 while True:
-                    before = rate(before, snapshot(store))
+                    before = rate(before, snapshot(store, settings=conf))
                     click.echo(json.dumps(before.to_json(), ensure_ascii=False), nl=True)
                     time.sleep(interval)
             with Live(console=out, auto_refresh=False, transient=False) as live:
                 while True:
-                    before = rate(before, snapshot(store))
+                    before = rate(before, snapshot(store, settings=conf))
                     live.update(render(before), refresh=True)
                     time.sleep(interval)
         except KeyboardInterrupt:

@@ -6,8 +6,8 @@ import click
 from rich import box
 from rich.table import Table
 
-from newsloom.cli.common import (db_option, dump, err, fit_table, json_option, open_db, out, plural, root_options,
-                                 settings, when)
+from newsloom.cli.common import (db_option, dump, duration, err, fit_table, json_option, open_db, out, plural,
+                                 root_options, settings, when)
 from newsloom.errors import TakedownError
 
 
@@ -196,26 +196,36 @@ def _recrawl_lines(rep: object, show: int = 10) -> None:
 
     assert isinstance(rep, RecrawlReport)
     out.print(f"recrawl: {rep.checked} due, {rep.retracted} retracted, {rep.revised} revised, "
-              f"{rep.unchanged} unchanged, {rep.errors} failed (kept, retried at the next step)", markup=False)
+              f"{rep.unchanged} unchanged ({rep.not_modified} without a new analysis), {rep.errors} failed (kept, retried at the next step)", markup=False)
     for line in rep.lines[:show]:
         out.print(f"  {line}", markup=False)
     if len(rep.lines) > show:
         out.print(f"  ... and {len(rep.lines) - show} more", markup=False)
 
 
+# after each pass of `newsloom run`, the recrawl gets at most this long (in batches of 500);
+# what is left is done after the next pass, and `newsloom status` shows how late it is
+RECRAWL_SECONDS_PER_PASS = 60.0
+
+
 def recrawl_after_pass(store: object, pipeline: object) -> None:
     """What `newsloom run` does after each pass: recrawl the articles due again (1 h, 24 h,
-    7 d after their first fetch) through the pipeline's own stages; quiet when none is due."""
-    from newsloom.app.recrawl import run_recrawl
+    7 d after their first fetch by default) through the pipeline's own stages, for up to
+    :data:`RECRAWL_SECONDS_PER_PASS`; quiet when none is due, a line when some are left."""
+    from newsloom.app.recrawl import backlog, recrawl_for
     from newsloom.errors import NewsloomError
 
     try:  # the pass reaches the pipeline's own stories service and near-duplicate index
-        rep = run_recrawl(store, settings(), pipeline)  # type: ignore[arg-type]
+        rep = recrawl_for(store, settings(), pipeline, RECRAWL_SECONDS_PER_PASS)  # type: ignore[arg-type]
+        left, late = backlog(store, settings()) if rep.checked else (0, None)  # type: ignore[arg-type]
     except NewsloomError as exc:
         err.print(f"recrawl: {exc}", markup=False)
         return
     if rep.checked:
         _recrawl_lines(rep, show=3)
+    if left:
+        out.print(f"recrawl: {left:,} still due (the oldest {duration(late or 0)} late), after the next pass",
+                  markup=False)
 
 
 @takedown.command("recrawl")

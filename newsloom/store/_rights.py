@@ -5,11 +5,12 @@ same statements (``LIKE ... ESCAPE``, ``CAST``, ``ON CONFLICT`` exist in SQLite 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from newsloom.errors import NotFoundError
+from newsloom.errors import NotFoundError, StoreError
 from newsloom.models import Article, AuditEntry, Suppression, TakedownRequest, utcnow
 from newsloom.store import _codec as codec
 
@@ -189,11 +190,12 @@ class RightsQueries:
 
     # --- recrawl schedule (migration 0008) ---------------------------------------------------------
     def recrawl_due(self, now: datetime, first_before: datetime, first_after: datetime,
-                    limit: int = 500) -> list[tuple[int, str, datetime, int]]:
+                    limit: int = 500, steps: int = 3) -> list[tuple[int, str, datetime, int]]:
         """``(id, url, fetched_at, recrawl_count)`` of crawled articles (a feed brought them; not
         removed) whose next recrawl is due: the first step when fetched between ``first_after``
-        and ``first_before``, a later step when ``recrawl_at`` has passed. Most overdue first.
-        Two indexed queries (``articles_recrawl``) rather than one OR the planner cannot use."""
+        and ``first_before``, a later step (of ``steps``) when ``recrawl_at`` has passed. Most
+        overdue first. Two indexed queries (``articles_recrawl``) rather than one OR the planner
+        cannot use."""
         base = ("SELECT id, url, fetched_at, recrawl_count FROM articles WHERE status <> 'removed' "
                 "AND feed_id IS NOT NULL AND ")
         first = self._rows(  # type: ignore[attr-defined]
@@ -201,11 +203,49 @@ class RightsQueries:
             "ORDER BY fetched_at LIMIT ?",
             [self._dt_in(first_before), self._dt_in(first_after), limit])  # type: ignore[attr-defined]
         later = self._rows(  # type: ignore[attr-defined]
-            base + "recrawl_count > 0 AND recrawl_count < 3 AND recrawl_at <= ? ORDER BY recrawl_at LIMIT ?",
-            [self._dt_in(now), limit])  # type: ignore[attr-defined]
+            base + "recrawl_count > 0 AND recrawl_count < ? AND recrawl_at <= ? ORDER BY recrawl_at LIMIT ?",
+            [steps, self._dt_in(now), limit])  # type: ignore[attr-defined]
         rows = [(int(r["id"]), str(r["url"]), codec.parse_dt(r["fetched_at"]), int(r["recrawl_count"]))
                 for r in [*later, *first]]
         return rows[:limit]  # type: ignore[return-value]
+
+    def recrawl_backlog(self, now: datetime, first_before: datetime, first_after: datetime,
+                        first_step_s: float, steps: int = 3) -> tuple[int, datetime | None]:
+        """``(articles due now, when the most overdue of them fell due)`` by the rule of
+        :meth:`recrawl_due` (for `newsloom status` and /metrics: how far the recrawl is behind).
+        Counted on the same index; the first step falls due ``first_step_s`` after the fetch."""
+        base = "FROM articles WHERE status <> 'removed' AND feed_id IS NOT NULL AND "
+        first = self._one(  # type: ignore[attr-defined]
+            "SELECT COUNT(*) AS n, MIN(fetched_at) AS oldest " + base +
+            "recrawl_count = 0 AND recrawl_at IS NULL AND fetched_at <= ? AND fetched_at >= ?",
+            [self._dt_in(first_before), self._dt_in(first_after)])  # type: ignore[attr-defined]
+        later = self._one(  # type: ignore[attr-defined]
+            "SELECT COUNT(*) AS n, MIN(recrawl_at) AS oldest " + base +
+            "recrawl_count > 0 AND recrawl_count < ? AND recrawl_at <= ?", [steps, self._dt_in(now)])  # type: ignore[attr-defined]
+        since = [codec.parse_dt(later["oldest"])]
+        if first["oldest"] is not None:
+            since.append(codec.parse_dt(first["oldest"]) + timedelta(seconds=first_step_s))
+        known = [s for s in since if s is not None]
+        return int(first["n"] or 0) + int(later["n"] or 0), (min(known) if known else None)
+
+    def recrawl_validators(self, ids: Sequence[int]) -> dict[int, tuple[int, dict[str, str], str]]:
+        """``article id -> (raw document id, its response headers, sha256 of its body)`` of the
+        page each article was last stored from (none for an article without one): what a
+        recrawl asks conditionally with, and compares the new page's bytes to."""
+        found: dict[int, tuple[int, dict[str, str], str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            marks = ", ".join("?" for _ in chunk)
+            for r in self._rows("SELECT a.id, r.id AS raw_id, r.headers, r.body FROM articles a "  # type: ignore[attr-defined]
+                                f"JOIN raw_documents r ON r.id = a.raw_id WHERE a.id IN ({marks})", chunk):
+                try:
+                    body = codec.decompress(r["body"], f"raw document {r['raw_id']}")
+                except StoreError:
+                    continue  # unreadable: that page is fetched and analysed in full
+                headers = codec.load_json(r["headers"]) or {}
+                found[int(r["id"])] = (int(r["raw_id"]), {str(k).lower(): str(v) for k, v in headers.items()},
+                                       hashlib.sha256(body).hexdigest())
+        return found
 
     def set_recrawl(self, article_id: int, count: int, at: datetime | None) -> None:
         """Record that ``count`` recrawl steps are done and when the next is due (None: none)."""

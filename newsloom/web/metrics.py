@@ -4,6 +4,8 @@ serving process's memory is."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
@@ -22,8 +24,9 @@ def observe(route: str, method: str, status: int, seconds: float) -> None:
 
 
 class _StoreCollector:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, settings: Any = None) -> None:
         self.store = store
+        self.settings = settings
 
     def collect(self):  # type: ignore[no-untyped-def]
         s = self.store
@@ -42,6 +45,13 @@ class _StoreCollector:
 
         yield GaugeMetricFamily("newsloom_takedowns_overdue", "Removal requests past their deadline",
                                 value=len(overdue(s)))
+        if self.settings is not None:  # how far the recrawl (1 h / 24 h / 7 d by default) is behind
+            from newsloom.app.recrawl import backlog
+
+            due_n, late = backlog(s, self.settings)
+            yield GaugeMetricFamily("newsloom_recrawl_due", "Articles due for a recrawl now", value=due_n)
+            yield GaugeMetricFamily("newsloom_recrawl_lag_seconds",
+                                    "How late the most overdue recrawl is", value=late or 0.0)
 
 
 class _MemoryCollector:
@@ -75,8 +85,8 @@ class _MemoryCollector:
         yield capacity
 
 
-def exposition(store: Store) -> bytes:
+def exposition(store: Store, settings: Any = None) -> bytes:
     reg = CollectorRegistry()
-    reg.register(_StoreCollector(store))  # type: ignore[arg-type]
+    reg.register(_StoreCollector(store, settings))  # type: ignore[arg-type]
     reg.register(_MemoryCollector())  # type: ignore[arg-type]
     return generate_latest(REGISTRY) + generate_latest(reg)

@@ -23,5 +23,5 @@ def healthz(request: Request) -> Response:
 
 @router.get("/metrics", summary="Prometheus metrics")
 def prometheus(request: Request) -> Response:
-    return Response(metrics.exposition(request.app.state.store), media_type=CONTENT_TYPE_LATEST,
+    return Response(metrics.exposition(request.app.state.store, request.app.state.settings), media_type=CONTENT_TYPE_LATEST,
                     headers={"Cache-Control": "no-store"})

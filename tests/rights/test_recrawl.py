@@ -6,6 +6,7 @@ article for the next step."""
 from __future__ import annotations
 
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,7 +34,8 @@ def _page(title: str, extra: str = "") -> str:
 def _crawl(store: Store, srv: LocalServer, paths: list[str]) -> tuple[Settings, Pipeline, dict[str, int]]:
     items = ""
     for path in paths:
-        srv.route(path, _page(path), content_type="text/html")
+        if path not in srv.routes:  # a test's own route (a conditional handler) is kept
+            srv.route(path, _page(path), content_type="text/html")
         items += f"<item><title>{path}</title><link>{srv.url(path)}</link></item>"
     srv.route("/feed.xml", f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>",
               content_type="application/rss+xml")
@@ -194,3 +196,122 @@ def test_recrawled_pages_are_analysed_in_worker_processes(store: Store, monkeypa
     assert (rep.revised, rep.errors) == (1, 0)
     assert "Correction" in store.get_article(ids["edit"]).text
     assert not loads, "the recrawled page was analysed in this process"
+
+
+def _no_analysis(pipe: Pipeline, monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """Record every page the recrawl sends through the pipeline's analysis (here or in a worker
+    process: either way its result is committed)."""
+    seen: list[str] = []
+    real = pipe.commit
+    monkeypatch.setattr(pipe, "commit", lambda analysed, raw=None: seen.append(raw.url) or real(analysed, raw))
+    return seen
+
+
+def test_unchanged_bytes_are_not_analysed_again(store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A page that answers with the bytes stored is unchanged without extraction or analysis;
+    one byte of difference (a per-request timestamp) sends it through the pipeline, which still
+    finds the article unchanged."""
+    with LocalServer() as srv:
+        settings, pipe, ids = _crawl(store, srv, ["/news/static", "/news/stamped"])
+        t0 = store.get_article(ids["static"]).fetched_at
+        srv.route("/news/stamped", _page("/news/stamped").replace("</body>", "<!-- served 12:01:07 --></body>"),
+                  content_type="text/html")
+        seen = _no_analysis(pipe, monkeypatch)
+        rep = run_recrawl(store, settings, pipe, now=t0 + timedelta(minutes=61))
+    assert (rep.checked, rep.unchanged, rep.not_modified, rep.revised, rep.errors) == (2, 2, 1, 0, 0)
+    assert seen == [srv.url("/news/stamped")]
+    assert store.recrawl_state(ids["static"])[0] == 1  # type: ignore[attr-defined]  # the schedule walks on
+
+
+def test_recrawl_is_conditional_on_the_stored_validators(store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A site that sends ETag and Last-Modified is asked with If-None-Match / If-Modified-Since;
+    its 304 is "unchanged" without a body; a new ETag with a changed page is a revision."""
+    from localserver import Request
+
+    version = {"etag": '"v1"', "extra": ""}
+
+    def conditional(req: Request) -> tuple[int, dict[str, str], bytes]:
+        headers = {"ETag": version["etag"], "Last-Modified": "Sun, 06 Dec 2026 09:00:00 GMT",
+                   "Content-Type": "text/html"}
+        if req.headers.get("If-None-Match") == version["etag"]:
+            return 304, headers, b""
+        return 200, headers, _page("/news/tagged", version["extra"]).encode()
+
+    with LocalServer() as srv:
+        srv.route("/news/tagged", handler=conditional)
+        settings, pipe, ids = _crawl(store, srv, ["/news/tagged"])
+        a = store.get_article(ids["tagged"])
+        seen = _no_analysis(pipe, monkeypatch)
+        rep = run_recrawl(store, settings, pipe, now=a.fetched_at + timedelta(minutes=61))
+        asked = srv.requests_for("/news/tagged")[-1].headers
+        assert asked.get("If-None-Match") == '"v1"' and asked.get("If-Modified-Since", "").startswith("Sun, 06 Dec")
+        assert (rep.unchanged, rep.not_modified, rep.errors) == (1, 1, 0) and seen == []
+        version.update(etag='"v2"', extra="Correction: the ferry sails at nine, not at ten.")
+        rep = run_recrawl(store, settings, pipe, now=a.fetched_at + timedelta(hours=24, minutes=1))
+        assert (rep.revised, rep.not_modified) == (1, 0) and len(seen) == 1
+        assert "Correction" in store.get_article(ids["tagged"]).text
+        # the revision's page is what the next recrawl is conditional on
+        rep = run_recrawl(store, settings, pipe, now=a.fetched_at + timedelta(days=7, minutes=1))
+        assert srv.requests_for("/news/tagged")[-1].headers.get("If-None-Match") == '"v2"'
+        assert (rep.unchanged, rep.not_modified) == (1, 1)
+
+
+def test_same_bytes_with_a_new_noindex_header_are_withdrawn(store: Store) -> None:
+    """The bytes alone do not make a page unchanged: an X-Robots-Tag: noindex added by the
+    publisher (on a 200 with the same body, or on a 304) sends it through the pipeline, which
+    withholds it: the article is hidden as withdrawn at the source."""
+    with LocalServer() as srv:
+        settings, pipe, ids = _crawl(store, srv, ["/news/hidden"])
+        srv.route("/news/hidden", _page("/news/hidden"), content_type="text/html",
+                  headers={"X-Robots-Tag": "noindex"})
+        t0 = store.get_article(ids["hidden"]).fetched_at
+        rep = run_recrawl(store, settings, pipe, now=t0 + timedelta(minutes=61))
+    assert (rep.retracted, rep.not_modified) == (1, 0)
+    gone = store.get_article(ids["hidden"])
+    assert gone.status == "removed" and gone.notes[-1].startswith("withdrawn at the source")
+
+
+def test_a_304_with_a_new_noindex_header_is_withdrawn(store: Store) -> None:
+    with LocalServer() as srv:
+        settings, pipe, ids = _crawl(store, srv, ["/news/n"])
+        srv.route("/news/n", handler=lambda req: (304, {"X-Robots-Tag": "noindex"}, b""))
+        t0 = store.get_article(ids["n"]).fetched_at
+        rep = run_recrawl(store, settings, pipe, now=t0 + timedelta(minutes=61))
+    assert (rep.retracted, rep.not_modified, rep.errors) == (1, 0, 0)
+    assert store.get_article(ids["n"]).notes[-1].startswith("withdrawn at the source")
+
+
+def test_the_schedule_is_a_setting(store: Store) -> None:
+    """recrawl_steps "10m,30m": due 10 minutes after the fetch, finished after two; "" = off."""
+    with LocalServer() as srv:
+        settings, pipe, ids = _crawl(store, srv, ["/news/s"])
+        t0 = store.get_article(ids["s"]).fetched_at
+        settings.recrawl_steps = ""
+        assert run_recrawl(store, settings, pipe, now=t0 + timedelta(hours=2)).checked == 0
+        settings.recrawl_steps = "10m,30m"
+        assert run_recrawl(store, settings, pipe, now=t0 + timedelta(minutes=5)).checked == 0
+        assert run_recrawl(store, settings, pipe, now=t0 + timedelta(minutes=11)).checked == 1
+        assert store.recrawl_state(ids["s"]) == (1, t0 + timedelta(minutes=30))  # type: ignore[attr-defined]
+        assert run_recrawl(store, settings, pipe, now=t0 + timedelta(minutes=31)).checked == 1
+        assert store.recrawl_state(ids["s"]) == (2, None)  # type: ignore[attr-defined]
+        assert run_recrawl(store, settings, pipe, now=t0 + timedelta(days=1)).checked == 0
+
+
+def test_after_a_pass_the_recrawl_goes_on_in_batches_until_its_time_is_up(store: Store) -> None:
+    """`newsloom run` recrawls batch after batch after each pass, until none is due or its time
+    is up (one batch a pass let it fall an hour behind a daemon at the machine's limit); what
+    is left is counted as late, for `newsloom status` and the run's output."""
+    from newsloom.app.recrawl import backlog, recrawl_for
+
+    with LocalServer() as srv:
+        settings, pipe, ids = _crawl(store, srv, ["/news/a", "/news/b", "/news/c"])
+        settings.recrawl_steps = "1s,1h"  # due a second after the fetch: the clock need not move
+        time.sleep(1.1)
+        assert backlog(store, settings)[0] == 3
+        rep = recrawl_for(store, settings, pipe, seconds=0.0, batch=1)  # time is up after one batch
+        assert rep.checked == 1 and backlog(store, settings)[0] == 2
+        n, late = backlog(store, settings)
+        assert late is not None and late > 0
+        rep = recrawl_for(store, settings, pipe, seconds=60.0, batch=1)
+        assert (rep.checked, rep.unchanged, rep.not_modified) == (2, 2, 2)
+        assert backlog(store, settings) == (0, None)

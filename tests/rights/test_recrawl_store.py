@@ -41,3 +41,42 @@ def test_due_and_set_recrawl(store: Store) -> None:
     a.title = "new"
     store.update_article(a)
     assert store.recrawl_state(old) == (3, None)  # type: ignore[attr-defined]
+
+
+def test_backlog_counts_what_is_due_and_since_when(store: Store) -> None:
+    src = store.add_source(Source(name="S", url="https://s.example/"))
+    feed = store.add_feed(Feed(url="https://s.example/feed.xml", source_id=src.id))
+    now = utcnow()
+    ids = [int(store.add_article(Article(url=f"https://s.example/{i}", title="t", text="t", feed_id=feed.id,
+                                         source_id=src.id, fetched_at=now - timedelta(hours=h))).id)  # type: ignore[arg-type]
+           for i, h in enumerate((3, 2, 0.5))]
+    window = (now - timedelta(hours=1), now - timedelta(days=8))
+    n, since = store.recrawl_backlog(now, *window, first_step_s=3600)  # type: ignore[attr-defined]
+    assert n == 2 and since is not None and abs((since - (now - timedelta(hours=2))).total_seconds()) < 1
+    store.set_recrawl(ids[1], 1, now - timedelta(hours=5))  # a later step, overdue for 5 hours
+    n, since = store.recrawl_backlog(now, *window, first_step_s=3600)  # type: ignore[attr-defined]
+    assert n == 2 and abs((since - (now - timedelta(hours=5))).total_seconds()) < 1
+    store.set_recrawl(ids[0], 3, None)
+    store.set_recrawl(ids[1], 3, None)
+    assert store.recrawl_backlog(now, *window, first_step_s=3600) == (0, None)  # type: ignore[attr-defined]
+    # with a two-step schedule, an article two steps in is finished
+    store.set_recrawl(ids[2], 2, now - timedelta(hours=1))  # type: ignore[attr-defined]
+    assert store.recrawl_backlog(now, *window, first_step_s=3600, steps=2)[0] == 0  # type: ignore[attr-defined]
+    assert store.recrawl_backlog(now, *window, first_step_s=3600, steps=3)[0] == 1  # type: ignore[attr-defined]
+
+
+def test_validators_are_the_stored_pages(store: Store) -> None:
+    import hashlib
+
+    from newsloom.models import RawDocument
+
+    raw = RawDocument(url="https://s.example/a", body=b"<html>page</html>", content_type="text/html",
+                      headers={"ETag": '"v1"', "last-modified": "Sun, 06 Dec 2026 10:00:00 GMT"})
+    raw_id = store.save_raw(raw)
+    a = store.add_article(Article(url="https://s.example/a", title="t", text="t", raw_id=raw_id))
+    b = store.add_article(Article(url="https://s.example/b", title="t", text="t"))  # no page stored
+    found = store.recrawl_validators([int(a.id), int(b.id)])  # type: ignore[attr-defined, arg-type]
+    assert list(found) == [a.id]
+    rid, headers, digest = found[a.id]  # type: ignore[index]
+    assert rid == raw_id and headers["etag"] == '"v1"' and headers["last-modified"].startswith("Sun")
+    assert digest == hashlib.sha256(b"<html>page</html>").hexdigest()

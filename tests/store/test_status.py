@@ -72,3 +72,28 @@ def test_snapshot_counts_feeds_articles_lag_and_jobs(store) -> None:
     later.articles += 20
     assert status.rate(snap, later).articles_per_s == 2.0
     assert json.loads(json.dumps(later.to_json()))["articles"] == 23
+
+
+def test_snapshot_shows_how_far_the_recrawl_is_behind(store) -> None:
+    """With the settings, `newsloom status` (and /metrics) count the articles due for a recrawl
+    and how late the most overdue is; a schedule switched off shows none."""
+    from newsloom.cli.status import render
+    from newsloom.config import Settings
+    from newsloom.models import Source
+
+    now = utcnow()
+    src = store.add_source(Source(name="S", url="https://s.example/"))
+    feed = store.add_feed(Feed(url="https://s.example/feed.xml", source_id=src.id))
+    for i, age in enumerate((timedelta(hours=4), timedelta(hours=2), timedelta(minutes=10))):
+        store.add_article(Article(url=f"https://s.example/{i}", title="t", text="t", feed_id=feed.id,
+                                  source_id=src.id, fetched_at=now - age))
+    snap = status.snapshot(store, now, settings=Settings())
+    assert snap.recrawl_due == 2 and abs(snap.recrawl_late_s - 3 * 3600) < 2  # fetched 4 h ago, due after 1 h
+    assert "recrawl: 2 due, oldest 3h late" in "".join(str(r) for r in render(snap).renderables)
+    off = status.snapshot(store, now, settings=Settings(recrawl_steps=""))
+    assert (off.recrawl_due, off.recrawl_late_s) == (0, None)
+    assert status.snapshot(store, now).recrawl_due == 0  # no settings: not counted
+    from newsloom.web.metrics import exposition
+
+    text = exposition(store, Settings()).decode()
+    assert "newsloom_recrawl_due 2.0" in text and "newsloom_recrawl_lag_seconds 108" in text
