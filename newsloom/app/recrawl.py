@@ -52,6 +52,7 @@ class RecrawlReport:
     unchanged: int = 0
     not_modified: int = 0  # of the unchanged: known without analysing (304, or the same bytes)
     errors: int = 0
+    out_of_time: bool = False  # recrawl_for stopped with batches still full: some are left
     lines: list[str] = field(default_factory=list)  # one per retraction or error, for the CLI
 
 
@@ -97,7 +98,10 @@ def recrawl_for(store: Store, settings: Settings, pipeline: Any, seconds: float,
         for name in ("checked", "retracted", "revised", "unchanged", "not_modified", "errors"):
             setattr(total, name, getattr(total, name) + getattr(rep, name))
         total.lines += rep.lines
-        if rep.checked < batch or time.monotonic() - start >= seconds:
+        if rep.checked < batch:
+            return total
+        if time.monotonic() - start >= seconds:
+            total.out_of_time = True
             return total
 
 

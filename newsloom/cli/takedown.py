@@ -211,13 +211,13 @@ RECRAWL_SECONDS_PER_PASS = 60.0
 def recrawl_after_pass(store: object, pipeline: object) -> None:
     """What `newsloom run` does after each pass: recrawl the articles due again (1 h, 24 h,
     7 d after their first fetch by default) through the pipeline's own stages, for up to
-    :data:`RECRAWL_SECONDS_PER_PASS`; quiet when none is due, a line when some are left."""
+    :data:`RECRAWL_SECONDS_PER_PASS`; quiet when none is due, a line when its time ran out."""
     from newsloom.app.recrawl import backlog, recrawl_for
     from newsloom.errors import NewsloomError
 
     try:  # the pass reaches the pipeline's own stories service and near-duplicate index
         rep = recrawl_for(store, settings(), pipeline, RECRAWL_SECONDS_PER_PASS)  # type: ignore[arg-type]
-        left, late = backlog(store, settings()) if rep.checked else (0, None)  # type: ignore[arg-type]
+        left, late = backlog(store, settings()) if rep.out_of_time else (0, None)  # type: ignore[arg-type]
     except NewsloomError as exc:
         err.print(f"recrawl: {exc}", markup=False)
         return

@@ -309,9 +309,9 @@ def test_after_a_pass_the_recrawl_goes_on_in_batches_until_its_time_is_up(store:
         time.sleep(1.1)
         assert backlog(store, settings)[0] == 3
         rep = recrawl_for(store, settings, pipe, seconds=0.0, batch=1)  # time is up after one batch
-        assert rep.checked == 1 and backlog(store, settings)[0] == 2
+        assert rep.checked == 1 and rep.out_of_time and backlog(store, settings)[0] == 2
         n, late = backlog(store, settings)
         assert late is not None and late > 0
         rep = recrawl_for(store, settings, pipe, seconds=60.0, batch=1)
-        assert (rep.checked, rep.unchanged, rep.not_modified) == (2, 2, 2)
+        assert (rep.checked, rep.unchanged, rep.not_modified, rep.out_of_time) == (2, 2, 2, False)
         assert backlog(store, settings) == (0, None)
