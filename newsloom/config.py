@@ -58,6 +58,10 @@ class Settings:
     # the same priority as the web server), so on shared cores the reader's requests go first
     # and an idle machine still gives the pipeline all of its CPU (newsloom.priority)
     pipeline_nice: int = 10
+    # a process serving the reader hands the interpreter lock between its threads at least this
+    # often, so a request is not kept waiting behind the processing thread (Python's default is
+    # 5 ms; 0 = leave it). newsloom.priority, benchmarks/switch_interval.py
+    reader_switch_interval_ms: float = 1.0
     # `ingest --queue`: at most this many jobs of the back-fill open (queued or running) at a
     # time; past it queuing waits for the workers (0 = queue the whole archive at once)
     ingest_queue_ahead: int = 5000
@@ -153,6 +157,9 @@ class Settings:
             raise ConfigError(f"setting ingest_queue_ahead={out.ingest_queue_ahead!r}: expected 0 (no bound) or more")
         if out.connect_timeout_s < 0:
             raise ConfigError(f"setting connect_timeout_s={out.connect_timeout_s!r}: expected seconds, 0 or more")
+        if not 0 <= out.reader_switch_interval_ms <= 100:
+            raise ConfigError(f"setting reader_switch_interval_ms={out.reader_switch_interval_ms!r}: "
+                              "expected 0 (Python's default) to 100 milliseconds")
         if not 0 <= out.pipeline_nice <= 19:
             raise ConfigError(f"setting pipeline_nice={out.pipeline_nice!r}: expected 0 to 19")
         # values no fetch or ingest can work with (a fetch "timed out after -1 s", a page

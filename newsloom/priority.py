@@ -14,6 +14,13 @@ server thread of the same process; threads a lowered thread starts (an ONNX or O
 inherit its value. Elsewhere only whole processes are lowered. Lowering never fails a run: a
 platform without it, or a refusal, is logged once and ignored. A value is never raised back (that
 needs privileges), and a thread already lower than asked is left as it is.
+
+Inside one process the scheduler is not the whole story: only the thread holding CPython's
+interpreter lock (GIL) runs Python, and a waiting thread gets it from a busy one only after the
+"switch interval" (5 ms by default). A request of the reader gives the lock up at each SQLite
+call and each model or numpy step and then waits for it again, so beside a busy processing
+thread ten queries cost ~50 ms of waiting. :func:`reader_switch_interval` shortens the interval
+in a process that serves the reader (setting ``reader_switch_interval_ms``, default 1).
 """
 
 from __future__ import annotations
@@ -68,3 +75,12 @@ def lower_this_process(nice: int) -> bool:
 def current_nice(tid: int | None = None) -> int:
     """The nice value of a thread (Linux native id) or of this thread/process: for tests."""
     return os.getpriority(os.PRIO_PROCESS, 0 if tid is None else tid)
+
+
+def reader_switch_interval(ms: float) -> None:
+    """In a process that serves the reader: hand the interpreter lock between threads at least
+    every ``ms`` milliseconds (0 = leave Python's default, 5 ms). Never lengthens a shorter one.
+    Measured by ``benchmarks/switch_interval.py``."""
+    seconds = float(ms) / 1000.0
+    if seconds > 0 and seconds < sys.getswitchinterval():
+        sys.setswitchinterval(seconds)

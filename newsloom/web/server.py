@@ -21,6 +21,9 @@ def app_from_env() -> FastAPI:
     from newsloom.web import create_app
 
     settings = Settings.load()
+    from newsloom.priority import reader_switch_interval
+
+    reader_switch_interval(settings.reader_switch_interval_ms)  # requests share the interpreter
     store = open_store(settings.db)  # `newsloom serve` checked it exists before starting
     semantic = os.environ.get(_ENV_SEMANTIC, "1") == "1"
     app = create_app(store, settings, semantic=semantic, cache_seconds=float(os.environ.get(_ENV_CACHE, "2")))
@@ -50,8 +53,11 @@ def start_in_thread(settings: Settings, host: str = "127.0.0.1", port: int = 808
 
     import uvicorn
 
+    from newsloom.priority import reader_switch_interval
     from newsloom.web import create_app
 
+    # the processing thread of this process holds the interpreter most of the time
+    reader_switch_interval(settings.reader_switch_interval_ms)
     store = open_store(settings.db)
     app = create_app(store, settings, semantic=semantic, cache_seconds=cache_seconds)
     if app.state.semantic is not None:

@@ -84,3 +84,32 @@ def test_pipeline_nice_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSLOOM_PIPELINE_NICE", "low")
     with pytest.raises(ConfigError, match="pipeline_nice"):
         Settings.load()
+
+
+def test_a_process_serving_the_reader_shortens_the_switch_interval(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`newsloom run` serves the reader from a thread beside its processing thread, which holds
+    the interpreter lock most of the time: the reader's process hands the lock over every
+    reader_switch_interval_ms (1 ms) instead of Python's 5 ms (benchmarks/switch_interval.py:
+    search p50 133 -> 5 ms beside a busy thread). Never lengthened; 0 leaves it; validated."""
+    from newsloom.priority import reader_switch_interval
+    from newsloom.store import open_store
+    from newsloom.web.server import start_in_thread
+
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        reader_switch_interval(0)
+        assert sys.getswitchinterval() == pytest.approx(0.005)
+        reader_switch_interval(20)  # longer than now: left alone
+        assert sys.getswitchinterval() == pytest.approx(0.005)
+        db = f"sqlite:///{tmp_path / 'r.db'}"
+        with open_store(db, create=True):
+            pass
+        server = start_in_thread(Settings(db=db), port=0, semantic=False)
+        server.should_exit = True
+        assert sys.getswitchinterval() == pytest.approx(0.001)
+    finally:
+        sys.setswitchinterval(before)
+    monkeypatch.setenv("NEWSLOOM_READER_SWITCH_INTERVAL_MS", "250")
+    with pytest.raises(ConfigError, match="reader_switch_interval_ms"):
+        Settings.load()
