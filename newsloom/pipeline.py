@@ -22,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from newsloom.config import Settings
 from newsloom.dedupe.stored import Stored, skip_stored
@@ -423,12 +423,8 @@ class Pipeline:
         """One polite pass over all due feeds. Returns (article summary, crawl summary)."""
         from newsloom.fetch.crawler import crawl
         from newsloom.fetch.http import Fetcher
-        from newsloom.fetch.ratelimit import HostRateLimiter
 
-        if self._limiter is None:
-            self._limiter = HostRateLimiter(
-                self.settings.requests_per_second_per_host, self.settings.concurrency, max_wait_s=300.0)
-
+        self.fetch_limiter()
         due = feeds if feeds is not None else self.store.due_feeds(utcnow())
         summary = RunSummary()
         start = time.perf_counter()
@@ -512,6 +508,18 @@ class Pipeline:
         self.catch_up_stories()
         summary.seconds = time.perf_counter() - start
         return summary, crawl_summary
+
+    def fetch_limiter(self) -> Any:
+        """The per-host rate limiter every fetch of this pipeline goes through (feeds, pages,
+        recrawls), made on first need and kept: Retry-After holds and Crawl-delays outlive one
+        pass. It obeys and records the holds in the store, which every process shares."""
+        if self._limiter is None:
+            from newsloom.fetch.ratelimit import HostRateLimiter
+
+            self._limiter = HostRateLimiter(
+                self.settings.requests_per_second_per_host, self.settings.concurrency, max_wait_s=300.0)
+            self._limiter.share(self.store.host_holds, self.store.hold_host)
+        return self._limiter
 
     def _analysers(self, feeds: int) -> ProcessPoolExecutor | None:
         """Worker processes for the stateless half of a fetch pass's pages (``settings.workers``,

@@ -56,9 +56,11 @@ class RecrawlReport:
     lines: list[str] = field(default_factory=list)  # one per retraction or error, for the CLI
 
 
-def _fetch_all(settings: Settings, pipeline: Any = None) -> Getter:
+def fetch_all(settings: Settings, pipeline: Any = None, within_s: float | None = None) -> Getter:
     """All due pages in one event loop through one Fetcher (its limiter spaces the requests to
-    each host; a running pipeline's robots.txt cache is reused)."""
+    each host; a running pipeline's robots.txt cache and limiter are reused). With
+    ``within_s``, the fetches still waiting (a slow host, a long Crawl-delay) are cancelled when
+    the time is up and left out of the answer, for a later recrawl."""
     from newsloom.fetch.http import Fetcher
 
     def get(asks: dict[str, tuple[str | None, str | None]]) -> dict[str, Any]:
@@ -71,11 +73,18 @@ def _fetch_all(settings: Settings, pipeline: Any = None) -> Getter:
 
         async def go() -> dict[str, Any]:
             # the running pipeline's robots.txt cache and per-host limiter (Retry-After deferrals
-            # included), so a recrawl never hits a host harder than the crawl itself may
+            # included, shared through the store), so a recrawl never hits a host harder than the
+            # crawl itself may
             rules = getattr(pipeline, "_robots", None)
-            limiter = getattr(pipeline, "_limiter", None)
+            limiter = pipeline.fetch_limiter() if hasattr(pipeline, "fetch_limiter") else None
             async with Fetcher(settings, robots_rules=rules, limiter=limiter) as fetcher:
-                return dict(await asyncio.gather(*(one(fetcher, u) for u in asks)))
+                tasks = [asyncio.ensure_future(one(fetcher, u)) for u in asks]
+                done, late = await asyncio.wait(tasks, timeout=within_s) if tasks else (set(), set())
+                for task in late:
+                    task.cancel()
+                if late:
+                    await asyncio.gather(*late, return_exceptions=True)
+                return dict(t.result() for t in done)
 
         return asyncio.run(go())
 
@@ -114,21 +123,37 @@ def run_recrawl(store: Store, settings: Settings, pipeline: Any = None, services
     from newsloom.pipeline import Pipeline
 
     now = now or utcnow()
-    rep = RecrawlReport()
     steps = rule.parse_steps(settings.recrawl_steps)
     if not steps:  # recrawling switched off
-        return rep
-    first_before, first_after = rule.window(now, steps)
-    due = store.recrawl_due(now, first_before, first_after, limit, len(steps))  # type: ignore[attr-defined]
+        return RecrawlReport()
+    due = store.recrawl_due(now, *rule.window(now, steps), limit, len(steps))  # type: ignore[attr-defined]
     if not due:
-        return rep
+        return RecrawlReport()
     pipeline = pipeline or Pipeline(store, settings)
     # the pipeline's own near-duplicate index (built here if the pass had not): a retracted
     # article must leave the index that later pages are compared with
     services = services or Services(store, settings, pipeline._stories, pipeline.deduper)
+    return recrawl_items(store, settings, pipeline, due,
+                         lambda aid, url, reason: retract(store, services, aid, url, reason), get, now)
+
+
+# what a recrawl does with an article found gone: (article id, url, reason)
+Retractor = Callable[[int, str, str], None]
+
+
+def recrawl_items(store: Store, settings: Settings, pipeline: Any, due: list[tuple[int, str, datetime, int]],
+                  retracting: Retractor, get: Getter | None = None, now: datetime | None = None) -> RecrawlReport:
+    """Recrawl the articles ``due`` (``(id, url, fetched_at, steps done)``, as
+    ``store.recrawl_due`` gives them) and move each one's schedule on. ``retracting`` hides an
+    article found gone (``retract`` here; a scale-mode worker without the stories hands it to the
+    one that has them). An article the getter gave no answer for (out of time) is left as it is."""
+    now = now or utcnow()
+    rep = RecrawlReport()
+    steps = rule.parse_steps(settings.recrawl_steps)
     known = store.recrawl_validators([aid for aid, _, _, _ in due])  # type: ignore[attr-defined]
     asks = {url: _conditions(known.get(aid)) for aid, url, _, _ in due}
-    answers = (get or _fetch_all(settings, pipeline))(asks)
+    answers = (get or fetch_all(settings, pipeline))(asks)
+    due = [item for item in due if item[1] in answers]
     same = _unchanged(store, due, answers, known)
     pages = sum(1 for u, a in answers.items()
                 if u not in same and a is not None and not isinstance(a, BaseException))
@@ -142,7 +167,7 @@ def run_recrawl(store: Store, settings: Settings, pipeline: Any = None, services
                     rep.unchanged += 1
                     rep.not_modified += 1
                 else:
-                    _one(store, pipeline, services, aid, url, answers.get(url), rep, ahead)
+                    _one(store, pipeline, retracting, aid, url, answers.get(url), rep, ahead)
             except NotFoundError:
                 continue  # removed meanwhile (a takedown ran)
             except NewsloomError as exc:
@@ -244,7 +269,7 @@ def _page_again(store: Store, aid: int, result: Any) -> tuple[Article, Any]:
     return old, raw
 
 
-def _one(store: Store, pipeline: Any, services: Any, aid: int, url: str, answer: Any,
+def _one(store: Store, pipeline: Any, retracting: Retractor, aid: int, url: str, answer: Any,
          rep: RecrawlReport, ahead: Any = None) -> None:
     if answer is None or isinstance(answer, BaseException):
         code = answer.code if isinstance(answer, HTTPStatusError) else None
@@ -252,7 +277,7 @@ def _one(store: Store, pipeline: Any, services: Any, aid: int, url: str, answer:
     else:
         verdict = rule.judge_redirect(url, answer.final_url, answer.redirects)
     if verdict.kind == "gone":
-        retract(store, services, aid, url, verdict.reason)
+        retracting(aid, url, verdict.reason)
         rep.retracted += 1
         rep.lines.append(f"article {aid} {url}: {verdict.reason}")
         return
@@ -260,10 +285,10 @@ def _one(store: Store, pipeline: Any, services: Any, aid: int, url: str, answer:
         rep.errors += 1
         rep.lines.append(f"article {aid} {url}: kept, recrawl failed ({verdict.reason})")
         return
-    _compare(store, pipeline, services, aid, url, answer, rep, ahead)
+    _compare(store, pipeline, retracting, aid, url, answer, rep, ahead)
 
 
-def _compare(store: Store, pipeline: Any, services: Any, aid: int, url: str, result: Any,
+def _compare(store: Store, pipeline: Any, retracting: Retractor, aid: int, url: str, result: Any,
              rep: RecrawlReport, ahead: Any = None) -> None:
     """The page again, through the pipeline: a changed headline or body is a revision.
     ``ahead``: (stored article, page, its analysis in flight) from :func:`_analysed_ahead`."""
@@ -288,7 +313,7 @@ def _compare(store: Store, pipeline: Any, services: Any, aid: int, url: str, res
         store.update_article(a)
         rep.revised += 1
     elif outcome.status == "withheld":  # the page now says noindex (or it expired): hide it
-        retract(store, services, aid, url, f"withdrawn at the source ({outcome.message.split(': ', 1)[-1]})")
+        retracting(aid, url, f"withdrawn at the source ({outcome.message.split(': ', 1)[-1]})")
         rep.retracted += 1
         rep.lines.append(f"article {aid} {url}: {outcome.message}")
     elif outcome.status in ("rejected", "error"):

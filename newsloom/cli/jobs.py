@@ -16,6 +16,10 @@ from newsloom.codeversion import EXIT_UPGRADED, CodeChanged, remember
 log = logging.getLogger("newsloom.worker")
 
 
+# job outcomes that are not an article stored (the heartbeat's "articles")
+NOT_ARTICLES = frozenset({"error", "rejected", "unchanged", "recrawled", "retracted", "removed already"})
+
+
 @click.command()
 @click.option("--batch", default=1, show_default=True, type=click.IntRange(1, 1000), help="Jobs claimed at a time.")
 @click.option("--lease", "lease_s", default=120.0, show_default=True, type=click.FloatRange(1, 86400),
@@ -57,8 +61,9 @@ def worker(batch: int, lease_s: float, exit_when_idle: bool, no_schedule: bool, 
         def fields(_store: object) -> dict[str, object]:
             t = w.totals
             return {"state": "stopping" if stopped else "claiming jobs", "jobs_done": t.done,
-                    "articles": sum(n for k, n in t.outcomes.items() if k not in ("error", "rejected", "unchanged")),
-                    "failed": t.failed, "dead": t.dead, "stories": t.stories}
+                    "articles": sum(n for k, n in t.outcomes.items() if k not in NOT_ARTICLES),
+                    "failed": t.failed, "dead": t.dead, "stories": t.stories, "recrawled": t.recrawled,
+                    "retracted": t.retracted}
 
         beat = Heartbeat(settings().db, "worker", fields).start()
         code = remember()
@@ -90,7 +95,8 @@ def worker(batch: int, lease_s: float, exit_when_idle: bool, no_schedule: bool, 
                 signal.signal(s, h)
     why = f"stopped on {stopped[0]}" if stopped else "idle"
     out.print(f"worker {w.name} {why}: {t.done} jobs done, {t.failed} failed tries, {t.dead} dead, "
-              f"{t.stories} articles given stories, {t.removals} removal requests executed", markup=False)
+              f"{t.stories} articles given stories, {t.removals} removal requests executed, "
+              f"{t.recrawled} articles recrawled, {t.retracted} retracted at the source", markup=False)
     if upgraded:
         sys.exit(EXIT_UPGRADED)
 

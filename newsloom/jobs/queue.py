@@ -2,8 +2,10 @@
 
 Kinds: ``fetch-feed`` ({"feed_id": n}: one polite fetch of a feed and its new pages) and
 ``process-page`` ({"url": ..., "html": ...}: extract, dedupe and store one page; or {"doc": ...,
-"where": ...}: one archive record queued by ``newsloom ingest --queue``, see backfill.py). Both are
-idempotent, which is what makes a retry after a killed worker safe: a page already stored is
+"where": ...}: one archive record queued by ``newsloom ingest --queue``, see backfill.py),
+``recrawl`` ({"articles": [[id, steps done], ...]}: fetch stored articles again, see recrawl.py)
+and ``retract`` ({"article": id, "url": ..., "reason": ...}: hide an article a recrawl found gone;
+only the worker holding the stories runs it). All are idempotent, which is what makes a retry after a killed worker safe: a page already stored is
 recognised by its URL and content hash and not stored again; a feed fetched twice finds its
 pages stored."""
 
@@ -16,11 +18,15 @@ from newsloom.errors import NewsloomError
 from newsloom.store import Store
 from newsloom.store._jobs import STATES, Job
 
-__all__ = ["FETCH_FEED", "KINDS", "PROCESS_PAGE", "STATES", "Job", "backoff_s", "enqueue", "payload"]
+__all__ = ["FETCH_FEED", "KINDS", "PROCESS_PAGE", "RECRAWL", "RETRACT", "STATES", "Job", "backoff_s", "enqueue", "payload"]
 
 FETCH_FEED = "fetch-feed"
 PROCESS_PAGE = "process-page"
-KINDS = (FETCH_FEED, PROCESS_PAGE)
+RECRAWL = "recrawl"
+RETRACT = "retract"
+KINDS = (FETCH_FEED, PROCESS_PAGE, RECRAWL, RETRACT)
+# what any worker claims; a retraction reaches the stories, which only the serial lock's holder has
+ANY_WORKER = (FETCH_FEED, PROCESS_PAGE, RECRAWL)
 MAX_TRIES = 5
 
 

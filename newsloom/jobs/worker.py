@@ -12,7 +12,9 @@ advisory lock ``serial`` (taken once, held for the life of its connection; a kil
 freed with its connection and another worker takes over) runs ``StoryService.catch_up()`` after
 its jobs: every stored article without a story gets one, in id order. It also executes due
 publisher removal requests, so they are carried out once, by one process, and keeps the shared
-near-duplicate keys to the window (``Deduper.prune``)."""
+near-duplicate keys to the window (``Deduper.prune``). And it queues the recrawl: articles due
+again become ``recrawl`` jobs any worker runs; an article one of them finds gone comes back to it
+as a ``retract`` job (taking it out of its story needs the clusterer), see recrawl.py."""
 
 from __future__ import annotations
 
@@ -24,11 +26,12 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from newsloom.codeversion import CodeChanged
 from newsloom.config import Settings
 from newsloom.errors import NewsloomError, StoreError, StoreFull, StoreUnavailable
-from newsloom.jobs.queue import FETCH_FEED, PROCESS_PAGE, Job, backoff_s, payload
+from newsloom.jobs.queue import ANY_WORKER, FETCH_FEED, PROCESS_PAGE, RECRAWL, RETRACT, Job, backoff_s, payload
 from newsloom.jobs.scheduler import schedule_due_feeds
 from newsloom.memtrim import release_free_heap
 from newsloom.models import RawDocument, clock_offset, set_clock_offset
@@ -45,6 +48,8 @@ class WorkerTotals:
     dead: int = 0
     stories: int = 0
     removals: int = 0
+    recrawled: int = 0
+    retracted: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
@@ -67,6 +72,8 @@ class Worker:
         self.outage_backoff_s = (1.0, 60.0)  # first and longest pause while the database is away
         self.clock_every_s, self.clock_tolerance_s = 30.0, 2.0  # see _align_clock
         self._clock_at = 0.0
+        self.recrawl_every_s = 10.0  # the serial holder queues due recrawls at most this often
+        self._recrawl_at = 0.0
 
     # --- one job ---------------------------------------------------------------------------------
     def _run(self, job: Job) -> str:
@@ -88,6 +95,24 @@ class Worker:
             feed = self.store.get_feed(int(data["feed_id"]))
             summary, _ = self.pipeline.fetch_once([feed])
             return "fetched" if not summary.errors or len(summary.errors) < sum(summary.counts.values()) else "error"
+        if job.kind == RECRAWL:
+            from newsloom.jobs.recrawl import run_recrawl_job
+
+            # this worker retracts itself when it holds the stories; else a retract job for the one that does
+            rep = run_recrawl_job(self.store, self.settings, self.pipeline, data,
+                                  self._services() if self._story_pipeline is not None else None,
+                                  within_s=self.lease_s / 2)
+            self.totals.recrawled += rep.checked
+            return "recrawled"
+        if job.kind == RETRACT:
+            from newsloom.jobs.recrawl import run_retract_job
+
+            if self._story_pipeline is None:  # claimed only by the serial holder; the lock was lost since
+                raise NewsloomError(f"job {job.id}: a retraction needs the stories (the serial lock), "
+                                    "which this worker no longer holds")
+            status = run_retract_job(self.store, self._services(), data)
+            self.totals.retracted += status == "retracted"
+            return status
         raise NewsloomError(f"job {job.id}: unknown kind {job.kind!r}")
 
     def _align_clock(self) -> None:
@@ -114,7 +139,13 @@ class Worker:
         self._align_clock()
         if self.schedule:
             schedule_due_feeds(self.store)
-        jobs = self.store.claim_jobs(self.name, self.batch, self.lease_s)  # type: ignore[attr-defined]
+        jobs = self.store.claim_jobs(self.name, self.batch, self.lease_s, kinds=ANY_WORKER)  # type: ignore[attr-defined]
+        self._work(jobs)
+        return len(jobs) + self._stories()
+
+    def _work(self, jobs: list[Job]) -> None:
+        """Run claimed jobs in order: each finished, or failed with back-off (dead after its
+        tries); a fault of the database (or an upgrade on disk) gives the rest back and raises."""
         for i, job in enumerate(jobs):
             self.store.trouble = None  # type: ignore[attr-defined]
             try:
@@ -141,8 +172,6 @@ class Worker:
             if self.store.finish_job(job.id, self.name):  # type: ignore[attr-defined]
                 self.totals.done += 1
                 self.totals.outcomes[status] = self.totals.outcomes.get(status, 0) + 1
-        self._stories()
-        return len(jobs)
 
     def _give_back(self, jobs: list[Job], exc: NewsloomError) -> None:
         for job in jobs:
@@ -151,9 +180,11 @@ class Worker:
             except StoreError:
                 return  # still away: the leases expire and the jobs are claimed again
 
-    def _stories(self) -> None:
+    def _stories(self) -> int:
         """The serialised consumer's work, done only by the holder of the ``serial`` lock:
-        stories for what is owed, and (at most every ``removals_every_s``) due removal requests.
+        stories for what is owed, retract jobs, due recrawls queued (at most every
+        ``recrawl_every_s``), and (at most every ``removals_every_s``) due removal requests.
+        Returns the jobs it claimed or queued (0 when another worker holds the lock).
         The lock lives as long as the store's connection: after a reconnect (PostgreSQL restarted,
         connection terminated) it is gone, maybe taken by another worker, so it is taken again."""
         connection = getattr(self.store, "connects", 0)
@@ -163,7 +194,7 @@ class Worker:
             self._story_pipeline = None  # its in-memory clusterer may be behind the store now
         if self._story_pipeline is None:
             if not self.store.try_singleton_lock("serial"):  # type: ignore[attr-defined]
-                return  # another worker is the serialised consumer
+                return 0  # another worker is the serialised consumer
             self._serial_connection = getattr(self.store, "connects", 0)
             log.info("%s: holding the serial lock: this worker assigns stories and executes removals",
                      self.name, extra={"event": "serial_lock"})
@@ -174,20 +205,36 @@ class Worker:
             except StoreError:
                 self._story_pipeline = None  # rebuilt from the store on the next step
                 raise
+        retractions = self.store.claim_jobs(self.name, 50, self.lease_s, kinds=(RETRACT,))  # type: ignore[attr-defined]
+        self._work(retractions)
+        queued = 0
+        if time.monotonic() >= self._recrawl_at:
+            from newsloom.jobs.recrawl import schedule_recrawl
+
+            self._recrawl_at = time.monotonic() + self.recrawl_every_s
+            queued = schedule_recrawl(self.store, self.settings)
         if time.monotonic() >= self._removals_at:
             self._removals_at = time.monotonic() + self.removals_every_s
             self.execute_due_removals()
             self.prune_neardup_keys()
+        return len(retractions) + queued
+
+    def _services(self) -> Any:
+        """What a removal or a retraction reaches: the serial holder's stories (its clusterer)
+        and the near-duplicate index this worker stores pages against (on PostgreSQL the one
+        table every worker shares)."""
+        from newsloom.app import rights
+
+        stories = self._story_pipeline._stories if self._story_pipeline is not None else None
+        return rights.Services(self.store, self.settings, stories, self.pipeline.deduper)
 
     def execute_due_removals(self) -> None:
         """Verified publisher removal requests carried out, pending ones re-verified, overdue
         ones alarmed (``app.rights.run_due``, what ``newsloom run`` does after each pass)."""
         from newsloom.app import rights
 
-        p = self._story_pipeline or self.pipeline
         try:
-            rep = rights.run_due(self.store, self.settings,
-                                 rights.Services(self.store, self.settings, p._stories, p._deduper))
+            rep = rights.run_due(self.store, self.settings, self._services())
         except NewsloomError as exc:
             log.error("removals: %s", exc, extra={"event": "removals_failed"})
             return

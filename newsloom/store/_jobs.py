@@ -128,6 +128,12 @@ class JobQueries:
         rows = self._rows("SELECT kind, state, count(*) AS n FROM jobs GROUP BY kind, state")  # type: ignore[attr-defined]
         return {(r["kind"], r["state"]): int(r["n"]) for r in rows}
 
+    def open_jobs(self, kind: str) -> int:
+        """Jobs of ``kind`` queued or running (on the partial index of open jobs)."""
+        row = self._one("SELECT count(*) AS n FROM jobs WHERE state IN ('queued', 'running') AND kind = ?",  # type: ignore[attr-defined]
+                        [kind])
+        return int(row["n"]) if row else 0
+
     def list_jobs(self, state: str | None = None, limit: int = 50) -> list[Job]:
         where, params = ("WHERE state = ?", [state]) if state else ("", [])
         rows = self._rows(f"SELECT {_COLS} FROM jobs {where} ORDER BY id LIMIT ?", [*params, limit])  # type: ignore[attr-defined]

@@ -203,8 +203,8 @@ class RightsQueries:
             "ORDER BY fetched_at LIMIT ?",
             [self._dt_in(first_before), self._dt_in(first_after), limit])  # type: ignore[attr-defined]
         later = self._rows(  # type: ignore[attr-defined]
-            base + "recrawl_count > 0 AND recrawl_count < ? AND recrawl_at <= ? ORDER BY recrawl_at LIMIT ?",
-            [steps, self._dt_in(now), limit])  # type: ignore[attr-defined]
+            base + f"recrawl_count IN ({_counts(steps)}) AND recrawl_at <= ? ORDER BY recrawl_at LIMIT ?",
+            [*range(steps), self._dt_in(now), limit])  # type: ignore[attr-defined]
         rows = [(int(r["id"]), str(r["url"]), codec.parse_dt(r["fetched_at"]), int(r["recrawl_count"]))
                 for r in [*later, *first]]
         return rows[:limit]  # type: ignore[return-value]
@@ -221,7 +221,7 @@ class RightsQueries:
             [self._dt_in(first_before), self._dt_in(first_after)])  # type: ignore[attr-defined]
         later = self._one(  # type: ignore[attr-defined]
             "SELECT COUNT(*) AS n, MIN(recrawl_at) AS oldest " + base +
-            "recrawl_count > 0 AND recrawl_count < ? AND recrawl_at <= ?", [steps, self._dt_in(now)])  # type: ignore[attr-defined]
+            f"recrawl_count IN ({_counts(steps)}) AND recrawl_at <= ?", [*range(steps), self._dt_in(now)])  # type: ignore[attr-defined]
         since = [codec.parse_dt(later["oldest"])]
         if first["oldest"] is not None:
             since.append(codec.parse_dt(first["oldest"]) + timedelta(seconds=first_step_s))
@@ -247,6 +247,28 @@ class RightsQueries:
                                        hashlib.sha256(body).hexdigest())
         return found
 
+    def recrawl_items(self, ids: Sequence[int]) -> list[tuple[int, str, datetime, int]]:
+        """``(id, url, fetched_at, recrawl_count)`` of those of ``ids`` still crawled and not
+        removed (the rows :meth:`recrawl_due` gives), in the order of ``ids``."""
+        found: dict[int, tuple[int, str, datetime, int]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            for r in self._rows("SELECT id, url, fetched_at, recrawl_count FROM articles WHERE status <> 'removed' "  # type: ignore[attr-defined]
+                                f"AND feed_id IS NOT NULL AND id IN ({', '.join('?' for _ in chunk)})", chunk):
+                found[int(r["id"])] = (int(r["id"]), str(r["url"]), codec.parse_dt(r["fetched_at"]),  # type: ignore[assignment]
+                                       int(r["recrawl_count"]))
+        return [found[i] for i in ids if i in found]
+
+    def hold_recrawl(self, ids: Sequence[int], until: datetime) -> None:
+        """Queued for a recrawl (scale mode): not due again before ``until`` (the steps done
+        unchanged), so the scheduler does not queue them twice; if their job never runs they
+        fall due again then."""
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            with self._write("recrawl hold"):  # type: ignore[attr-defined]
+                self._execute(f"UPDATE articles SET recrawl_at = ? WHERE id IN ({', '.join('?' for _ in chunk)})",  # type: ignore[attr-defined]
+                              [self._dt_in(until), *chunk])  # type: ignore[attr-defined]
+
     def set_recrawl(self, article_id: int, count: int, at: datetime | None) -> None:
         """Record that ``count`` recrawl steps are done and when the next is due (None: none)."""
         with self._write(f"recrawl schedule of article {article_id}"):  # type: ignore[attr-defined]
@@ -259,3 +281,10 @@ class RightsQueries:
         if row is None:
             raise NotFoundError(f"article {article_id}: not found")
         return int(row["recrawl_count"]), codec.parse_dt(row["recrawl_at"])
+
+
+def _counts(steps: int) -> str:
+    """``?, ?, ?`` for the steps not all done (0 .. steps-1): an IN list, so each step's rows
+    are one range of the index (count, recrawl_at), where ``< steps`` would scan them all. Step
+    0 with a time is an article queued for its first recrawl in scale mode (:meth:`hold_recrawl`)."""
+    return ", ".join("?" for _ in range(steps))
