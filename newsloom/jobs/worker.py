@@ -99,10 +99,11 @@ class Worker:
             from newsloom.jobs.recrawl import run_recrawl_job
 
             # this worker retracts itself when it holds the stories; else a retract job for the one that does
+            itself = self._story_pipeline is not None
             rep = run_recrawl_job(self.store, self.settings, self.pipeline, data,
-                                  self._services() if self._story_pipeline is not None else None,
-                                  within_s=self.lease_s / 2)
+                                  self._services() if itself else None, within_s=self.lease_s / 2)
             self.totals.recrawled += rep.checked
+            self.totals.retracted += rep.retracted if itself else 0  # else counted by the retract job
             return "recrawled"
         if job.kind == RETRACT:
             from newsloom.jobs.recrawl import run_retract_job

@@ -80,7 +80,7 @@ def test_one_worker_fetches_schedules_recrawls_and_retracts(db: str) -> None:
         for name in ("edit", "same"):  # one step done, the next due 1 h after the first fetch
             fetched = store.get_article(ids[name]).fetched_at
             assert store.recrawl_state(ids[name]) == (1, fetched + timedelta(hours=1))  # type: ignore[attr-defined]
-        assert w.totals.recrawled == 3
+        assert (w.totals.recrawled, w.totals.retracted) == (3, 1)
         w._recrawl_at = 0.0
         w.run(exit_when_idle=True)  # nothing due: nothing queued
         assert store.job_counts()[(RECRAWL, "done")] == 1
@@ -154,7 +154,7 @@ def test_a_worker_without_the_stories_hands_the_retraction_to_the_one_with_them(
         assert schedule_recrawl(store_a, settings) == 1
         b = Worker(store_b, settings, name="B", schedule=False)
         b.run(exit_when_idle=True)
-        assert b._story_pipeline is None and b.totals.recrawled == 3
+        assert b._story_pipeline is None and (b.totals.recrawled, b.totals.retracted) == (3, 0)
         counts = store_b.job_counts()
         assert counts[(RECRAWL, "done")] == 1 and counts[(RETRACT, "queued")] == 1
         assert store_b.get_article(ids["gone"]).status == "ok"  # not yet: only A may
