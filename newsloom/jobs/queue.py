@@ -5,9 +5,10 @@ Kinds: ``fetch-feed`` ({"feed_id": n}: one polite fetch of a feed and its new pa
 "where": ...}: one archive record queued by ``newsloom ingest --queue``, see backfill.py),
 ``recrawl`` ({"articles": [[id, steps done], ...]}: fetch stored articles again, see recrawl.py)
 and ``retract`` ({"article": id, "url": ..., "reason": ...}: hide an article a recrawl found gone;
-only the worker holding the stories runs it). All are idempotent, which is what makes a retry after a killed worker safe: a page already stored is
-recognised by its URL and content hash and not stored again; a feed fetched twice finds its
-pages stored."""
+only the worker holding the stories runs it). All are idempotent, which is what makes a retry
+after a killed worker safe: a page already stored is recognised by its URL and content hash and
+not stored again; a feed fetched twice finds its pages stored; a recrawl skips the articles whose
+step count moved since it was queued; a retraction of a removed article does nothing."""
 
 from __future__ import annotations
 

@@ -129,7 +129,7 @@ class JobQueries:
         return {(r["kind"], r["state"]): int(r["n"]) for r in rows}
 
     def open_jobs(self, kind: str) -> int:
-        """Jobs of ``kind`` queued or running (on the partial index of open jobs)."""
+        """Jobs of ``kind`` queued or running (the recrawl scheduler's back-pressure)."""
         row = self._one("SELECT count(*) AS n FROM jobs WHERE state IN ('queued', 'running') AND kind = ?",  # type: ignore[attr-defined]
                         [kind])
         return int(row["n"]) if row else 0
