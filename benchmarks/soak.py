@@ -409,7 +409,8 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         # which of these follows RSS says what grows
         "run_process_memory_per_10k_articles_after_warmup": {
             k: slope(k) for k in ("rss_anon_mb", "rss_file_mb", "malloc_in_use_mb", "malloc_mmapped_mb", "malloc_free_mb",
-                                  "sqlite_mb", "python_blocks")},
+                                  "sqlite_mb", "python_arenas_mb", "python_in_use_mb", "python_free_mb",
+                                  "python_blocks")},
         # each bounded cache of the run process at the end (entries) and per 10,000 articles
         # after warm-up: one still filling explains part of a rising RSS, and stops when full
         "run_process_caches_at_end": {k[len("cache:"):]: v for k, v in (end or {}).items() if k.startswith("cache:")},

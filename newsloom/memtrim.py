@@ -23,6 +23,7 @@ _UNSET = object()
 _trim: object = _UNSET
 _mallinfo2: object = _UNSET
 _sqlite_used: object = _UNSET
+_pymalloc: object = _UNSET
 _M_ARENA_MAX = -8  # glibc's malloc.h
 DEFAULT_ARENAS = 2
 
@@ -91,10 +92,14 @@ def memory_breakdown() -> dict[str, int]:
     ``malloc_in_use`` / ``malloc_free``: glibc's heap, allocated vs held free (``mallinfo2``,
     summed over every arena; large blocks served by mmap count as in use, and also apart as
     ``malloc_mmapped``); ``sqlite``: what SQLite has allocated (page caches of every connection,
-    statements; part of ``malloc_in_use``); ``python_blocks``: objects' blocks CPython's own allocator holds. RSS growing with ``malloc_in_use`` flat is free
-    memory not returned; ``malloc_in_use`` growing is live allocations (Python's large objects,
-    numpy buffers, SQLite, the embedders' runtimes); anonymous RSS outside both is CPython's own
-    1 MiB arenas, thread stacks and other mmaps. Keys are absent where the platform lacks them."""
+    statements; part of ``malloc_in_use``); ``python_blocks``: objects' blocks CPython's own allocator holds;
+    ``python_arenas`` / ``python_in_use`` / ``python_free``: that allocator's 1 MiB arenas (which
+    it maps itself, outside glibc's heap), the bytes of its live blocks, and its free blocks and
+    pools. RSS growing with ``malloc_in_use`` flat is free memory not returned; ``malloc_in_use``
+    growing is live allocations (Python's large objects, numpy buffers, SQLite, the embedders'
+    runtimes); ``python_arenas`` growing with ``python_in_use`` flat is small objects' memory
+    fragmented (an arena is returned only when every object in it is gone); anonymous RSS outside
+    all of these is thread stacks and other mmaps. Keys are absent where the platform lacks them."""
     out: dict[str, int] = {"python_blocks": sys.getallocatedblocks()}
     try:
         with open("/proc/self/status", encoding="ascii") as status:
@@ -118,7 +123,59 @@ def memory_breakdown() -> dict[str, int]:
     used = _sqlite_memory_used()
     if used is not None:
         out["sqlite"] = used
+    out.update(_pymalloc_stats())
     return out
+
+
+_PYMALLOC_LINES = {"# arenas allocated current": "arenas", "# bytes in allocated blocks": "python_in_use",
+                   "# bytes in available blocks": "free_blocks", "unused pools *": "free_pools"}
+
+
+def _pymalloc_stats() -> dict[str, int]:
+    """CPython's small-object allocator's own account (``sys._debugmallocstats``'s numbers).
+
+    That function prints to the C-level stderr only, so the C function behind it is called through
+    ctypes into an ``open_memstream`` buffer instead of redirecting the process's stderr, which the
+    other threads write to. Takes well under a millisecond; {} where either function is missing
+    (not glibc or musl, or CPython built without pymalloc)."""
+    global _pymalloc
+    if _pymalloc is _UNSET:
+        _pymalloc = None
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            opener, fclose, free = libc.open_memstream, libc.fclose, libc.free
+            stats = ctypes.pythonapi._PyObject_DebugMallocStats  # PyDLL: called with the GIL held
+        except (OSError, AttributeError):
+            return {}
+        opener.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_size_t)]
+        opener.restype = ctypes.c_void_p
+        fclose.argtypes, free.argtypes, stats.argtypes, stats.restype = [ctypes.c_void_p], [ctypes.c_void_p], [
+            ctypes.c_void_p], ctypes.c_int
+        _pymalloc = (opener, fclose, free, stats)
+    if _pymalloc is None:
+        return {}
+    opener, fclose, free, stats = _pymalloc  # type: ignore[misc]
+    buf, size = ctypes.c_char_p(), ctypes.c_size_t()
+    stream = opener(ctypes.byref(buf), ctypes.byref(size))
+    if not stream:
+        return {}
+    try:
+        printed = stats(stream)
+    finally:
+        fclose(stream)  # sets buf and size
+    text = ctypes.string_at(buf, size.value).decode("ascii", "replace")
+    free(ctypes.cast(buf, ctypes.c_void_p))
+    if not printed:
+        return {}  # pymalloc not in use (PYTHONMALLOC=malloc)
+    found: dict[str, int] = {}
+    for line in text.splitlines():
+        for start, key in _PYMALLOC_LINES.items():
+            if start in line and key not in found:
+                found[key] = int(line.rsplit("=", 1)[1].replace(",", ""))
+    if len(found) != len(_PYMALLOC_LINES):
+        return {}  # a CPython whose report reads otherwise
+    return {"python_arenas": found["arenas"] << 20, "python_in_use": found["python_in_use"],
+            "python_free": found["free_blocks"] + found["free_pools"]}
 
 
 def _sqlite_memory_used() -> int | None:

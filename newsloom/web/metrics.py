@@ -65,7 +65,8 @@ class _MemoryCollector:
         blocks = parts.pop("python_blocks")
         family = GaugeMetricFamily("newsloom_process_memory_bytes",
                                    "This process's memory: resident anonymous and file-backed, malloc heap in use "
-                                   "(of which mmapped) and held free, SQLite's own (page caches, statements)",
+                                   "(of which mmapped) and held free, SQLite's own (page caches, statements), CPython's "
+                                   "small-object arenas, the live blocks in them and their free space",
                                    labels=["kind"])
         for kind, value in sorted(parts.items()):
             family.add_metric([kind], value)
