@@ -55,7 +55,7 @@ def limit_arenas(n: int = DEFAULT_ARENAS) -> int | None:
     web server's thread pool and a processing thread would hold many. Python threads take turns
     under the GIL, so a few arenas cost no speed (a 75-minute soak with the cap: 7.89 articles/s,
     7.95 without). A one-time RSS step that soaks show near 28,900 articles is not this: it came
-    with the cap too, as two large mmaps (README, memory). ``MALLOC_ARENA_MAX`` set by
+    with the cap too, as two large mmaps (docs/memory.md). ``MALLOC_ARENA_MAX`` set by
     the operator wins (glibc has read it already). Returns the cap applied, None when not
     applied (not glibc, or the environment decides)."""
     if os.environ.get("MALLOC_ARENA_MAX"):

@@ -179,7 +179,7 @@ def country_name(code: str | None, ui: str) -> str:
 # with the archive: ~350 bytes an entry, kept in the serving process for good. Sized for the pages
 # being read (a front page, the story pages in demand), not the archive: full after ~16,000
 # articles' times, ~6 MB (at 100,000 entries the run process gained ~8 small objects an article
-# in soaks until ~100,000 articles had been shown; README, memory).
+# in soaks until ~100,000 articles had been shown; docs/memory.md).
 _TIMES_CACHED = 16_384
 
 
