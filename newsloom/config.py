@@ -113,6 +113,13 @@ class Settings:
     # revision. "" switches recrawling off. An unchanged page costs a conditional GET (ETag /
     # Last-Modified of the stored page) or a hash of its bytes, not an analysis
     recrawl_steps: str = "1h,24h,7d"
+    # housekeeping (app/housekeeping.py, hourly in `run` and the serial worker; `newsloom prune`):
+    # days after which a fetched page's bytes (the bulk of a store on real pages; the article
+    # keeps its text, story and links), the fetch log's entries and finished jobs are deleted.
+    # 0 keeps them for good. Pages must outlive the last recrawl step, which compares with them
+    keep_pages_days: float = 30.0
+    keep_fetch_log_days: float = 30.0
+    keep_done_jobs_days: float = 7.0
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, **overrides: Any) -> "Settings":
@@ -170,9 +177,16 @@ class Settings:
         from newsloom.rights.recrawl import parse_steps
 
         try:
-            parse_steps(out.recrawl_steps)
+            steps = parse_steps(out.recrawl_steps)
         except ValueError as exc:
             raise ConfigError(f"setting recrawl_steps={out.recrawl_steps!r}: {exc}") from None
+        for name in ("keep_pages_days", "keep_fetch_log_days", "keep_done_jobs_days"):
+            if getattr(out, name) < 0:
+                raise ConfigError(f"setting {name}={getattr(out, name)!r}: expected 0 (keep for good) or more days")
+        if out.keep_pages_days and steps and out.keep_pages_days * 86400 < steps[-1].total_seconds():
+            raise ConfigError(f"setting keep_pages_days={out.keep_pages_days!r}: shorter than the last recrawl step "
+                              f"({out.recrawl_steps.split(',')[-1].strip()}), which compares the page with the stored "
+                              "one; keep pages longer, or set recrawl_steps")
         if out.workers < 0:
             raise ConfigError(f"setting workers={out.workers!r}: expected 0 (one per core) or more")
         return out

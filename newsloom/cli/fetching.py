@@ -257,6 +257,9 @@ def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: boo
         out.print(_outlook_line(poll_outlook(store.list_feeds(), utcnow()), start=True), markup=False)
 
         last: list[Any] = []  # the last pass's (summary, crawl): --once exits 1 when nothing in it worked
+        from newsloom.app.housekeeping import Housekeeper
+
+        keeper = Housekeeper(store, settings())
 
         def on_pass(summary: RunSummary, crawl: Any) -> None:
             last[:] = [summary, crawl]
@@ -266,6 +269,7 @@ def _run(once: bool, no_default_sources: bool, host: str, port: int, no_web: boo
             recrawl_after_pass(store, pipeline)
             _prune_neardup(pipeline)  # the shared near-duplicate keys kept to the window
             _merge_search_index(store)  # SQLite: FTS5 segments merged, a bounded step
+            _housekeeping(keeper)  # old pages, fetch log and finished jobs deleted, hourly
 
         def on_sleep(seconds: float) -> None:
             at = utcnow() + timedelta(seconds=seconds)
@@ -345,6 +349,24 @@ def _prune_neardup(pipeline: Pipeline) -> None:
         raise
     except NewsloomError as exc:
         err.print(f"near-duplicate keys: {exc}", markup=False)
+
+
+def _housekeeping(keeper: Any) -> None:
+    """After a pass, at most hourly: what is older than its keep_*_days setting deleted
+    (app/housekeeping.py), within a time budget; a line says what went."""
+    from newsloom.app.housekeeping import describe
+    from newsloom.errors import StoreFull, StoreUnavailable
+
+    try:
+        done = keeper.maybe_run()
+    except (StoreFull, StoreUnavailable):
+        raise
+    except NewsloomError as exc:
+        err.print(f"housekeeping: {exc}", markup=False)
+        return
+    if done is not None and done.total:
+        out.print(f"housekeeping: {describe(done.deleted)}{'' if done.complete else ' (more left for later)'}",
+                  markup=False)
 
 
 def _merge_search_index(store: Any) -> None:

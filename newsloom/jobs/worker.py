@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from newsloom.app.housekeeping import Housekeeper
 from newsloom.codeversion import CodeChanged
 from newsloom.config import Settings
 from newsloom.errors import NewsloomError, StoreError, StoreFull, StoreUnavailable
@@ -74,6 +75,7 @@ class Worker:
         self._clock_at = 0.0
         self.recrawl_every_s = 10.0  # the serial holder queues due recrawls at most this often
         self._recrawl_at = 0.0
+        self._keeper = Housekeeper(store, settings)  # run by the serial holder with the removals
 
     # --- one job ---------------------------------------------------------------------------------
     def _run(self, job: Job) -> str:
@@ -218,6 +220,7 @@ class Worker:
             self._removals_at = time.monotonic() + self.removals_every_s
             self.execute_due_removals()
             self.prune_neardup_keys()
+            self._keeper.maybe_run()  # hourly: old pages, fetch log, finished jobs deleted
         return len(retractions) + queued
 
     def _services(self) -> Any:

@@ -258,9 +258,12 @@ class ReaderQueries:
         return int(self._one("SELECT count(*) AS n FROM stories WHERE merged_into IS NULL")["n"])
 
     def fetch_outcomes(self) -> dict[str, int]:
-        """Fetch log entries by outcome status (the whole log)."""
-        rows = self._rows("SELECT status, count(*) AS n FROM fetch_log GROUP BY status")
-        return {str(r["status"]): int(r["n"]) for r in rows}
+        """Fetches by outcome status since the store began: the log's entries, and those
+        housekeeping deleted (keep_fetch_log_days), so the count never goes down."""
+        out = self.pruned_fetch_outcomes()  # type: ignore[attr-defined]
+        for r in self._rows("SELECT status, count(*) AS n FROM fetch_log GROUP BY status"):
+            out[str(r["status"])] = out.get(str(r["status"]), 0) + int(r["n"])
+        return out
 
     def oldest_due(self) -> datetime | None:
         """The earliest next_due among active feeds (how far behind the fetcher is)."""

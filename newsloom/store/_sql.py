@@ -37,6 +37,7 @@ from newsloom.store import _codec as codec
 from newsloom.store._batches import BatchQueries
 from newsloom.store._jobs import JobQueries
 from newsloom.store._neardup import NearDupQueries
+from newsloom.store._housekeeping import HousekeepingQueries
 from newsloom.store._reader import ReaderQueries
 from newsloom.store._rights import RightsQueries
 from newsloom.store.base import Store
@@ -49,7 +50,7 @@ _IN_CHUNK = 500
 _ARTICLE_COLS = ", ".join(f"a.{c}" for c in ["id", *codec.columns(Article)])
 
 
-class SQLStore(JobQueries, BatchQueries, NearDupQueries, RightsQueries, ReaderQueries, Store):
+class SQLStore(JobQueries, BatchQueries, NearDupQueries, RightsQueries, ReaderQueries, HousekeepingQueries, Store):
     """Shared implementation; subclasses provide the abstract hooks at the bottom."""
 
     url: str

@@ -98,7 +98,8 @@ class Store(abc.ABC):
     # --- raw documents ---------------------------------------------------------------------
     @abc.abstractmethod
     def save_raw(self, raw: RawDocument) -> int:
-        """Keep the original body (compressed) so extraction/cleanup can be re-run; returns id."""
+        """Keep the original body (compressed) until housekeeping deletes it (``keep_pages_days``):
+        what a recrawl compares a page with, and what an unchanged re-ingest is told by; returns id."""
 
     @abc.abstractmethod
     def get_raw(self, raw_id: int) -> RawDocument: ...

@@ -1,0 +1,56 @@
+"""`newsloom prune`: housekeeping now (app/housekeeping.py) — fetched pages, fetch-log entries
+and finished jobs older than their settings deleted, or counted with ``--dry-run``. `run` and the
+serial worker do the same hourly; this is for an operator who wants the space back now, or to
+see what the settings would delete before changing them."""
+
+from __future__ import annotations
+
+import click
+
+from newsloom.cli.common import db_option, dump, json_option, open_db, out, settings
+from newsloom.errors import NewsloomError
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:,.1f} MB" if n >= 2**20 else f"{n / 1024:,.0f} kB"
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@json_option
+@db_option
+def prune(dry_run: bool, as_json: bool) -> None:
+    """Delete fetched pages, fetch-log entries and finished jobs older than their settings
+    (keep_pages_days, keep_fetch_log_days, keep_done_jobs_days; 0 keeps them)."""
+    from newsloom.app import housekeeping
+
+    cfg = settings()
+    with open_db(create=False) as store:
+        if not housekeeping.supported(store):
+            raise NewsloomError(f"{cfg.db}: this store has nothing to prune")
+        kept = {kind: float(getattr(cfg, name)) for kind, name in housekeeping.SETTINGS.items()}
+        if dry_run:
+            found = housekeeping.plan(store, cfg)
+            if as_json:
+                dump({"dry_run": True, "keep_days": kept,
+                      "would_delete": {k: {"rows": n, "bytes": b} for k, (n, b) in found.items()}})
+                return
+            for kind, days in kept.items():
+                if kind not in found:
+                    out.print(f"{housekeeping.NAMES[kind]}: kept for good ({housekeeping.SETTINGS[kind]} = 0)", markup=False)
+                    continue
+                n, size = found[kind]
+                extra = f" ({_size(size)} stored)" if kind == "pages" else ""
+                out.print(f"{housekeeping.NAMES[kind]} older than {days:g} days: {n:,} would be deleted{extra}",
+                          markup=False)
+            return
+        done = housekeeping.prune(store, cfg)
+        if as_json:
+            dump({"dry_run": False, "keep_days": kept, "deleted": done.deleted})
+            return
+        for kind, days in kept.items():
+            if kind in done.deleted:
+                out.print(f"{housekeeping.NAMES[kind]} older than {days:g} days: {done.deleted[kind]:,} deleted",
+                          markup=False)
+            else:
+                out.print(f"{housekeeping.NAMES[kind]}: kept for good ({housekeeping.SETTINGS[kind]} = 0)", markup=False)
