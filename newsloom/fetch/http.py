@@ -128,6 +128,26 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+# The most of an answer without a page (304, redirect, error) read only to keep its connection:
+# httpx closes a streamed connection whose body was not read to the end, so every conditional
+# recrawl (a 304) and every redirect cost a new TCP (and TLS) handshake. Larger ones are left.
+DRAIN_BYTES = 65536
+
+
+async def _drain(resp: httpx.Response) -> None:
+    declared = resp.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > DRAIN_BYTES:
+        return
+    read = 0
+    try:
+        async for chunk in resp.aiter_raw():
+            read += len(chunk)
+            if read > DRAIN_BYTES:
+                return
+    except httpx.HTTPError:
+        pass  # the answer's status is what counts; this connection is simply not reused
+
+
 class Fetcher:
     """One shared httpx.AsyncClient plus the robots cache and per-host rate limiter."""
 
@@ -261,6 +281,8 @@ class Fetcher:
     async def _read(self, url: httpx.URL, resp: httpx.Response, kind: Kind) -> FetchResult | str:
         s = self.settings
         code = resp.status_code
+        if code >= 300:  # a 304, a redirect or an error page: read, so the connection is used again
+            await _drain(resp)
         if code in REDIRECT_CODES and resp.headers.get("location"):
             return resp.headers["location"]
         mtype = media_type(resp.headers.get("content-type"))

@@ -268,3 +268,57 @@ def test_every_fetcher_shares_one_tls_context_that_verifies(guarded: bool) -> No
     first, second = run(contexts())
     assert first is second is tls_context()
     assert tls_context().verify_mode == ssl.CERT_REQUIRED and tls_context().check_hostname
+
+
+def test_answers_without_a_page_keep_their_connection(settings: Settings) -> None:
+    """A 304 (every cheap conditional recrawl), a redirect and an error page are read to their
+    end, so the next request to the host reuses the connection instead of a new TCP and TLS
+    handshake each (httpx closes a connection whose body was left unread)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    connections: list[int] = []
+
+    class KeepAlive(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            connections.append(1)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            answers = {"/same": (304, b"", {"ETag": '"1"'}), "/moved": (301, b"<p>moved</p>", {"Location": "/page"}),
+                       "/gone": (404, b"<p>not here</p>" * 200, {"Content-Type": "text/html"})}
+            status, body, headers = answers.get(self.path, (200, b"<p>page</p>", {"Content-Type": "text/html"}))
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            if status != 304:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
+    threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+
+    async def go() -> list[object]:
+        got: list[object] = []
+        async with Fetcher(settings) as f:
+            for path in ("/page", "/same", "/same", "/moved", "/gone", "/same", "/page"):
+                try:
+                    r = await f.fetch(base + path, etag='"1"' if path == "/same" else None)
+                    got.append(304 if r.not_modified else r.final_url)
+                except HTTPStatusError as exc:
+                    got.append(exc.status)
+        return got
+
+    try:
+        assert run(go()) == [base + "/page", 304, 304, base + "/page", "http_error", 304, base + "/page"]
+        assert len(connections) == 1
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
