@@ -136,15 +136,15 @@ DRAIN_BYTES = 65536
 
 async def _drain(resp: httpx.Response) -> None:
     declared = resp.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > DRAIN_BYTES:
-        return
+    if resp.is_stream_consumed or (declared.isdigit() and int(declared) > DRAIN_BYTES):
+        return  # read already (a transport that is not streamed), or too large to be worth it
     read = 0
     try:
         async for chunk in resp.aiter_raw():
             read += len(chunk)
             if read > DRAIN_BYTES:
                 return
-    except httpx.HTTPError:
+    except (httpx.HTTPError, httpx.StreamError):
         pass  # the answer's status is what counts; this connection is simply not reused
 
 
