@@ -53,10 +53,11 @@ def schedule_recrawl(store: Store, settings: Settings, now: datetime | None = No
     for start in range(0, len(due), batch):
         chunk = due[start:start + batch]
         first, done = chunk[0][0], chunk[0][3]
-        with store.transaction():  # the job and its articles' hold land together
+        with store.transaction():  # the job and its articles' hold land together, or neither
             if enqueue(store, RECRAWL, {"articles": [[aid, n] for aid, _, _, n in chunk]},
-                       key=f"recrawl:{first}:{done}") is not None:
-                queued += 1
+                       key=f"recrawl:{first}:{done}") is None:
+                continue  # its key's job is still open (queued past the hold): due again, not held
+            queued += 1
             store.hold_recrawl([aid for aid, _, _, _ in chunk], now + HOLD)  # type: ignore[attr-defined]
     return queued
 

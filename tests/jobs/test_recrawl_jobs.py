@@ -109,6 +109,26 @@ def test_held_articles_are_queued_once_and_come_back_if_their_job_never_runs(db:
         assert store.recrawl_backlog(later, *rule.window(later, steps), 1.0, 3)[0] == 5  # type: ignore[attr-defined]
 
 
+def test_articles_are_held_only_with_a_job_that_carries_them(db: str) -> None:
+    """A job still open under the same key (its first article and step: a queue backed up past
+    the hold) queues nothing new, and then holds nothing: held without a job, the chunk's other
+    articles would wait an hour for nothing."""
+    from newsloom.jobs.queue import enqueue
+
+    with LocalServer() as srv, open_store(db) as store:
+        _site(srv, [f"/news/{i}" for i in range(5)])
+        src = store.add_source(Source(name="Loop", url=srv.url("/")))
+        store.add_feed(Feed(url=srv.url("/feed.xml"), source_id=src.id))
+        settings = _settings(db)
+        Pipeline(store, settings).fetch_once()
+        now = max(a.fetched_at for a in store.iter_articles()) + timedelta(seconds=2)  # type: ignore[type-var]
+        window = rule.window(now, rule.parse_steps(STEPS))
+        first = store.recrawl_due(now, *window, 100, 3)[0][0]  # type: ignore[attr-defined]
+        assert enqueue(store, RECRAWL, {"articles": [[first, 0]]}, key=f"recrawl:{first}:0") is not None
+        assert schedule_recrawl(store, settings, now, batch=5, open_cap=10) == 0
+        assert len(store.recrawl_due(now, *window, 100, 3)) == 5  # type: ignore[attr-defined]  # none held
+
+
 def test_a_retried_job_skips_what_it_did_and_a_slow_host_is_left_for_later(db: str) -> None:
     with LocalServer() as srv, open_store(db) as store:
         _site(srv, ["/news/a", "/news/b", "/news/slow"])
