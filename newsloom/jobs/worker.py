@@ -73,7 +73,8 @@ class Worker:
         self.outage_backoff_s = (1.0, 60.0)  # first and longest pause while the database is away
         self.clock_every_s, self.clock_tolerance_s = 30.0, 2.0  # see _align_clock
         self._clock_at = 0.0
-        self.recrawl_every_s = 10.0  # the serial holder queues due recrawls at most this often
+        self.recrawl_every_s = 10.0  # the serial holder looks for due recrawls this often...
+        self.recrawl_busy_s = 1.0  # ...or this often while they are backed up
         self._recrawl_at = 0.0
         self._keeper = Housekeeper(store, settings)  # run by the serial holder with the removals
 
@@ -212,10 +213,13 @@ class Worker:
         self._work(retractions)
         queued = 0
         if time.monotonic() >= self._recrawl_at:
-            from newsloom.jobs.recrawl import schedule_recrawl
+            from newsloom.jobs.recrawl import OPEN_CAP, schedule_recrawl
 
-            self._recrawl_at = time.monotonic() + self.recrawl_every_s
             queued = schedule_recrawl(self.store, self.settings)
+            # a backlog (jobs queued now, or the cap full): top the queue up again soon, or the
+            # cadence alone would cap the recrawl at OPEN_CAP x BATCH articles per interval
+            busy = queued > 0 or self.store.open_jobs(RECRAWL) >= OPEN_CAP  # type: ignore[attr-defined]
+            self._recrawl_at = time.monotonic() + (self.recrawl_busy_s if busy else self.recrawl_every_s)
         if time.monotonic() >= self._removals_at:
             self._removals_at = time.monotonic() + self.removals_every_s
             self.execute_due_removals()

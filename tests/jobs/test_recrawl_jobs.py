@@ -63,12 +63,15 @@ def test_one_worker_fetches_schedules_recrawls_and_retracts(db: str) -> None:
         src = store.add_source(Source(name="Loop", url=srv.url("/")))
         store.add_feed(Feed(url=srv.url("/feed.xml"), source_id=src.id))
         w = Worker(store, _settings(db))
+        w._recrawl_at = time.monotonic() + 3600  # a slow first fetch (a busy machine) must not meet the 1 s step
         w.run(exit_when_idle=True)
         ids = _ids(store)
         assert len(ids) == 3 and store.job_counts() == {(FETCH_FEED, "done"): 1}
         _changes(srv)
         time.sleep(1.2)  # the first step (1 s) falls due
         w._recrawl_at = 0.0  # as after recrawl_every_s
+        assert w._stories() == 1  # one recrawl job queued: it looks again within a second, not 10
+        assert w._recrawl_at - time.monotonic() <= w.recrawl_busy_s < w.recrawl_every_s
         w.run(exit_when_idle=True)
         assert store.job_counts()[(RECRAWL, "done")] == 1
         assert (RETRACT, "queued") not in store.job_counts()  # the holder of the stories retracts itself
@@ -84,6 +87,7 @@ def test_one_worker_fetches_schedules_recrawls_and_retracts(db: str) -> None:
         w._recrawl_at = 0.0
         w.run(exit_when_idle=True)  # nothing due: nothing queued
         assert store.job_counts()[(RECRAWL, "done")] == 1
+        assert w._recrawl_at - time.monotonic() > w.recrawl_busy_s  # and the next look in 10 s
 
 
 def test_held_articles_are_queued_once_and_come_back_if_their_job_never_runs(db: str) -> None:
