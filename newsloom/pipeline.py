@@ -166,6 +166,13 @@ def _input_bytes(paths: list[Path]) -> int:
     return total
 
 
+def _share_limiter(limiter: Any, store: Store) -> None:
+    """The rate limiter obeys and records host holds in ``store``; and books every request's slot
+    there too when several processes fetch through it (PostgreSQL: ten workers as polite as one)."""
+    book = store.book_host_slot if getattr(store, "shares_host_slots", False) else None  # type: ignore[attr-defined]
+    limiter.share(store.host_holds, store.hold_host, book)
+
+
 class Pipeline:
     def __init__(self, store: Store, settings: Settings, with_stories: bool | None = None) -> None:
         self.store = store
@@ -464,8 +471,7 @@ class Pipeline:
                                     initargs=(self.settings.pipeline_nice,)) if holds is not None else None
         if worker is not None:
             self.store.use_reader_connections()  # the loop's lookups never wait for the writer
-        holds_store = holds or self.store
-        self._limiter.share(holds_store.host_holds, holds_store.hold_host)
+        _share_limiter(self._limiter, holds or self.store)
 
         # The stateless half of a page (extract, clean, language, fingerprints, names: ~30 ms;
         # with stories, its vectors too: ~30 ms more) runs in worker processes while this
@@ -503,7 +509,7 @@ class Pipeline:
             if own_analysers:
                 analysers.shutdown(wait=True, cancel_futures=True)  # type: ignore[union-attr]
             if holds is not None:
-                self._limiter.share(self.store.host_holds, self.store.hold_host)
+                _share_limiter(self._limiter, self.store)
                 holds.close()
         self.catch_up_stories()
         summary.seconds = time.perf_counter() - start
@@ -518,7 +524,7 @@ class Pipeline:
 
             self._limiter = HostRateLimiter(
                 self.settings.requests_per_second_per_host, self.settings.concurrency, max_wait_s=300.0)
-            self._limiter.share(self.store.host_holds, self.store.hold_host)
+            _share_limiter(self._limiter, self.store)
         return self._limiter
 
     def _analysers(self, feeds: int) -> ProcessPoolExecutor | None:

@@ -3,7 +3,9 @@
 The bucket holds one token (no bursts: a news site should never see two requests from us at
 once), refilled every ``1 / requests_per_second_per_host`` seconds, or every ``Crawl-delay``
 seconds when robots.txt asks for more. A ``Retry-After`` answer pushes the host's next slot
-into the future. A global semaphore bounds how many requests are in flight at all.
+into the future. A global semaphore bounds how many requests are in flight at all. With a
+store several processes fetch through (PostgreSQL: ``share(book=...)``), each slot is booked in
+the store, so the workers together keep to one host's rate rather than each to its own.
 
 Hand-written rather than a library (aiolimiter, asyncio-throttle) because we need per-host
 intervals that robots.txt and Retry-After can raise at run time, and to refuse a slot that is
@@ -57,14 +59,18 @@ class HostRateLimiter:
         self._save: Callable[[str, datetime, str], None] | None = None
         self._load: Callable[[datetime], dict[str, datetime]] | None = None
         self._loaded_at = float("-inf")
+        self._book: Callable[[str, float, float], float] | None = None
 
     def share(self, load: Callable[[datetime], dict[str, datetime]],
-              save: Callable[[str, datetime, str], None]) -> None:
+              save: Callable[[str, datetime, str], None],
+              book: Callable[[str, float, float], float] | None = None) -> None:
         """Obey the holds other processes (and earlier runs) stored, and store ours: ``load(now)``
         gives host -> end of hold (wall clock); ``save(host, until, reason)`` keeps a new one.
         Holds are read now and again every ``REFRESH_S`` while requests are being booked, so a
-        429 another process meets during a long pass reaches this one too."""
-        self._load, self._save = load, save
+        429 another process meets during a long pass reaches this one too. ``book(host, delay,
+        interval)`` (store.book_host_slot), when given, books every slot in the store: the first
+        free one at least ``delay`` seconds from now, returned as seconds from now."""
+        self._load, self._save, self._book = load, save, book
         self._loaded_at = float("-inf")
         self._refresh()
 
@@ -128,6 +134,11 @@ class HostRateLimiter:
         self._refresh()
         now = self._clock()
         slot = max(now, self._next_free.get(host, 0.0))
+        if self._book is not None:  # the slot other processes have not taken, at or after ours
+            try:
+                slot = now + self._book(host, slot - now, self.interval(host))
+            except NewsloomError as exc:  # a store hiccup: this process's own rate still holds
+                log.warning("could not book a slot for %s in the store: %s", host, exc)
         wait = slot - now
         if wait > self.max_wait_s:
             raise RetryLater(

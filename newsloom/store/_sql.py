@@ -516,6 +516,27 @@ class SQLStore(JobQueries, BatchQueries, NearDupQueries, RightsQueries, ReaderQu
                 [codec.strip_nul(host), self._dt_in(until), codec.strip_nul(reason), self._dt_in(now)],
             )
 
+    #: whether fetchers should book their per-host slots here (book_host_slot): a store that
+    #: several processes fetch through (PostgreSQL); SQLite's one `run` keeps its rate in memory
+    shares_host_slots = False
+    #: the database's clock, epoch seconds (a backend's SQL): slots are booked on it, so workers
+    #: whose clocks disagree still line up
+    _epoch_now = "((julianday('now') - 2440587.5) * 86400.0)"
+
+    def book_host_slot(self, host: str, delay: float, interval: float) -> float:
+        """Book the first free slot of ``host`` at least ``delay`` seconds from now and return
+        how many seconds from now it is; the host's next free slot moves ``interval`` after it.
+        One statement on the database's clock, so fetchers in any number of processes, on any
+        machine, line up one interval apart (the row lock orders them)."""
+        now = self._epoch_now
+        with self._write(f"host slot {host!r}"):
+            row = self._execute(
+                f"INSERT INTO host_slots (host, next_at) VALUES (?, {now} + ?) ON CONFLICT (host) DO UPDATE SET "
+                f"next_at = CASE WHEN host_slots.next_at > {now} + ? THEN host_slots.next_at ELSE {now} + ? END + ? "
+                f"RETURNING next_at - {now} AS ahead",
+                [codec.strip_nul(host), delay + interval, delay, delay, interval]).fetchone()
+        return max(0.0, float(row["ahead"]) - interval)
+
     def host_holds(self, now: datetime) -> dict[str, datetime]:
         rows = self._rows("SELECT host, hold_until FROM host_holds WHERE hold_until > ?",
                           [self._dt_in(now)])

@@ -65,6 +65,9 @@ class PostgresStore(SQLStore):
     missing; a ``?options=-csearch_path%3Dname`` URL works too when the schema exists.
     """
 
+    shares_host_slots = True  # workers on any machine fetch through it: one rate per host
+    _epoch_now = "CAST(EXTRACT(EPOCH FROM now()) AS DOUBLE PRECISION)"  # the transaction's start
+
     _skip_locked = True  # job claims: SELECT ... FOR UPDATE SKIP LOCKED (store/_jobs.py)
 
     def __init__(self, url: str, *, schema: str | None = None, connect_timeout_s: int = 5) -> None:

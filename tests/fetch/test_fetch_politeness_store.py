@@ -176,3 +176,74 @@ def test_holds_of_other_processes_reach_a_running_pass() -> None:
         lim.reserve("a.example", "http://a.example/x")
     lim.defer("b.example", 120, "HTTP 429")  # ours are stored for the others
     assert "b.example" in stored
+
+
+# --- one rate per host for every process (scale mode) ------------------------------------------
+def test_host_slots_are_booked_one_interval_apart(store: Store) -> None:
+    book = store.book_host_slot  # type: ignore[attr-defined]
+    waits = [book("a.example", 0.0, 1.0) for _ in range(3)]
+    waits += [book("a.example", 10.0, 1.0)]  # asked for later than the next free slot: that late
+    waits += [book("b.example:8080", 0.0, 2.5)]  # hosts apart
+    waits += [book("a.example", 0.0, 1.0)]
+    # seconds from now on the database's clock, less the moments the calls took
+    assert all(abs(w - e) < 0.3 for w, e in zip(waits, [0, 1, 2, 10, 0, 11], strict=True)), waits
+
+
+def test_fetchers_of_two_processes_keep_one_rate_per_host(store: Store) -> None:
+    """Two rate limiters (two workers) booking through one store: their slots interleave one
+    interval apart, as one fetcher's would; each alone would ask at once."""
+    from newsloom.fetch.ratelimit import HostRateLimiter
+
+    a, b = HostRateLimiter(1.0), HostRateLimiter(1.0)
+    for lim in (a, b):
+        lim.share(store.host_holds, store.hold_host, store.book_host_slot)  # type: ignore[attr-defined]
+    waits = [lim.reserve("news.example") for lim in (a, b, a, b)]
+    assert [round(w) for w in waits] == [0, 1, 2, 3], waits
+    alone = HostRateLimiter(1.0)
+    assert alone.reserve("news.example") == 0.0
+
+
+def test_workers_on_postgresql_book_their_slots_and_sqlite_runs_in_memory(store: Store, settings: Settings) -> None:
+    limiter = Pipeline(store, settings, with_stories=False).fetch_limiter()
+    assert (limiter._book is not None) == (store.__class__.__name__ == "PostgresStore")
+
+
+def test_two_workers_fetching_one_host_together_keep_its_rate(server: LocalServer, settings: Settings) -> None:
+    """Two pipelines (two workers) on one PostgreSQL store fetch two feeds of the same site at the
+    same time, at 4 requests a second per host: the site sees its requests 0.25 s apart or more,
+    not two streams at 4 a second each."""
+    import threading
+    import uuid
+
+    from store_backends import drop_schema, pg_schema_url, require_pg
+
+    from newsloom.store import open_store
+
+    require_pg()
+    paths = [f"/p{i}" for i in range(6)]
+    for p in paths:
+        server.route(p, f"<html><head><title>Report {p}</title></head><body><article>{ARTICLE}"
+                        f"<p>{p}</p></article></body></html>", content_type=HTML)
+    server.route("/f1.xml", rss(server, paths[:3]), content_type="application/rss+xml")
+    server.route("/f2.xml", rss(server, paths[3:]), content_type="application/rss+xml")
+    polite = dataclasses.replace(settings, requests_per_second_per_host=4.0)
+    schema = f"newsloom_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with open_store(pg_schema_url(schema)) as setup:
+            feeds = [follow(setup, server.url(f)) for f in ("/f1.xml", "/f2.xml")]
+
+        def worker(feed: Feed) -> None:
+            with open_store(pg_schema_url(schema)) as own:  # a process of its own: its own connection
+                Pipeline(own, polite, with_stories=False).fetch_once([own.get_feed(feed.id)])  # type: ignore[arg-type]
+
+        threads = [threading.Thread(target=worker, args=(f,)) for f in feeds]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        times = sorted(r.at for r in server.requests if r.path != "/robots.txt")
+        assert len(times) == 8  # two feeds, six pages
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        assert min(gaps) >= 0.2, gaps  # 0.25 s apart, less the clocks' and the scheduler's jitter
+    finally:
+        drop_schema(schema)
