@@ -134,17 +134,19 @@ class HostRateLimiter:
         self._refresh()
         now = self._clock()
         slot = max(now, self._next_free.get(host, 0.0))
-        if self._book is not None:  # the slot other processes have not taken, at or after ours
-            try:
-                slot = now + self._book(host, slot - now, self.interval(host))
+        if self._book is not None and slot - now <= self.max_wait_s:
+            try:  # the slot other processes have not taken, at or after ours (inf: too far)
+                slot = now + self._book(host, slot - now, self.interval(host), self.max_wait_s)
             except NewsloomError as exc:  # a store hiccup: this process's own rate still holds
                 log.warning("could not book a slot for %s in the store: %s", host, exc)
         wait = slot - now
         if wait > self.max_wait_s:
             raise RetryLater(
                 url or host,
-                f"host {host} is not to be asked again for {wait:.0f} s (rate limit / Retry-After)",
-                retry_after=wait,
+                f"host {host} is not to be asked again for {wait:.0f} s (rate limit / Retry-After)"
+                if wait != float("inf") else f"host {host} has no free slot within {self.max_wait_s:.0f} s "
+                                             "(rate limit shared with other workers)",
+                retry_after=min(wait, self.max_wait_s * 2),  # inf: no slot near; look again later
             )
         self._next_free[host] = slot + self.interval(host)
         return wait

@@ -523,19 +523,22 @@ class SQLStore(JobQueries, BatchQueries, NearDupQueries, RightsQueries, ReaderQu
     #: whose clocks disagree still line up
     _epoch_now = "((julianday('now') - 2440587.5) * 86400.0)"
 
-    def book_host_slot(self, host: str, delay: float, interval: float) -> float:
+    def book_host_slot(self, host: str, delay: float, interval: float, within: float = float("inf")) -> float:
         """Book the first free slot of ``host`` at least ``delay`` seconds from now and return
         how many seconds from now it is; the host's next free slot moves ``interval`` after it.
-        One statement on the database's clock, so fetchers in any number of processes, on any
-        machine, line up one interval apart (the row lock orders them)."""
+        A slot more than ``within`` seconds away is not booked (returns ``inf``): a fetcher that
+        will not wait that long must not push the host's slots on for the others. One statement
+        on the database's clock, so fetchers in any number of processes, on any machine, line up
+        one interval apart (the row lock orders them)."""
         now = self._epoch_now
+        start = f"CASE WHEN host_slots.next_at > {now} + ? THEN host_slots.next_at ELSE {now} + ? END"
         with self._write(f"host slot {host!r}"):
             row = self._execute(
                 f"INSERT INTO host_slots (host, next_at) VALUES (?, {now} + ?) ON CONFLICT (host) DO UPDATE SET "
-                f"next_at = CASE WHEN host_slots.next_at > {now} + ? THEN host_slots.next_at ELSE {now} + ? END + ? "
-                f"RETURNING next_at - {now} AS ahead",
-                [codec.strip_nul(host), delay + interval, delay, delay, interval]).fetchone()
-        return max(0.0, float(row["ahead"]) - interval)
+                f"next_at = {start} + ? WHERE {start} <= {now} + ? RETURNING next_at - {now} AS ahead",
+                [codec.strip_nul(host), delay + interval, delay, delay, interval, delay, delay,
+                 min(within, 1e12)]).fetchone()
+        return float("inf") if row is None else max(0.0, float(row["ahead"]) - interval)
 
     def host_holds(self, now: datetime) -> dict[str, datetime]:
         rows = self._rows("SELECT host, hold_until FROM host_holds WHERE hold_until > ?",

@@ -187,6 +187,9 @@ def test_host_slots_are_booked_one_interval_apart(store: Store) -> None:
     waits += [book("a.example", 0.0, 1.0)]
     # seconds from now on the database's clock, less the moments the calls took
     assert all(abs(w - e) < 0.3 for w, e in zip(waits, [0, 1, 2, 10, 0, 11], strict=True)), waits
+    # a fetcher that waits 5 s at most books nothing 12 s away, and leaves the slot for the others
+    assert book("a.example", 0.0, 1.0, 5.0) == float("inf")
+    assert abs(book("a.example", 0.0, 1.0) - 12) < 0.3
 
 
 def test_fetchers_of_two_processes_keep_one_rate_per_host(store: Store) -> None:
@@ -247,3 +250,17 @@ def test_two_workers_fetching_one_host_together_keep_its_rate(server: LocalServe
         assert min(gaps) >= 0.2, gaps  # 0.25 s apart, less the clocks' and the scheduler's jitter
     finally:
         drop_schema(schema)
+
+
+def test_a_fetcher_that_will_not_wait_takes_no_slot_from_the_others(store: Store) -> None:
+    from newsloom.errors import RetryLater
+    from newsloom.fetch.ratelimit import HostRateLimiter
+
+    patient, hasty = HostRateLimiter(0.1), HostRateLimiter(0.1, max_wait_s=5)  # a slot every 10 s
+    for lim in (patient, hasty):
+        lim.share(store.host_holds, store.hold_host, store.book_host_slot)  # type: ignore[attr-defined]
+    assert patient.reserve("slow.example") == 0.0
+    with pytest.raises(RetryLater, match="no free slot within 5 s") as refused:
+        hasty.reserve("slow.example", "http://slow.example/a")
+    assert refused.value.retry_after == 10.0
+    assert abs(patient.reserve("slow.example") - 10) < 0.3  # the next slot is still the next one
