@@ -16,7 +16,7 @@ from newsloom.cli.articles import articles, search
 from newsloom.cli.bench import bench
 from newsloom.cli.common import db_option, err, open_db, out, root_options, settings
 from newsloom.cli.fetching import fetch, ingest, run
-from newsloom.cli.housekeeping import prune
+from newsloom.cli.maintenance import backup, prune
 from newsloom.cli.jobs import jobs, worker
 from newsloom.cli.sources import sources
 from newsloom.cli.status import status
@@ -46,7 +46,7 @@ def init(no_default_sources: bool) -> None:
 
 
 for command in (sources, fetch, ingest, run, articles, search, stories, bench, serve, tokens, takedown,
-                worker, jobs, status, prune):
+                worker, jobs, status, prune, backup):
     cli.add_command(command)
 
 

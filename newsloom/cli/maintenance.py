@@ -1,7 +1,12 @@
-"""`newsloom prune`: housekeeping now (app/housekeeping.py) — fetched pages, fetch-log entries
-and finished jobs older than their settings deleted, or counted with ``--dry-run``. `run` and the
+"""An operator's maintenance of a long-lived store.
+
+`newsloom prune`: housekeeping now (app/housekeeping.py) — fetched pages, fetch-log entries and
+finished jobs older than their settings deleted, or counted with ``--dry-run``. `run` and the
 serial worker do the same hourly; this is for an operator who wants the space back now, or to
-see what the settings would delete before changing them."""
+see what the settings would delete before changing them.
+
+`newsloom backup FILE`: a consistent copy of a SQLite store while `run` writes to it
+(app/backup.py)."""
 
 from __future__ import annotations
 
@@ -54,3 +59,18 @@ def prune(dry_run: bool, as_json: bool) -> None:
                           markup=False)
             else:
                 out.print(f"{housekeeping.NAMES[kind]}: kept for good ({housekeeping.SETTINGS[kind]} = 0)", markup=False)
+
+
+@click.command()
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+@db_option
+def backup(dest: str, force: bool) -> None:
+    """Copy the SQLite store to DEST, consistent even while `newsloom run` writes to it (restore:
+    stop newsloom, copy DEST over the store). PostgreSQL: use pg_dump."""
+    from newsloom.app.backup import backup as copy
+
+    with open_db(create=False) as store:
+        done = copy(store, dest, overwrite=force)
+    out.print(f"backed up {done.articles:,} articles ({done.bytes / 2**20:,.1f} MB) to {done.path} "
+              f"in {done.seconds:.1f} s", markup=False)
