@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from newsloom.config import Settings
 from newsloom.dedupe.stored import Stored, skip_stored
 from newsloom.errors import ExtractionError, IngestError, NewsloomError, StoreFull, StoreUnavailable
+from newsloom.fetch.robots import SharedRobots
 from newsloom.ingest.base import IngestItem
 from newsloom.models import Article, Feed, FetchLog, RawDocument, Revision, utcnow
 from newsloom.priority import lower_this_thread
@@ -166,11 +167,14 @@ def _input_bytes(paths: list[Path]) -> int:
     return total
 
 
-def _share_limiter(limiter: Any, store: Store) -> None:
-    """The rate limiter obeys and records host holds in ``store``; and books every request's slot
-    there too when several processes fetch through it (PostgreSQL: ten workers as polite as one)."""
-    book = store.book_host_slot if getattr(store, "shares_host_slots", False) else None  # type: ignore[attr-defined]
-    limiter.share(store.host_holds, store.hold_host, book)
+def _share_politeness(limiter: Any, robots: Any, store: Store, user_agent: str) -> None:
+    """The rate limiter obeys and records host holds in ``store``. When several processes fetch
+    through it (PostgreSQL: ten workers as polite as one) it also books every request's slot
+    there, and the robots.txt rules are read from and kept there (fetch/robots.py: SharedRobots)."""
+    shared = getattr(store, "shares_host_slots", False)
+    limiter.share(store.host_holds, store.hold_host, store.book_host_slot if shared else None)  # type: ignore[attr-defined]
+    if shared:
+        robots.share(store.robots_txt, store.save_robots_txt, user_agent)  # type: ignore[attr-defined]
 
 
 class Pipeline:
@@ -184,7 +188,7 @@ class Pipeline:
         self._limiter = None  # fetch state kept across passes (see fetch_once)
         # optional stage timer (benchmarks): add(stage, wall s, CPU s), stored(id), assigned(id)
         self.clock = None
-        self._robots: dict = {}
+        self._robots: dict = SharedRobots()  # in the store too when other processes fetch (PostgreSQL)
         self._elsewhere: ProcessPoolExecutor | None = None  # see analysing_elsewhere
         self._sharing = False  # see sharing_workers
 
@@ -471,7 +475,7 @@ class Pipeline:
                                     initargs=(self.settings.pipeline_nice,)) if holds is not None else None
         if worker is not None:
             self.store.use_reader_connections()  # the loop's lookups never wait for the writer
-        _share_limiter(self._limiter, holds or self.store)
+        _share_politeness(self._limiter, self._robots, holds or self.store, self.settings.user_agent)
 
         # The stateless half of a page (extract, clean, language, fingerprints, names: ~30 ms;
         # with stories, its vectors too: ~30 ms more) runs in worker processes while this
@@ -509,7 +513,7 @@ class Pipeline:
             if own_analysers:
                 analysers.shutdown(wait=True, cancel_futures=True)  # type: ignore[union-attr]
             if holds is not None:
-                _share_limiter(self._limiter, self.store)
+                _share_politeness(self._limiter, self._robots, self.store, self.settings.user_agent)
                 holds.close()
         self.catch_up_stories()
         summary.seconds = time.perf_counter() - start
@@ -524,7 +528,7 @@ class Pipeline:
 
             self._limiter = HostRateLimiter(
                 self.settings.requests_per_second_per_host, self.settings.concurrency, max_wait_s=300.0)
-            _share_limiter(self._limiter, self.store)
+            _share_politeness(self._limiter, self._robots, self.store, self.settings.user_agent)
         return self._limiter
 
     def _analysers(self, feeds: int) -> ProcessPoolExecutor | None:

@@ -146,7 +146,7 @@ class HostRateLimiter:
                 f"host {host} is not to be asked again for {wait:.0f} s (rate limit / Retry-After)"
                 if wait != float("inf") else f"host {host} has no free slot within {self.max_wait_s:.0f} s "
                                              "(rate limit shared with other workers)",
-                retry_after=min(wait, self.max_wait_s * 2),  # inf: no slot near; look again later
+                retry_after=wait if wait != float("inf") else self.max_wait_s * 2,  # inf: no slot near
             )
         self._next_free[host] = slot + self.interval(host)
         return wait

@@ -10,8 +10,12 @@ Outcomes follow Google's documented handling:
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from protego import Protego
@@ -20,11 +24,15 @@ from newsloom.errors import (
     FetchError,
     FetchTimeout,
     HostUnreachable,
+    NewsloomError,
     PrivateAddress,
     RobotsDisallowed,
 )
 from newsloom.fetch.guard import for_url
 from newsloom.fetch.ratelimit import HostRateLimiter
+from newsloom.models import utcnow
+
+log = logging.getLogger("newsloom.fetch")
 
 ROBOTS_TTL_S = 24 * 3600.0
 ROBOTS_ERROR_TTL_S = 600.0  # retry a failing robots.txt soon, not tomorrow
@@ -38,6 +46,8 @@ class _Rules:
     refusal: str | None = None  # set: disallow all, with this reason
     error: tuple[type[FetchError], str] | None = None  # host unreachable: raised for every URL
     delay: float | None = None  # Crawl-delay / Request-rate, re-applied to whichever limiter asks
+    status: int | None = None  # the HTTP answer, kept with ``text`` for other processes (SharedRobots)
+    text: str | None = None  # the robots.txt read (2xx)
 
 
 # origin -> rules. Plain data, not bound to an event loop or client, so a caller that runs one
@@ -47,6 +57,65 @@ RobotsRules = dict[str, _Rules]
 
 def origin_of(url: httpx.URL) -> str:
     return f"{url.scheme}://{url.netloc.decode('ascii')}"
+
+
+def rules_for(status: int, text: str | None, robots_url: str, user_agent: str, expires: float) -> _Rules:
+    """What an answer to ``robots_url`` means (the module's docstring), valid until ``expires``
+    (monotonic): from a fetch, or from another process's fetch (SharedRobots)."""
+    if status == 429 or status >= 500:
+        return _Rules(expires, refusal=f"{robots_url} answered HTTP {status}; treated as disallow-all for now",
+                      status=status)
+    if status >= 300:  # 4xx: no robots.txt; 3xx: a redirect chain longer than httpx's limit ended here
+        return _Rules(expires, status=status)
+    parser = Protego.parse(text or "")
+    delay = parser.crawl_delay(user_agent)
+    rate = parser.request_rate(user_agent)
+    if rate is not None and rate.requests:
+        delay = max(delay or 0.0, rate.seconds / rate.requests)
+    return _Rules(expires, parser=parser, delay=float(delay) if delay else None, status=status, text=text or "")
+
+
+class SharedRobots(dict):  # type: ignore[type-arg]
+    """A process's robots.txt rules by origin (``RobotsRules``) that other processes share
+    through the store (``share``; PostgreSQL): a site's robots.txt is read by one worker and
+    obeyed by all until it expires, not fetched by each. What cannot be shared (the host
+    unreachable from this machine) stays in this process. Store trouble falls back to fetching."""
+
+    _load: Callable[[str, datetime], tuple[int, str | None, datetime] | None] | None = None
+    _save: Callable[[str, int, str | None, datetime], None] | None = None
+    user_agent = ""
+
+    def share(self, load: Callable[[str, datetime], tuple[int, str | None, datetime] | None],
+              save: Callable[[str, int, str | None, datetime], None], user_agent: str) -> None:
+        """``load(origin, now)``: (status, text, expires_at) of an unexpired stored robots.txt;
+        ``save(origin, status, text, expires_at)`` keeps one for the others."""
+        self._load, self._save, self.user_agent = load, save, user_agent
+
+    def get(self, origin: str, default: Any = None) -> Any:
+        found = super().get(origin)
+        if (found is None or found.expires <= time.monotonic()) and self._load is not None:
+            now = utcnow()
+            try:
+                stored = self._load(origin, now)
+            except NewsloomError as exc:
+                log.warning("could not read the shared robots.txt of %s: %s", origin, exc)
+                stored = None
+            if stored is not None:
+                status, text, until = stored
+                found = rules_for(status, text, f"{origin}/robots.txt", self.user_agent,
+                                  time.monotonic() + (until - now).total_seconds())
+                super().__setitem__(origin, found)
+        return default if found is None else found
+
+    def __setitem__(self, origin: str, rules: _Rules) -> None:
+        super().__setitem__(origin, rules)
+        if self._save is None or rules.status is None:
+            return  # nothing to share: unreachable from here, or not shared at all
+        try:
+            self._save(origin, rules.status, rules.text,
+                       utcnow() + timedelta(seconds=rules.expires - time.monotonic()))
+        except NewsloomError as exc:
+            log.warning("could not share the robots.txt of %s: %s", origin, exc)
 
 
 class RobotsCache:
@@ -129,17 +198,6 @@ class RobotsCache:
             refused = for_url(exc, robots_url)
             return _Rules(now + self._error_ttl_s, error=(PrivateAddress, str(refused)))
 
-        if status == 429 or status >= 500:
-            return _Rules(now + self._error_ttl_s,
-                          refusal=f"{robots_url} answered HTTP {status}; treated as disallow-all for now")
-        if status >= 400:
-            return _Rules(now + self._ttl_s)
-        if status >= 300:  # a redirect chain longer than httpx's limit ended up here
-            return _Rules(now + self._ttl_s)
-        text = bytes(body[:ROBOTS_MAX_BYTES]).decode("utf-8", errors="replace")
-        parser = Protego.parse(text)
-        delay = parser.crawl_delay(self.user_agent)
-        rate = parser.request_rate(self.user_agent)
-        if rate is not None and rate.requests:
-            delay = max(delay or 0.0, rate.seconds / rate.requests)
-        return _Rules(now + self._ttl_s, parser=parser, delay=float(delay) if delay else None)
+        text = bytes(body[:ROBOTS_MAX_BYTES]).decode("utf-8", errors="replace") if status < 300 else None
+        ttl = self._error_ttl_s if status == 429 or status >= 500 else self._ttl_s
+        return rules_for(status, text, robots_url, self.user_agent, now + ttl)

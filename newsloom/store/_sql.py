@@ -516,8 +516,8 @@ class SQLStore(JobQueries, BatchQueries, NearDupQueries, RightsQueries, ReaderQu
                 [codec.strip_nul(host), self._dt_in(until), codec.strip_nul(reason), self._dt_in(now)],
             )
 
-    #: whether fetchers should book their per-host slots here (book_host_slot): a store that
-    #: several processes fetch through (PostgreSQL); SQLite's one `run` keeps its rate in memory
+    #: whether fetchers should share their politeness here (book_host_slot, robots_txt): a store
+    #: several processes fetch through (PostgreSQL); SQLite's one `run` keeps both in memory
     shares_host_slots = False
     #: the database's clock, epoch seconds (a backend's SQL): slots are booked on it, so workers
     #: whose clocks disagree still line up
@@ -539,6 +539,23 @@ class SQLStore(JobQueries, BatchQueries, NearDupQueries, RightsQueries, ReaderQu
                 [codec.strip_nul(host), delay + interval, delay, delay, interval, delay, delay,
                  min(within, 1e12)]).fetchone()
         return float("inf") if row is None else max(0.0, float(row["ahead"]) - interval)
+
+    def robots_txt(self, origin: str, now: datetime) -> tuple[int, str | None, datetime] | None:
+        """``(status, text, expires_at)`` of ``origin``'s robots.txt as a worker read it, unless
+        expired (fetch/robots.py: SharedRobots)."""
+        row = self._one("SELECT status, body, expires_at FROM robots_txt WHERE origin = ? AND expires_at > ?",
+                        [origin, self._dt_in(now)])
+        if row is None:
+            return None
+        return int(row["status"]), row["body"], codec.parse_dt(row["expires_at"])  # type: ignore[return-value]
+
+    def save_robots_txt(self, origin: str, status: int, text: str | None, expires_at: datetime) -> None:
+        with self._write(f"robots.txt of {origin!r}"):
+            self._execute(
+                "INSERT INTO robots_txt (origin, status, body, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (origin) "
+                "DO UPDATE SET status = excluded.status, body = excluded.body, expires_at = excluded.expires_at",
+                [codec.strip_nul(origin), status, None if text is None else codec.strip_nul(text),
+                 self._dt_in(expires_at)])
 
     def host_holds(self, now: datetime) -> dict[str, datetime]:
         rows = self._rows("SELECT host, hold_until FROM host_holds WHERE hold_until > ?",

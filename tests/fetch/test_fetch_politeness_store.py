@@ -264,3 +264,47 @@ def test_a_fetcher_that_will_not_wait_takes_no_slot_from_the_others(store: Store
         hasty.reserve("slow.example", "http://slow.example/a")
     assert refused.value.retry_after == 10.0
     assert abs(patient.reserve("slow.example") - 10) < 0.3  # the next slot is still the next one
+
+
+def test_one_worker_reads_robots_txt_and_every_worker_obeys_it(server: LocalServer, settings: Settings,
+                                                               store: Store) -> None:
+    """Two fetchers (two workers) sharing the store's robots.txt: the site is asked for it once;
+    the second obeys its Disallow and its Crawl-delay without asking; expired, it is asked again."""
+    from newsloom.errors import RobotsDisallowed
+    from newsloom.fetch.http import Fetcher
+    from asyncio import run
+
+    from newsloom.fetch.ratelimit import HostRateLimiter
+    from newsloom.fetch.robots import SharedRobots
+
+    server.robots("User-agent: *\nDisallow: /private/\nCrawl-delay: 7\n")
+    server.route("/news", "<p>news</p>", content_type=HTML)
+
+    def worker() -> tuple[SharedRobots, HostRateLimiter]:
+        rules, limiter = SharedRobots(), HostRateLimiter(1000.0)
+        rules.share(store.robots_txt, store.save_robots_txt, settings.user_agent)  # type: ignore[attr-defined]
+        return rules, limiter
+
+    async def ask(rules: SharedRobots, limiter: HostRateLimiter, path: str) -> object:
+        async with Fetcher(settings, robots_rules=rules, limiter=limiter) as f:
+            try:
+                return (await f.fetch(server.url(path))).status_code
+            except RobotsDisallowed:
+                return "disallowed"
+
+    first, second = worker(), worker()
+    assert run(ask(*first, "/news")) == 200
+    assert run(ask(*second, "/private/x")) == "disallowed"
+    assert second[1].interval(server.host) == 7.0  # its Crawl-delay, from the shared copy
+    assert len(server.requests_for("/robots.txt")) == 1
+    with store.transaction():  # a day later
+        store._execute("UPDATE robots_txt SET expires_at = ?", [store._dt_in(utcnow() - timedelta(seconds=1))])  # type: ignore[attr-defined]
+    third = worker()
+    assert run(ask(*third, "/private/y")) == "disallowed"
+    assert len(server.requests_for("/robots.txt")) == 2
+
+
+def test_robots_txt_is_shared_on_postgresql_only(store: Store, settings: Settings) -> None:
+    pipe = Pipeline(store, settings, with_stories=False)
+    pipe.fetch_limiter()
+    assert (pipe._robots._load is not None) == (store.__class__.__name__ == "PostgresStore")

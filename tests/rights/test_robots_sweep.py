@@ -34,7 +34,9 @@ def test_new_disallow_hides_stored_pages(store: Store) -> None:
         services = uc.Services(store, settings)
         assert uc.hide_disallowed(store, settings, pipe._robots, services) == 0  # no robots.txt: all allowed
         srv.robots("User-agent: *\nDisallow: /news/\n")
-        pipe._robots.clear()  # as when the cached robots.txt expires (24 h)
+        pipe._robots.clear()  # as when the cached robots.txt expires (24 h), here and in the store
+        with store.transaction():  # (PostgreSQL's workers share it: fetch/robots.py SharedRobots)
+            store._execute("DELETE FROM robots_txt")  # type: ignore[attr-defined]
         pipe.fetch_once(feeds=store.list_feeds())
         assert uc.hide_disallowed(store, settings, pipe._robots, services) == 2
         assert uc.hide_disallowed(store, settings, pipe._robots, services) == 0  # once per robots.txt
