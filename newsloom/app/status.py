@@ -143,6 +143,8 @@ class Snapshot:
     recrawl_due: int = 0  # articles due for a recrawl now (app/recrawl.py)
     recrawl_late_s: float | None = None  # how late the most overdue of them is
     articles_per_s: float | None = None  # filled in by ``rate`` from two snapshots
+    store_bytes: int | None = None  # what the store takes on disk (SQLite: file + WAL; PostgreSQL: its schema)
+    disk_free_bytes: int | None = None  # free on the store's file system (SQLite only)
 
     def to_json(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=str))
@@ -202,12 +204,14 @@ def snapshot(store: Any, now: datetime | None = None, settings: Any = None) -> S
         from newsloom.app.recrawl import backlog
 
         recrawl = backlog(store, settings, now)
+    used, free = store.disk_usage() if hasattr(store, "disk_usage") else (None, None)
     return Snapshot(at=now, feeds_active=outlook.active, feeds_due_now=outlook.due_now,
                     feeds_backing_off=outlook.backing_off, feeds_switched_off=outlook.switched_off,
                     next_due=outlook.next_due, articles=store.count_articles(),
                     stories=store.count_stories() if hasattr(store, "count_stories") else 0,
                     without_story=len(waiting), jobs=jobs, oldest_queued_s=oldest,
-                    processes=processes(store, now), recrawl_due=recrawl[0], recrawl_late_s=recrawl[1])
+                    processes=processes(store, now), recrawl_due=recrawl[0], recrawl_late_s=recrawl[1],
+                    store_bytes=used, disk_free_bytes=free)
 
 
 def rate(before: Snapshot | None, now: Snapshot) -> Snapshot:

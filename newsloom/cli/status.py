@@ -43,6 +43,13 @@ def _late(seconds: float | None) -> str:
     return f"oldest {s}s late" if s < 120 else f"oldest {s // 60}m late" if s < 7200 else f"oldest {s // 3600}h late"
 
 
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 2**30), ("MB", 2**20)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n / 1024:,.0f} kB"
+
+
 def render(snap: Any) -> Group:
     now = snap.at
     in_flight = sum(int(p.fields.get("feeds_in_flight") or 0) for p in snap.processes if not p.silent)
@@ -55,7 +62,9 @@ def render(snap: Any) -> Group:
         f"waiting for a story: {snap.without_story:,}\n"
         f"jobs: {snap.jobs.get('queued', 0):,} queued, {snap.jobs.get('running', 0):,} running, "
         f"{snap.jobs.get('dead', 0):,} dead; queue lag {_lag(snap.oldest_queued_s)}\n"
-        f"recrawl: {snap.recrawl_due:,} due, {_late(snap.recrawl_late_s)}")
+        f"recrawl: {snap.recrawl_due:,} due, {_late(snap.recrawl_late_s)}"
+        + (f"\nstore: {_size(snap.store_bytes)} on disk" if snap.store_bytes is not None else "")
+        + (f", {_size(snap.disk_free_bytes)} free" if snap.disk_free_bytes is not None else ""))
     table = Table(title=None, show_edge=False, pad_edge=False, box=None)
     for col in ("process", "role", "state", "in flight", "stored", "up", "last beat"):
         table.add_column(col)

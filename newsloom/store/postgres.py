@@ -169,6 +169,14 @@ class PostgresStore(SQLStore):
         row = self._one("SELECT max(version) AS v FROM schema_migrations")
         return int(row["v"] or 0)
 
+    def disk_usage(self) -> tuple[int, int | None]:
+        """``(bytes the store's schema takes: tables, indexes, TOAST; None: the server's free space
+        is not this client's to see)``."""
+        row = self._one("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) AS n FROM pg_class c "
+                        "JOIN pg_namespace ns ON ns.oid = c.relnamespace "
+                        "WHERE ns.nspname = current_schema() AND c.relkind IN ('r', 'm')")
+        return int(row["n"]), None
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

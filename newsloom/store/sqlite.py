@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -152,6 +153,13 @@ class SQLiteStore(SQLStore):
     def schema_version(self) -> int:
         row = self._one("SELECT max(version) AS v FROM schema_migrations")
         return int(row["v"] or 0)
+
+    def disk_usage(self) -> tuple[int, int | None]:
+        """``(bytes the store takes: the file and its WAL, bytes free on its file system)``."""
+        if self.path == ":memory:":
+            return 0, None
+        used = sum(os.stat(self.path + suffix).st_size for suffix in ("", "-wal") if os.path.exists(self.path + suffix))
+        return used, shutil.disk_usage(os.path.dirname(os.path.abspath(self.path))).free
 
     def close(self) -> None:
         with self._lock:

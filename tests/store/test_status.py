@@ -97,3 +97,23 @@ def test_snapshot_shows_how_far_the_recrawl_is_behind(store) -> None:
 
     text = exposition(store, Settings()).decode()
     assert "newsloom_recrawl_due 2.0" in text and "newsloom_recrawl_lag_seconds 108" in text
+
+
+def test_snapshot_says_what_the_store_takes_on_disk(store) -> None:
+    """A small machine's operator sees the store's size grow (and housekeeping hold it), and on
+    SQLite the space left on its disk."""
+    empty = status.snapshot(store)
+    for i in range(200):
+        store.add_article(Article(url=f"https://a.example/{i}", title=f"Title {i}", text=f"Body {i} " * 400,
+                                  lang="en"))
+    full = status.snapshot(store)
+    assert empty.store_bytes is not None and full.store_bytes - empty.store_bytes > 200 * 1000  # type: ignore[operator]
+    assert (full.disk_free_bytes is not None) == (store.__class__.__name__ == "SQLiteStore")
+    from rich.console import Console
+
+    from newsloom.cli.status import render
+
+    console = Console(record=True, width=200)
+    console.print(render(full))
+    shown = console.export_text()
+    assert "\nstore: " in shown and " on disk" in shown
