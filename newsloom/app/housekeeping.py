@@ -98,6 +98,7 @@ class Housekeeper:
     def maybe_run(self) -> Pruned | None:
         if time.monotonic() < self._next or not supported(self.store) or not cutoffs(self.settings):
             return None
+        self._next = time.monotonic() + min(AGAIN_S, self.every_s)  # also when it fails: not every pass
         done = prune(self.store, self.settings, budget_s=self.budget_s)
         self._next = time.monotonic() + (self.every_s if done.complete else min(AGAIN_S, self.every_s))
         if done.total:
