@@ -90,14 +90,19 @@ def test_one_worker_fetches_schedules_recrawls_and_retracts(db: str) -> None:
         assert w._recrawl_at - time.monotonic() > w.recrawl_busy_s  # and the next look in 10 s
 
 
+def _five_crawled(srv: LocalServer, store: Store, db: str) -> tuple[Settings, object]:
+    """Five pages crawled; returns the settings and a moment their first recrawl step is due."""
+    _site(srv, [f"/news/{i}" for i in range(5)])
+    src = store.add_source(Source(name="Loop", url=srv.url("/")))
+    store.add_feed(Feed(url=srv.url("/feed.xml"), source_id=src.id))
+    settings = _settings(db)
+    Pipeline(store, settings).fetch_once()
+    return settings, max(a.fetched_at for a in store.iter_articles()) + timedelta(seconds=2)  # type: ignore[type-var]
+
+
 def test_held_articles_are_queued_once_and_come_back_if_their_job_never_runs(db: str) -> None:
     with LocalServer() as srv, open_store(db) as store:
-        _site(srv, [f"/news/{i}" for i in range(5)])
-        src = store.add_source(Source(name="Loop", url=srv.url("/")))
-        store.add_feed(Feed(url=srv.url("/feed.xml"), source_id=src.id))
-        settings = _settings(db)
-        Pipeline(store, settings).fetch_once()
-        now = max(a.fetched_at for a in store.iter_articles()) + timedelta(seconds=2)  # type: ignore[type-var]
+        settings, now = _five_crawled(srv, store, db)
         steps = rule.parse_steps(STEPS)
         assert len(store.recrawl_due(now, *rule.window(now, steps), 100, 3)) == 5  # type: ignore[attr-defined]
         assert schedule_recrawl(store, settings, now, batch=2, open_cap=2) == 2  # the cap: 2 jobs of 2
@@ -120,12 +125,7 @@ def test_articles_are_held_only_with_a_job_that_carries_them(db: str) -> None:
     from newsloom.jobs.queue import enqueue
 
     with LocalServer() as srv, open_store(db) as store:
-        _site(srv, [f"/news/{i}" for i in range(5)])
-        src = store.add_source(Source(name="Loop", url=srv.url("/")))
-        store.add_feed(Feed(url=srv.url("/feed.xml"), source_id=src.id))
-        settings = _settings(db)
-        Pipeline(store, settings).fetch_once()
-        now = max(a.fetched_at for a in store.iter_articles()) + timedelta(seconds=2)  # type: ignore[type-var]
+        settings, now = _five_crawled(srv, store, db)
         window = rule.window(now, rule.parse_steps(STEPS))
         first = store.recrawl_due(now, *window, 100, 3)[0][0]  # type: ignore[attr-defined]
         assert enqueue(store, RECRAWL, {"articles": [[first, 0]]}, key=f"recrawl:{first}:0") is not None
