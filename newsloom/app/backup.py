@@ -7,13 +7,20 @@ over each time another connection writes, which a busy daemon does every second.
 to a temporary file beside the destination, is checked (``PRAGMA quick_check``) and only then
 renamed into place, so an interrupted backup never leaves a half file under the name given.
 Copying the file with ``cp`` while newsloom runs may catch it mid-write; this does not.
-PostgreSQL has its own tools (``pg_dump``), which this does not replace."""
+
+A PostgreSQL store is dumped by PostgreSQL's own ``pg_dump`` (custom format, one snapshot, so
+workers keep writing meanwhile), into a temporary file that ``pg_restore --list`` must read
+back before it is renamed into place. Writing our own dump would repeat what pg_dump does, with
+less care for types and sequences; what this adds is the same safe naming and a check. Restore
+with ``pg_restore --clean --if-exists --no-owner -d DATABASE_URL FILE``, newsloom stopped."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -32,14 +39,9 @@ class Backup:
 
 
 def backup(store: Store, dest: str | os.PathLike[str], overwrite: bool = False) -> Backup:
-    """Copy the SQLite ``store`` to ``dest``; NewsloomError names what is wrong (a PostgreSQL
-    store, an in-memory one, a destination that exists or whose folder does not)."""
-    source = getattr(store, "path", None)
-    if source is None:
-        raise NewsloomError("newsloom backup copies SQLite stores; back up PostgreSQL "
-                            "with its own tools, e.g. pg_dump -Fc -f newsloom.dump DATABASE_URL")
-    if source == ":memory:":
-        raise NewsloomError("an in-memory store has nothing to back up")
+    """Copy ``store`` to ``dest`` (SQLite: a database file; PostgreSQL: a pg_dump archive);
+    NewsloomError names what is wrong (an in-memory store, a destination that exists or whose
+    folder does not, no pg_dump, pg_dump failing)."""
     target = Path(dest).expanduser()
     if target.is_dir():
         raise NewsloomError(f"{target}: is a folder; give the backup's file name")
@@ -47,11 +49,17 @@ def backup(store: Store, dest: str | os.PathLike[str], overwrite: bool = False) 
         raise NewsloomError(f"{target.parent}: no such folder")
     if target.exists() and not overwrite:
         raise NewsloomError(f"{target}: exists; remove it or pass --force")
+    source = getattr(store, "path", None)
+    if source is None:
+        if getattr(store, "_conninfo", None) is None:
+            raise NewsloomError(f"{store!r}: neither a SQLite nor a PostgreSQL store; nothing to back up")
+        return _pg_dump(store, target)
+    if source == ":memory:":
+        raise NewsloomError("an in-memory store has nothing to back up")
     if target.resolve() == Path(source).resolve():
         raise NewsloomError(f"{target}: is the store itself")
     started = time.monotonic()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
+    tmp = _temporary(target)
     os.chmod(tmp, os.stat(source).st_mode & 0o777)  # the store's permissions, not mkstemp's 0600
     try:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
@@ -69,6 +77,54 @@ def backup(store: Store, dest: str | os.PathLike[str], overwrite: bool = False) 
         os.replace(tmp, target)
     except sqlite3.Error as exc:
         raise NewsloomError(f"backup of {source} to {target}: {exc}") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return Backup(target, target.stat().st_size, articles, time.monotonic() - started)
+
+
+def _temporary(target: Path) -> str:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    return tmp
+
+
+def _pg_dump(store: Store, target: Path) -> Backup:
+    """``pg_dump --format=custom`` of the store's database (only its schema when it has one),
+    read back by ``pg_restore --list``, then renamed to ``target``. The password, if the URL
+    has one, goes to pg_dump in its environment, not on a command line others can read."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    dump, lister = shutil.which("pg_dump"), shutil.which("pg_restore")
+    if dump is None or lister is None:
+        raise NewsloomError("backing up a PostgreSQL store needs pg_dump and pg_restore on the PATH "
+                            "(PostgreSQL's client tools, of the server's major version or newer)")
+    url = getattr(store, "url", "the store")
+    try:
+        params = conninfo_to_dict(store._conninfo)  # type: ignore[attr-defined]
+    except Exception as exc:  # psycopg.ProgrammingError: a conninfo libpq cannot parse
+        raise NewsloomError(f"{url}: cannot read the connection string ({exc})") from None
+    env = dict(os.environ)
+    if params.get("password"):
+        env["PGPASSWORD"] = str(params.pop("password"))
+    env.setdefault("PGCONNECT_TIMEOUT", "10")
+    args = [dump, "--format=custom", "--no-owner", f"--dbname={make_conninfo(**params)}"]
+    schema = getattr(store, "schema", None)
+    if schema:
+        args.append(f"--schema={schema}")
+    started = time.monotonic()
+    articles = store.count_articles()  # as the dump begins: its snapshot is taken just after
+    tmp = _temporary(target)
+    try:
+        for cmd in (args + [f"--file={tmp}"], [lister, "--list", tmp]):
+            try:
+                done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=24 * 3600)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise NewsloomError(f"backup of {url}: {Path(cmd[0]).name} did not run ({exc})") from None
+            if done.returncode != 0:
+                why = next((line for line in done.stderr.splitlines() if line.strip()), f"exit {done.returncode}")
+                raise NewsloomError(f"backup of {url}: {Path(cmd[0]).name} failed: {why}")
+        os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

@@ -5,8 +5,8 @@ finished jobs older than their settings deleted, or counted with ``--dry-run``. 
 serial worker do the same hourly; this is for an operator who wants the space back now, or to
 see what the settings would delete before changing them.
 
-`newsloom backup FILE`: a consistent copy of a SQLite store while `run` writes to it
-(app/backup.py)."""
+`newsloom backup FILE`: a consistent copy of the store while newsloom writes to it (SQLite: a
+database file; PostgreSQL: a pg_dump archive; app/backup.py)."""
 
 from __future__ import annotations
 
@@ -66,8 +66,9 @@ def prune(dry_run: bool, as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="Replace DEST if it exists.")
 @db_option
 def backup(dest: str, force: bool) -> None:
-    """Copy the SQLite store to DEST, consistent even while `newsloom run` writes to it (restore:
-    stop newsloom, copy DEST over the store). PostgreSQL: use pg_dump."""
+    """Copy the store to DEST, consistent even while newsloom writes to it. SQLite: a database
+    file (restore: stop newsloom, copy DEST over the store). PostgreSQL: a pg_dump archive
+    (restore: pg_restore --clean --if-exists --no-owner -d DATABASE_URL DEST)."""
     from newsloom.app.backup import backup as copy
 
     with open_db(create=False) as store:

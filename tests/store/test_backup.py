@@ -1,14 +1,22 @@
 """`newsloom backup`: a consistent, checked copy of a SQLite store taken while another
 connection keeps writing to it (as `run` does), never a half file under the name given, and a
-clear refusal where it cannot help (PostgreSQL, a destination that exists, no such folder)."""
+clear refusal where it cannot help (a destination that exists, no such folder). PostgreSQL: a
+pg_dump archive that restores to the same store, and a clear error when pg_dump is missing or
+fails."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from store_backends import PG_URL, drop_schema, pg_schema_url, require_pg
 
 from newsloom.app.backup import backup
 from newsloom.errors import NewsloomError
@@ -73,9 +81,71 @@ def test_refusals_name_what_is_wrong(tmp_path: Path) -> None:
             backup(store, tmp_path / "missing" / "b.db")
         with pytest.raises(NewsloomError, match="is the store itself"):
             backup(store, tmp_path / "s.db", overwrite=True)
-        with pytest.raises(NewsloomError, match="pg_dump"):
-            backup(type("PostgresLike", (), {})(), tmp_path / "pg.db")  # type: ignore[arg-type]  # no file to copy
+        with pytest.raises(NewsloomError, match="neither a SQLite nor a PostgreSQL store"):
+            backup(type("Unknown", (), {})(), tmp_path / "pg.db")  # type: ignore[arg-type]  # no file to copy
     res = CliRunner().invoke(cli, ["--db", db, "backup", str(tmp_path / "taken.db"), "--force"])
     assert res.exit_code == 0 and "backed up 1 articles" in res.output, res.output
     with open_store(f"sqlite:///{tmp_path / 'taken.db'}") as copy:
         assert copy.count_articles() == 1
+
+
+def _pg_tools() -> None:
+    require_pg()
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        pytest.skip("pg_dump / pg_restore not on the PATH (PostgreSQL's client tools)")
+
+
+def test_a_postgresql_store_is_dumped_and_restores_to_the_same_store(tmp_path: Path) -> None:
+    from newsloom.cli.main import cli
+
+    _pg_tools()
+    schema = f"newsloom_test_{uuid.uuid4().hex[:12]}"
+    url = pg_schema_url(schema)
+    try:
+        with open_store(url) as store:
+            for i in range(25):
+                _add(store, i)
+            before = store.search_articles("tariffs", limit=100)
+        res = CliRunner().invoke(cli, ["--db", url, "backup", str(tmp_path / "pg.dump")])
+        assert res.exit_code == 0 and "backed up 25 articles" in res.output, res.output
+        assert not list(tmp_path.glob(".pg.dump.*"))
+        drop_schema(schema)  # the store gone ...
+        subprocess.run(["pg_restore", "--no-owner", f"--dbname={PG_URL}", str(tmp_path / "pg.dump")],
+                       check=True, capture_output=True)
+        with open_store(url) as restored:  # ... and back from the archive, searchable as before
+            assert restored.count_articles() == 25
+            assert [a.id for a in restored.search_articles("tariffs", limit=100)] == [a.id for a in before]
+            _add(restored, 99)  # its sequences restored too: a new article gets a new id
+            assert restored.count_articles() == 26
+    finally:
+        drop_schema(schema)
+
+
+def test_postgresql_backup_errors_are_one_clear_line(tmp_path: Path) -> None:
+    _pg_tools()
+    schema = f"newsloom_test_{uuid.uuid4().hex[:12]}"
+    url = pg_schema_url(schema)
+    try:
+        with open_store(url) as store:
+            _add(store, 1)
+        fake = tmp_path / "bin"  # a pg_dump that refuses, as one of an older major version does
+        fake.mkdir()
+        (fake / "pg_dump").write_text("#!/bin/sh\necho 'pg_dump: error: aborting because of server version "
+                                      "mismatch' >&2\nexit 1\n")
+        (fake / "pg_dump").chmod(0o755)
+
+        def backup_with(path: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "newsloom", "--db", url, "backup", str(tmp_path / "pg.dump")],
+                                  capture_output=True, text=True, env={**os.environ, "PATH": path}, timeout=120)
+
+        res = backup_with(f"{fake}{os.pathsep}{os.environ['PATH']}")
+        assert res.returncode == 1, res.stderr
+        assert "pg_dump failed: pg_dump: error: aborting because of server version mismatch" in res.stderr
+        assert "Traceback" not in res.stderr and not list(tmp_path.glob("*pg.dump*"))
+        res = backup_with(str(fake / "none"))
+        assert res.returncode == 1 and "needs pg_dump and pg_restore on the PATH" in res.stderr, res.stderr
+        assert "Traceback" not in res.stderr
+        with open_store(url) as store:
+            assert store.count_articles() == 1  # nothing touched
+    finally:
+        drop_schema(schema)
