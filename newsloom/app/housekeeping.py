@@ -11,6 +11,8 @@ the rows any more. Deleted once older than their setting (0 keeps them for good)
   counting what was deleted.
 - ``keep_done_jobs_days`` (7): finished jobs of scale mode; dead letters stay for the operator,
   and a back-fill's finished jobs stay (compacted), its record of what it did.
+- with no setting (caches, one row per site): what fetchers share through the store about a
+  site nobody asked for a day (``CACHE_DAYS``), so the sites a store once followed do not stay.
 
 ``newsloom run`` does it after a pass at most hourly, the worker holding the serial lock the
 same, each time within a time budget (a large first clean-up after an upgrade takes a few
@@ -37,6 +39,7 @@ EVERY_S = 3600.0  # a daemon's housekeeping at most this often...
 AGAIN_S = 60.0  # ...or this soon again when the budget ran out with more to delete
 BUDGET_S = 10.0
 BATCH = 2000
+CACHE_DAYS = 1.0  # robots.txt copies expired, and host slots unused, this long ago go
 
 
 @dataclass
@@ -64,8 +67,15 @@ def supported(store: Store) -> bool:
 
 def plan(store: Store, settings: Settings, now: datetime | None = None) -> dict[str, tuple[int, int]]:
     """kind -> (rows, bytes) that :func:`prune` would delete now (bytes: pages' stored bodies)."""
-    return {kind: store.prunable(kind, before)  # type: ignore[attr-defined]
-            for kind, before in cutoffs(settings, now).items()}
+    found = {kind: store.prunable(kind, before)  # type: ignore[attr-defined]
+             for kind, before in cutoffs(settings, now).items()}
+    if callable(getattr(store, "prune_fetch_caches", None)):
+        found["fetch_caches"] = (store.fetch_caches_prunable(_caches_cutoff(now)), 0)  # type: ignore[attr-defined]
+    return found
+
+
+def _caches_cutoff(now: datetime | None) -> datetime:
+    return (now or utcnow()) - timedelta(days=CACHE_DAYS)
 
 
 def prune(store: Store, settings: Settings, now: datetime | None = None, budget_s: float | None = None,
@@ -84,6 +94,9 @@ def prune(store: Store, settings: Settings, now: datetime | None = None, budget_
             out.deleted[kind] += n
             if n < batch:
                 break
+    if callable(getattr(store, "prune_fetch_caches", None)):
+        if n := store.prune_fetch_caches(_caches_cutoff(now)):  # type: ignore[attr-defined]
+            out.deleted["fetch_caches"] = n
     return out
 
 
@@ -96,7 +109,7 @@ class Housekeeper:
         self._next = 0.0
 
     def maybe_run(self) -> Pruned | None:
-        if time.monotonic() < self._next or not supported(self.store) or not cutoffs(self.settings):
+        if time.monotonic() < self._next or not supported(self.store):
             return None
         self._next = time.monotonic() + min(AGAIN_S, self.every_s)  # also when it fails: not every pass
         done = prune(self.store, self.settings, budget_s=self.budget_s)
@@ -107,7 +120,8 @@ class Housekeeper:
         return done
 
 
-NAMES = {"pages": "fetched pages", "fetch_log": "fetch-log entries", "jobs": "finished jobs"}
+NAMES = {"pages": "fetched pages", "fetch_log": "fetch-log entries", "jobs": "finished jobs",
+         "fetch_caches": "robots.txt copies and host slots unused for a day"}
 
 
 def describe(counts: dict[str, int]) -> str:

@@ -48,6 +48,9 @@ def prune(dry_run: bool, as_json: bool) -> None:
                 extra = f" ({_size(size)} stored)" if kind == "pages" else ""
                 out.print(f"{housekeeping.NAMES[kind]} older than {days:g} days: {n:,} would be deleted{extra}",
                           markup=False)
+            if found.get("fetch_caches", (0, 0))[0]:
+                out.print(f"{housekeeping.NAMES['fetch_caches']}: {found['fetch_caches'][0]:,} would be deleted",
+                          markup=False)
             return
         done = housekeeping.prune(store, cfg)
         if as_json:
@@ -59,6 +62,8 @@ def prune(dry_run: bool, as_json: bool) -> None:
                           markup=False)
             else:
                 out.print(f"{housekeeping.NAMES[kind]}: kept for good ({housekeeping.SETTINGS[kind]} = 0)", markup=False)
+        if done.deleted.get("fetch_caches"):
+            out.print(f"{housekeeping.NAMES['fetch_caches']}: {done.deleted['fetch_caches']:,} deleted", markup=False)
 
 
 @click.command()

@@ -54,6 +54,22 @@ class HousekeepingQueries:
                         [_PRUNED + status, str(n)])
         return len(rows)
 
+    def fetch_caches_prunable(self, before: datetime) -> int:
+        """Rows :meth:`prune_fetch_caches` would delete."""
+        robots = self._one("SELECT COUNT(*) AS n FROM robots_txt WHERE expires_at < ?", [self._dt_in(before)])  # type: ignore[attr-defined]
+        slots = self._one("SELECT COUNT(*) AS n FROM host_slots WHERE next_at < ?", [before.timestamp()])  # type: ignore[attr-defined]
+        return int(robots["n"] or 0) + int(slots["n"] or 0)
+
+    def prune_fetch_caches(self, before: datetime) -> int:
+        """What fetchers share through the store (migration 0011) about sites no longer asked:
+        robots.txt copies that expired before ``before`` (an expired one is fetched again
+        anyway) and host slots last booked for before it (a host's next request books a new
+        one). One row per site, so one statement each; returns rows deleted."""
+        with self._write("pruning the fetch caches"):  # type: ignore[attr-defined]
+            robots = self._execute("DELETE FROM robots_txt WHERE expires_at < ?", [self._dt_in(before)]).rowcount  # type: ignore[attr-defined]
+            slots = self._execute("DELETE FROM host_slots WHERE next_at < ?", [before.timestamp()]).rowcount  # type: ignore[attr-defined]
+        return max(robots, 0) + max(slots, 0)
+
     def pruned_fetch_outcomes(self) -> dict[str, int]:
         """Fetch-log entries deleted by housekeeping so far, by outcome status."""
         return {key[len(_PRUNED):]: int(value) for key, value in self.states(_PRUNED).items()}  # type: ignore[attr-defined]

@@ -63,7 +63,7 @@ def test_old_pages_log_and_jobs_go_articles_and_what_the_operator_needs_stay(sto
     settings = Settings(db="sqlite://")
 
     would = housekeeping.plan(store, settings, NOW)
-    assert {k: n for k, (n, _) in would.items()} == {"pages": 1, "fetch_log": 2, "jobs": 1}
+    assert {k: n for k, (n, _) in would.items()} == {"pages": 1, "fetch_log": 2, "jobs": 1, "fetch_caches": 0}
     assert would["pages"][1] > 1000  # the stored page's bytes (compressed)
     assert store.get_article(old_id).raw_id is not None  # a dry run deletes nothing
 
@@ -93,6 +93,26 @@ def test_batches_oldest_first_within_a_budget_and_settings_of_zero_keep(store: S
     assert store.prune("pages", NOW - timedelta(days=30), limit=2) == 2  # type: ignore[attr-defined]
     assert [store.get_article(i).raw_id is None for i in ids] == [True, True, False, False, False]  # oldest first
     assert housekeeping.prune(store, settings, NOW, batch=2).deleted["pages"] == 3  # batches until none left
+
+
+def test_fetch_caches_of_sites_nobody_asks_go(store: Store) -> None:
+    """robots.txt copies and host slots (one row per site, shared by fetchers: migration 0011)
+    stay while a site is fetched and go a day after it stops, so the sites a store once followed
+    do not stay for good."""
+    s = store
+    s.save_robots_txt("https://gone.example", 200, "User-agent: *", NOW - timedelta(days=2))  # type: ignore[attr-defined]
+    s.save_robots_txt("https://live.example", 200, "User-agent: *", NOW + timedelta(hours=20))  # type: ignore[attr-defined]
+    s.book_host_slot("live.example", 0.0, 1.0)  # type: ignore[attr-defined]  # booked now, on the db's clock
+    with s.transaction():
+        s._execute("INSERT INTO host_slots (host, next_at) VALUES (?, ?)",  # type: ignore[attr-defined]
+                   ["gone.example", (NOW - timedelta(days=3)).timestamp()])
+    assert housekeeping.plan(s, Settings(db="sqlite://"), NOW)["fetch_caches"] == (2, 0)
+    done = housekeeping.prune(s, Settings(db="sqlite://", keep_pages_days=0, keep_fetch_log_days=0,
+                                          keep_done_jobs_days=0), NOW)
+    assert done.deleted == {"fetch_caches": 2}  # with every keep_* setting at 0 too: caches, not data
+    assert s.robots_txt("https://live.example", NOW) is not None  # type: ignore[attr-defined]
+    assert {r["host"] for r in s._rows("SELECT host FROM host_slots", [])} == {"live.example"}  # type: ignore[attr-defined]
+    assert s.prune_fetch_caches(NOW - timedelta(days=1)) == 0  # type: ignore[attr-defined]
 
 
 def test_prune_command(tmp_path: Path) -> None:
