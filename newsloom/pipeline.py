@@ -72,6 +72,12 @@ _fingerprinter = None
 _STAGE_S = "_stage_seconds"  # transient attribute of an analysed article (see stage_seconds)
 
 
+def _asked_feeds(crawl_summary: object) -> bool:
+    """Whether a pass asked at least one feed (answered, unchanged or failed)."""
+    return sum(int(getattr(crawl_summary, name, 0) or 0)
+               for name in ("feeds_ok", "feeds_not_modified", "feeds_failed")) > 0
+
+
 def stage_seconds(article: Article) -> dict[str, tuple[float, float]]:
     """(wall, CPU) seconds ``analyse`` spent on ``article`` ("analyse": extract to names;
     "embed"), taken off it."""
@@ -585,7 +591,14 @@ class Pipeline:
             wait = idle_sleep_s
             if feeds:
                 soonest = min(f.next_due for f in feeds if f.next_due is not None)
-                wait = max(1.0, min(idle_sleep_s * 10, (soonest - utcnow()).total_seconds()))
+                # Feeds that came due during a pass that asked feeds: the next pass at once (a
+                # busy installation's passes were a second apart, its workers idle ~1 s in 8).
+                # A pass that asked none (every due host deferred) waits a second, so due feeds
+                # it cannot ask never make a busy loop.
+                floor = 0.0 if _asked_feeds(crawl_summary) else 1.0
+                wait = max(floor, min(idle_sleep_s * 10, (soonest - utcnow()).total_seconds()))
+            if wait <= 0:
+                continue
             if on_sleep:
                 on_sleep(wait)
             deadline = time.monotonic() + wait
