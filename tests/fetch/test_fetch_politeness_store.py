@@ -247,7 +247,10 @@ def test_two_workers_fetching_one_host_together_keep_its_rate(server: LocalServe
         times = sorted(r.at for r in server.requests if r.path != "/robots.txt")
         assert len(times) == 8  # two feeds, six pages
         gaps = [b - a for a, b in zip(times, times[1:])]
-        assert min(gaps) >= 0.2, gaps  # 0.25 s apart, less the clocks' and the scheduler's jitter
+        # one rate: 8 requests take 7 intervals (1.75 s; two streams of their own took ~0.75 s,
+        # their requests ~0.02 s apart). A request sent late (a busy machine wakes a thread
+        # 50-100 ms late) only lengthens the span, but can shorten the gap after it.
+        assert times[-1] - times[0] >= 1.6 and min(gaps) >= 0.1, gaps
     finally:
         drop_schema(schema)
 
