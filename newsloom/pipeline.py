@@ -580,6 +580,7 @@ class Pipeline:
         ``on_sleep`` hears how many seconds the pause before the next pass lasts."""
         passes = 0
         while not stop():
+            started = utcnow()
             with self.sharing_workers():  # the recrawl after a pass uses the pass's workers
                 summary, crawl_summary = self.fetch_once()
                 passes += 1
@@ -590,15 +591,15 @@ class Pipeline:
             feeds = [f for f in self.store.list_feeds() if f.active and f.next_due is not None]
             wait = idle_sleep_s
             if feeds:
-                soonest = min(f.next_due for f in feeds if f.next_due is not None)
+                now = utcnow()
                 # Feeds that came due during a pass that asked feeds: the next pass at once (a
                 # busy installation's passes were a second apart, its workers idle ~1 s in 8).
-                # A pass that asked none (every due host deferred) waits a second, so due feeds
-                # it cannot ask never make a busy loop.
-                floor = 0.0 if _asked_feeds(crawl_summary) else 1.0
-                wait = max(floor, min(idle_sleep_s * 10, (soonest - utcnow()).total_seconds()))
-            if wait <= 0:
-                continue
+                # Feeds due since before the pass (a deferred host, a feed whose schedule could
+                # not be saved) and a pass that asked none wait a second: never a busy loop.
+                if _asked_feeds(crawl_summary) and any(started < f.next_due <= now for f in feeds):  # type: ignore[operator]
+                    continue
+                soonest = min(f.next_due for f in feeds if f.next_due is not None)
+                wait = max(1.0, min(idle_sleep_s * 10, (soonest - now).total_seconds()))
             if on_sleep:
                 on_sleep(wait)
             deadline = time.monotonic() + wait

@@ -12,12 +12,14 @@ A PostgreSQL store is dumped by PostgreSQL's own ``pg_dump`` (custom format, one
 workers keep writing meanwhile), into a temporary file that ``pg_restore --list`` must read
 back before it is renamed into place. Writing our own dump would repeat what pg_dump does, with
 less care for types and sequences; what this adds is the same safe naming and a check. Restore
-with ``pg_restore --clean --if-exists --no-owner -d DATABASE_URL FILE``, newsloom stopped."""
+with ``pg_restore --clean --if-exists --no-owner -d DATABASE_URL FILE``, newsloom stopped, the
+URL without newsloom's ``?schema=`` (`newsloom backup` prints the command)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -36,6 +38,7 @@ class Backup:
     bytes: int
     articles: int
     seconds: float
+    restore: str | None = None  # PostgreSQL: the command that restores it (password left out)
 
 
 def backup(store: Store, dest: str | os.PathLike[str], overwrite: bool = False) -> Backup:
@@ -108,24 +111,33 @@ def _pg_dump(store: Store, target: Path) -> Backup:
     if params.get("password"):
         env["PGPASSWORD"] = str(params.pop("password"))
     env.setdefault("PGCONNECT_TIMEOUT", "10")
-    args = [dump, "--format=custom", "--no-owner", f"--dbname={make_conninfo(**params)}"]
-    schema = getattr(store, "schema", None)
+    conninfo = make_conninfo(**params)
+    args = [dump, "--format=custom", "--no-owner", f"--dbname={conninfo}"]
+    # the store's schema only (named in the URL, or the session's own: other applications'
+    # tables in the same database stay out of it, and out of a --clean restore); quoted, as
+    # pg_dump reads the name as a pattern (case folded, * ? . special) and newsloom made it quoted
+    schema = getattr(store, "schema", None) or store._one("SELECT current_schema() AS s")["s"]  # type: ignore[attr-defined]
     if schema:
-        args.append(f"--schema={schema}")
+        args.append('--schema="{}"'.format(schema.replace('"', '""')))
     started = time.monotonic()
     articles = store.count_articles()  # as the dump begins: its snapshot is taken just after
     tmp = _temporary(target)
     try:
         for cmd in (args + [f"--file={tmp}"], [lister, "--list", tmp]):
             try:
-                done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=24 * 3600)
+                done = subprocess.run(cmd, env=env, capture_output=True, text=True, errors="replace",
+                                      timeout=24 * 3600)
             except (OSError, subprocess.TimeoutExpired) as exc:
                 raise NewsloomError(f"backup of {url}: {Path(cmd[0]).name} did not run ({exc})") from None
             if done.returncode != 0:
-                why = next((line for line in done.stderr.splitlines() if line.strip()), f"exit {done.returncode}")
+                lines = [line for line in done.stderr.splitlines() if line.strip()]
+                why = next((line for line in lines if "error:" in line), lines[0] if lines else f"exit {done.returncode}")
                 raise NewsloomError(f"backup of {url}: {Path(cmd[0]).name} failed: {why}")
         os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-    return Backup(target, target.stat().st_size, articles, time.monotonic() - started)
+    # what pg_dump connected with (no password; libpq refuses newsloom's own ?schema=, and the
+    # archive names its schema itself)
+    restore = shlex.join(["pg_restore", "--clean", "--if-exists", "--no-owner", "-d", conninfo, str(target)])
+    return Backup(target, target.stat().st_size, articles, time.monotonic() - started, restore)

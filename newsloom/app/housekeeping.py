@@ -11,8 +11,9 @@ the rows any more. Deleted once older than their setting (0 keeps them for good)
   counting what was deleted.
 - ``keep_done_jobs_days`` (7): finished jobs of scale mode; dead letters stay for the operator,
   and a back-fill's finished jobs stay (compacted), its record of what it did.
-- with no setting (caches, one row per site): what fetchers share through the store about a
-  site nobody asked for a day (``CACHE_DAYS``), so the sites a store once followed do not stay.
+- with no setting (caches, one row per site): what workers share through a PostgreSQL store
+  (SQLite's `run` keeps it in memory) about a site: its robots.txt copy a day (``CACHE_DAYS``)
+  after it expired, its request slot a day after its last request.
 
 ``newsloom run`` does it after a pass at most hourly, the worker holding the serial lock the
 same, each time within a time budget (a large first clean-up after an upgrade takes a few

@@ -73,10 +73,12 @@ def prune(dry_run: bool, as_json: bool) -> None:
 def backup(dest: str, force: bool) -> None:
     """Copy the store to DEST, consistent even while newsloom writes to it. SQLite: a database
     file (restore: stop newsloom, copy DEST over the store). PostgreSQL: a pg_dump archive
-    (restore: pg_restore --clean --if-exists --no-owner -d DATABASE_URL DEST)."""
+    (restore: the pg_restore command it prints)."""
     from newsloom.app.backup import backup as copy
 
     with open_db(create=False) as store:
         done = copy(store, dest, overwrite=force)
     out.print(f"backed up {done.articles:,} articles ({done.bytes / 2**20:,.1f} MB) to {done.path} "
               f"in {done.seconds:.1f} s", markup=False)
+    if done.restore:
+        out.print(f"to restore it, with newsloom stopped: {done.restore}", markup=False)

@@ -7,6 +7,7 @@ fails."""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from store_backends import PG_URL, drop_schema, pg_schema_url, require_pg
+from store_backends import drop_schema, pg_schema_url, require_pg
 
 from newsloom.app.backup import backup
 from newsloom.errors import NewsloomError
@@ -99,7 +100,7 @@ def test_a_postgresql_store_is_dumped_and_restores_to_the_same_store(tmp_path: P
     from newsloom.cli.main import cli
 
     _pg_tools()
-    schema = f"newsloom_test_{uuid.uuid4().hex[:12]}"
+    schema = f"Newsloom_Test_{uuid.uuid4().hex[:12]}"  # capitals: pg_dump must not fold the name
     url = pg_schema_url(schema)
     try:
         with open_store(url) as store:
@@ -109,9 +110,9 @@ def test_a_postgresql_store_is_dumped_and_restores_to_the_same_store(tmp_path: P
         res = CliRunner().invoke(cli, ["--db", url, "backup", str(tmp_path / "pg.dump")])
         assert res.exit_code == 0 and "backed up 25 articles" in res.output, res.output
         assert not list(tmp_path.glob(".pg.dump.*"))
+        restore = res.output.split("to restore it, with newsloom stopped: ", 1)[1].strip()
         drop_schema(schema)  # the store gone ...
-        subprocess.run(["pg_restore", "--no-owner", f"--dbname={PG_URL}", str(tmp_path / "pg.dump")],
-                       check=True, capture_output=True)
+        subprocess.run(shlex.split(restore), check=True, capture_output=True)  # ... restored as it says
         with open_store(url) as restored:  # ... and back from the archive, searchable as before
             assert restored.count_articles() == 25
             assert [a.id for a in restored.search_articles("tariffs", limit=100)] == [a.id for a in before]
