@@ -17,6 +17,20 @@ from test_cli_end_to_end import PARAS, invoke, page, rss
 from test_run_daemon import _free_port, _start
 
 
+def _wait_until_it_opens(pid: int, path: Path, timeout: float = 60.0) -> None:
+    """Until process ``pid`` has ``path`` open (so it runs the command, its Ctrl-C handling in
+    place: a SIGINT while Python still imports is a traceback in any program)."""
+    fds = Path(f"/proc/{pid}/fd")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if any(os.path.realpath(fd) == str(path.resolve()) for fd in fds.iterdir()):
+                return
+        except OSError:  # no /proc, or a descriptor closed while read
+            pass
+        time.sleep(0.1)
+
+
 def test_status_shows_the_running_daemon_live(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'run.db'}"
     with LocalServer() as srv:
@@ -44,7 +58,8 @@ def test_status_shows_the_running_daemon_live(tmp_path: Path) -> None:
             watch = subprocess.Popen([sys.executable, "-m", "newsloom", "status", "--watch", "--interval", "0.3",
                                       "--db", db], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      env={**os.environ, "COLUMNS": "160"})
-            time.sleep(3)
+            _wait_until_it_opens(watch.pid, tmp_path / "run.db")  # past its imports, on a loaded machine too
+            time.sleep(1.5)  # a few refreshes
             watch.send_signal(signal.SIGINT)
             w_out, w_err = watch.communicate(timeout=30)
             assert watch.returncode == 0, w_err

@@ -85,8 +85,10 @@ def _free_port() -> int:
 
 
 class _LateProxy:
-    """A TCP forwarder to the test PostgreSQL that starts listening only after ``delay`` seconds:
-    until then its port refuses connections, as a server still starting up does."""
+    """A TCP forwarder to the test PostgreSQL that comes up ``delay`` seconds after the first
+    attempt to connect: until then it hangs up on every connection, as a server still starting
+    up does. Counted from the first attempt, not from its own start, so a client slow to start
+    (a loaded machine) still meets the database down first."""
 
     def __init__(self, port: int, delay: float) -> None:
         host_port = PG_URL.split("@")[-1].split("/")[0]
@@ -94,17 +96,15 @@ class _LateProxy:
         self.target = (host or "127.0.0.1", int(target or 5432))
         self.port, self.delay = port, delay
         self.stop = threading.Event()
-        self.sock: socket.socket | None = None
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        if self.stop.wait(self.delay):
-            return
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", self.port))
         self.sock.listen(16)
         self.sock.settimeout(0.2)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        first_attempt: float | None = None
         while not self.stop.is_set():
             try:
                 client, _ = self.sock.accept()
@@ -112,6 +112,10 @@ class _LateProxy:
                 continue
             except OSError:
                 return
+            first_attempt = first_attempt or time.monotonic()
+            if time.monotonic() - first_attempt < self.delay:
+                client.close()  # still "starting up"
+                continue
             upstream = socket.create_connection(self.target)
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
@@ -132,8 +136,7 @@ class _LateProxy:
 
     def close(self) -> None:
         self.stop.set()
-        if self.sock is not None:
-            self.sock.close()
+        self.sock.close()
 
 
 @pytest.fixture
