@@ -12,7 +12,6 @@ tokens for overlap, in 15+ languages, at no model cost; entity extraction proper
 from __future__ import annotations
 
 import functools
-
 import re
 import unicodedata
 from dataclasses import dataclass, field

@@ -54,11 +54,16 @@ class HousekeepingQueries:
                         [_PRUNED + status, str(n)])
         return len(rows)
 
+    def _fetch_caches(self, before: datetime) -> list[tuple[str, list[object]]]:
+        """(table and condition, its parameter) of each fetch cache's rows older than ``before``:
+        robots.txt copies by expiry (a timestamp), host slots by their next slot (epoch seconds)."""
+        return [("robots_txt WHERE expires_at < ?", [self._dt_in(before)]),  # type: ignore[attr-defined]
+                ("host_slots WHERE next_at < ?", [before.timestamp()])]
+
     def fetch_caches_prunable(self, before: datetime) -> int:
         """Rows :meth:`prune_fetch_caches` would delete."""
-        robots = self._one("SELECT COUNT(*) AS n FROM robots_txt WHERE expires_at < ?", [self._dt_in(before)])  # type: ignore[attr-defined]
-        slots = self._one("SELECT COUNT(*) AS n FROM host_slots WHERE next_at < ?", [before.timestamp()])  # type: ignore[attr-defined]
-        return int(robots["n"] or 0) + int(slots["n"] or 0)
+        return sum(int(self._one(f"SELECT COUNT(*) AS n FROM {rows}", params)["n"] or 0)  # type: ignore[attr-defined]
+                   for rows, params in self._fetch_caches(before))
 
     def prune_fetch_caches(self, before: datetime) -> int:
         """What fetchers share through the store (migration 0011) about sites no longer asked:
@@ -66,9 +71,8 @@ class HousekeepingQueries:
         anyway) and host slots last booked for before it (a host's next request books a new
         one). One row per site, so one statement each; returns rows deleted."""
         with self._write("pruning the fetch caches"):  # type: ignore[attr-defined]
-            robots = self._execute("DELETE FROM robots_txt WHERE expires_at < ?", [self._dt_in(before)]).rowcount  # type: ignore[attr-defined]
-            slots = self._execute("DELETE FROM host_slots WHERE next_at < ?", [before.timestamp()]).rowcount  # type: ignore[attr-defined]
-        return max(robots, 0) + max(slots, 0)
+            return sum(max(self._execute(f"DELETE FROM {rows}", params).rowcount, 0)  # type: ignore[attr-defined]
+                       for rows, params in self._fetch_caches(before))
 
     def pruned_fetch_outcomes(self) -> dict[str, int]:
         """Fetch-log entries deleted by housekeeping so far, by outcome status."""
